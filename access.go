@@ -1,0 +1,139 @@
+package flexd
+
+import (
+	"context"
+	"slices"
+)
+
+// Role is an Atlas organization or project role.
+type Role string
+
+// Organization roles.
+const (
+	RoleOrgOwner        Role = "ORG_OWNER"
+	RoleOrgMember       Role = "ORG_MEMBER"
+	RoleOrgReadOnly     Role = "ORG_READ_ONLY"
+	RoleOrgGroupCreator Role = "ORG_GROUP_CREATOR"
+	RoleOrgBillingAdmin Role = "ORG_BILLING_ADMIN"
+)
+
+// Project roles.
+const (
+	RoleGroupOwner               Role = "GROUP_OWNER"
+	RoleGroupClusterManager      Role = "GROUP_CLUSTER_MANAGER"
+	RoleGroupReadOnly            Role = "GROUP_READ_ONLY"
+	RoleGroupDataAccessAdmin     Role = "GROUP_DATA_ACCESS_ADMIN"
+	RoleGroupDataAccessReadWrite Role = "GROUP_DATA_ACCESS_READ_WRITE"
+	RoleGroupDataAccessReadOnly  Role = "GROUP_DATA_ACCESS_READ_ONLY"
+	RoleGroupProjectManager      Role = "GROUP_PROJECT_MANAGER"
+)
+
+// OrgRoles and GroupRoles are the roles that may be granted at each scope.
+var (
+	OrgRoles   = []Role{RoleOrgOwner, RoleOrgMember, RoleOrgReadOnly, RoleOrgGroupCreator, RoleOrgBillingAdmin}
+	GroupRoles = []Role{RoleGroupOwner, RoleGroupClusterManager, RoleGroupReadOnly, RoleGroupDataAccessAdmin,
+		RoleGroupDataAccessReadWrite, RoleGroupDataAccessReadOnly, RoleGroupProjectManager}
+)
+
+// IsOrgRole and IsGroupRole tell which scope a role belongs to.
+func (r Role) IsOrgRole() bool   { return slices.Contains(OrgRoles, r) }
+func (r Role) IsGroupRole() bool { return slices.Contains(GroupRoles, r) }
+
+// groupImplied says which project roles a held project role implies: Project
+// Owner implies every project role; the cluster manager and data-access
+// roles imply read-only.
+var groupImplied = map[Role][]Role{
+	RoleGroupOwner:               GroupRoles,
+	RoleGroupProjectManager:      {RoleGroupProjectManager, RoleGroupClusterManager, RoleGroupReadOnly},
+	RoleGroupClusterManager:      {RoleGroupClusterManager, RoleGroupReadOnly},
+	RoleGroupDataAccessAdmin:     {RoleGroupDataAccessAdmin, RoleGroupDataAccessReadWrite, RoleGroupDataAccessReadOnly, RoleGroupReadOnly},
+	RoleGroupDataAccessReadWrite: {RoleGroupDataAccessReadWrite, RoleGroupDataAccessReadOnly, RoleGroupReadOnly},
+	RoleGroupDataAccessReadOnly:  {RoleGroupDataAccessReadOnly, RoleGroupReadOnly},
+	RoleGroupReadOnly:            {RoleGroupReadOnly},
+}
+
+// orgImplied says which organization roles a held organization role implies.
+var orgImplied = map[Role][]Role{
+	RoleOrgOwner:        OrgRoles,
+	RoleOrgGroupCreator: {RoleOrgGroupCreator, RoleOrgMember, RoleOrgReadOnly},
+	RoleOrgMember:       {RoleOrgMember, RoleOrgReadOnly},
+	RoleOrgBillingAdmin: {RoleOrgBillingAdmin, RoleOrgMember, RoleOrgReadOnly},
+	RoleOrgReadOnly:     {RoleOrgReadOnly},
+}
+
+// Principal is an authenticated caller: an API key or a service account, with
+// the roles it holds in its one organization and in projects of it.
+type Principal struct {
+	Kind       string // "apiKey", "serviceAccount", or "open" when auth is off
+	ID         string // API key id or service account client id
+	Name       string // public key or client id, safe to log
+	OrgID      string
+	OrgRoles   []Role
+	GroupRoles map[string][]Role // project id → roles
+	// All grants everything everywhere; used when authentication is off.
+	All bool
+}
+
+// HasOrgRole reports whether p holds want (or a role implying it) in org.
+func (p *Principal) HasOrgRole(orgID string, want Role) bool {
+	if p.All {
+		return true
+	}
+	if p.OrgID != orgID {
+		return false
+	}
+	for _, r := range p.OrgRoles {
+		if slices.Contains(orgImplied[r], want) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasGroupRole reports whether p holds want (or a role implying it) in the
+// project groupID of organization orgID. ORG_OWNER implies Project Owner on
+// every project of its organization; ORG_READ_ONLY implies Project Read Only.
+func (p *Principal) HasGroupRole(orgID, groupID string, want Role) bool {
+	if p.All {
+		return true
+	}
+	if p.OrgID == orgID {
+		for _, r := range p.OrgRoles {
+			if r == RoleOrgOwner {
+				return true
+			}
+			if r == RoleOrgReadOnly && want == RoleGroupReadOnly {
+				return true
+			}
+		}
+	}
+	for _, r := range p.GroupRoles[groupID] {
+		if slices.Contains(groupImplied[r], want) {
+			return true
+		}
+	}
+	return false
+}
+
+// InGroup reports whether p may see the project at all.
+func (p *Principal) InGroup(orgID, groupID string) bool {
+	return p.HasGroupRole(orgID, groupID, RoleGroupReadOnly) || len(p.GroupRoles[groupID]) > 0
+}
+
+// InOrg reports whether p belongs to the organization.
+func (p *Principal) InOrg(orgID string) bool { return p.All || p.OrgID == orgID }
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying the authenticated caller, so that rules
+// which reach beyond the request path (a restore into another project) can
+// check the caller's roles there too.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the caller stored by WithPrincipal, or nil.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}

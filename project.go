@@ -1,0 +1,53 @@
+package flexd
+
+import (
+	"context"
+	"time"
+)
+
+// Project is an Atlas project ("group" on the wire).
+type Project struct {
+	ID                      string
+	OrgID                   string
+	Name                    string
+	Created                 time.Time
+	Tags                    []Tag
+	RegionUsageRestrictions string
+	ClusterCount            int64 // filled on read: clusters in the project
+}
+
+// Tag is a key/value resource tag (ResourceTag on the wire).
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// ProjectFilter narrows a list of projects. Empty fields match all.
+type ProjectFilter struct {
+	OrgID string
+	Name  string   // exact name
+	IDs   []string // nil means no restriction; empty means none
+}
+
+// ProjectCreate is what a caller may set when creating a project.
+type ProjectCreate struct {
+	Name                    string
+	OrgID                   string // empty: the default organization
+	Tags                    []Tag
+	RegionUsageRestrictions string
+}
+
+// ProjectUpdate holds the fields a PATCH may change; nil leaves a field as is.
+type ProjectUpdate struct {
+	Name *string
+	Tags *[]Tag
+}
+
+// ProjectService manages projects.
+type ProjectService interface {
+	CreateProject(ctx context.Context, c ProjectCreate) (*Project, error)
+	GetProject(ctx context.Context, id string) (*Project, error)
+	ListProjects(ctx context.Context, f ProjectFilter, p Page) ([]Project, int, error)
+	UpdateProject(ctx context.Context, id string, u ProjectUpdate) (*Project, error)
+	DeleteProject(ctx context.Context, id string) error
+}

@@ -1,0 +1,185 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/flexd/flexd"
+)
+
+// flexDiskSizeGB is the storage every Flex cluster has.
+const flexDiskSizeGB = 5.0
+
+// CreateFlexCluster validates and stores a new cluster in CREATING and hands
+// it to the engine to provision.
+func (s *Service) CreateFlexCluster(ctx context.Context, groupID string, c flexd.FlexClusterCreate) (*flexd.FlexCluster, error) {
+	if _, err := s.GetProject(ctx, groupID); err != nil {
+		return nil, err
+	}
+	if err := validateClusterName(c.Name); err != nil {
+		return nil, err
+	}
+	regions, ok := flexRegions[c.BackingProviderName]
+	if !ok {
+		return nil, flexd.Errorf("INVALID_PROVIDER", c.BackingProviderName)
+	}
+	if !regions[c.RegionName] {
+		return nil, flexd.Errorf("INVALID_REGION", c.RegionName, c.BackingProviderName)
+	}
+	if err := validateTags(c.Tags); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	cl := &flexd.FlexCluster{
+		ID:                           flexd.NewID(now),
+		GroupID:                      groupID,
+		Name:                         c.Name,
+		BackingProviderName:          c.BackingProviderName,
+		RegionName:                   c.RegionName,
+		DiskSizeGB:                   flexDiskSizeGB,
+		MongoDBVersion:               s.cfg.MongoDBVersion,
+		StateName:                    flexd.ClusterCreating,
+		Tags:                         cloneTags(c.Tags),
+		TerminationProtectionEnabled: c.TerminationProtectionEnabled,
+		CreateDate:                   now,
+	}
+	cl.StandardConnectionString, cl.SrvConnectionString = s.connectionStrings(groupID, c.Name)
+	err := s.store.CreateFlexCluster(ctx, cl)
+	if isConflict(err) {
+		return nil, flexd.Errorf("DUPLICATE_CLUSTER_NAME", c.Name, groupID)
+	}
+	if err != nil {
+		return nil, internal("create flex cluster", err)
+	}
+	created := *cl
+	if err := s.engine.Provision(ctx, cl); err != nil {
+		return nil, internal("provision flex cluster", err)
+	}
+	return &created, nil
+}
+
+// connectionStrings derives stable, cluster-specific connection strings the
+// way Atlas shapes them: a per-project host label under the service domain.
+func (s *Service) connectionStrings(groupID, name string) (standard, srv string) {
+	sum := sha256.Sum256([]byte(groupID))
+	label := hex.EncodeToString(sum[:])[:5]
+	host := fmt.Sprintf("%s.%s.%s", strings.ToLower(name), label, s.cfg.ConnectionDomain)
+	standard = fmt.Sprintf("mongodb://%s-shard-00-00.%s.%s:27017,%s-shard-00-01.%s.%s:27017,%s-shard-00-02.%s.%s:27017/?ssl=true&authSource=admin",
+		strings.ToLower(name), label, s.cfg.ConnectionDomain,
+		strings.ToLower(name), label, s.cfg.ConnectionDomain,
+		strings.ToLower(name), label, s.cfg.ConnectionDomain)
+	return standard, "mongodb+srv://" + host
+}
+
+// GetFlexCluster returns a cluster or CLUSTER_NOT_FOUND.
+func (s *Service) GetFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
+	if _, err := s.GetProject(ctx, groupID); err != nil {
+		return nil, err
+	}
+	return s.cluster(ctx, groupID, name)
+}
+
+// cluster looks a cluster up by name in a project known to exist.
+func (s *Service) cluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
+	if !ValidClusterName(name) {
+		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+	}
+	c, err := s.store.GetFlexCluster(ctx, groupID, name)
+	if isNotFound(err) {
+		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+	}
+	if err != nil {
+		return nil, internal("get flex cluster", err)
+	}
+	return c, nil
+}
+
+// ListFlexClusters lists a project's clusters in creation order.
+func (s *Service) ListFlexClusters(ctx context.Context, groupID string, p flexd.Page) ([]flexd.FlexCluster, int, error) {
+	if _, err := s.GetProject(ctx, groupID); err != nil {
+		return nil, 0, err
+	}
+	cs, total, err := s.store.ListFlexClusters(ctx, groupID, p)
+	if err != nil {
+		return nil, 0, internal("list flex clusters", err)
+	}
+	return cs, total, nil
+}
+
+// UpdateFlexCluster changes tags and termination protection.
+func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u flexd.FlexClusterUpdate) (*flexd.FlexCluster, error) {
+	c, err := s.GetFlexCluster(ctx, groupID, name)
+	if err != nil {
+		return nil, err
+	}
+	if c.StateName == flexd.ClusterDeleting {
+		return nil, flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
+	}
+	if u.Tags != nil {
+		if err := validateTags(*u.Tags); err != nil {
+			return nil, err
+		}
+		c.Tags = cloneTags(*u.Tags)
+	}
+	if u.TerminationProtectionEnabled != nil {
+		c.TerminationProtectionEnabled = *u.TerminationProtectionEnabled
+	}
+	err = s.store.UpdateFlexCluster(ctx, c)
+	if isNotFound(err) {
+		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+	}
+	if err != nil {
+		return nil, internal("update flex cluster", err)
+	}
+	return c, nil
+}
+
+// DeleteFlexCluster starts deleting a cluster unless termination protection
+// is on.
+func (s *Service) DeleteFlexCluster(ctx context.Context, groupID, name string) error {
+	c, err := s.GetFlexCluster(ctx, groupID, name)
+	if err != nil {
+		return err
+	}
+	if c.TerminationProtectionEnabled {
+		return flexd.Errorf("CANNOT_TERMINATE_CLUSTER_WHEN_TERMINATION_PROTECTION_ENABLED",
+			fmt.Sprintf("Cannot terminate cluster %s in group %s because termination protection is enabled. Disable termination protection and try again.", name, groupID))
+	}
+	if c.StateName == flexd.ClusterDeleting {
+		return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
+	}
+	c.StateName = flexd.ClusterDeleting
+	if err := s.store.UpdateFlexCluster(ctx, c); err != nil {
+		if isNotFound(err) {
+			return flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+		}
+		return internal("delete flex cluster", err)
+	}
+	if err := s.engine.Delete(ctx, c); err != nil {
+		return internal("delete flex cluster", err)
+	}
+	return nil
+}
+
+// UpgradeFlexCluster answers :tenantUpgrade. flexd has no dedicated tiers to
+// upgrade to, and says so in Atlas's shape rather than pretending.
+func (s *Service) UpgradeFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
+	if _, err := s.GetFlexCluster(ctx, groupID, name); err != nil {
+		return nil, err
+	}
+	return nil, flexd.Errorf("FEATURE_UNSUPPORTED",
+		fmt.Sprintf("flexd emulates Flex clusters only; cluster %s cannot be upgraded to a dedicated tier.", name))
+}
+
+// GetCluster answers the dedicated-cluster read: a Flex cluster there is a
+// 400 that tells clients to use the Flex API (the Atlas CLI relies on it).
+func (s *Service) GetCluster(ctx context.Context, groupID, name string) error {
+	c, err := s.GetFlexCluster(ctx, groupID, name)
+	if err != nil {
+		return err
+	}
+	return flexd.Errorf("CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API", c.Name)
+}

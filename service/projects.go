@@ -1,0 +1,127 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"github.com/flexd/flexd"
+)
+
+// Region usage restrictions a project may declare.
+var regionUsageRestrictions = map[string]bool{
+	"COMMERCIAL_FEDRAMP_REGIONS_ONLY": true,
+	"GOV_REGIONS_ONLY":                true,
+}
+
+// CreateProject creates a project in c.OrgID, or in the default organization.
+func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*flexd.Project, error) {
+	if !groupNamePattern.MatchString(c.Name) {
+		return nil, flexd.Errorf("INVALID_GROUP_NAME", c.Name)
+	}
+	if c.RegionUsageRestrictions == "" {
+		c.RegionUsageRestrictions = "COMMERCIAL_FEDRAMP_REGIONS_ONLY"
+	}
+	if !regionUsageRestrictions[c.RegionUsageRestrictions] {
+		return nil, flexd.Errorf("INVALID_ENUM_VALUE", c.RegionUsageRestrictions)
+	}
+	if err := validateTags(c.Tags); err != nil {
+		return nil, err
+	}
+	if c.OrgID == "" {
+		c.OrgID = s.defaultOrgID
+	}
+	if !flexd.ValidID(c.OrgID) {
+		return nil, flexd.Errorf("INVALID_ORG_ID", c.OrgID)
+	}
+	if _, err := s.GetOrganization(ctx, c.OrgID); err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	p := &flexd.Project{
+		ID:                      flexd.NewID(now),
+		OrgID:                   c.OrgID,
+		Name:                    c.Name,
+		Created:                 now,
+		Tags:                    cloneTags(c.Tags),
+		RegionUsageRestrictions: c.RegionUsageRestrictions,
+	}
+	err := s.store.CreateProject(ctx, p)
+	if isConflict(err) {
+		return nil, flexd.Errorf("GROUP_ALREADY_EXISTS", c.Name)
+	}
+	if err != nil {
+		return nil, internal("create project", err)
+	}
+	return p, nil
+}
+
+// GetProject returns a project or GROUP_NOT_FOUND.
+func (s *Service) GetProject(ctx context.Context, id string) (*flexd.Project, error) {
+	if !flexd.ValidID(id) {
+		return nil, flexd.Errorf("INVALID_GROUP_ID", id)
+	}
+	p, err := s.store.GetProject(ctx, id)
+	if isNotFound(err) {
+		return nil, flexd.Errorf("GROUP_NOT_FOUND", id)
+	}
+	if err != nil {
+		return nil, internal("get project", err)
+	}
+	return p, nil
+}
+
+// ListProjects lists projects matching f.
+func (s *Service) ListProjects(ctx context.Context, f flexd.ProjectFilter, p flexd.Page) ([]flexd.Project, int, error) {
+	ps, total, err := s.store.ListProjects(ctx, f, p)
+	if err != nil {
+		return nil, 0, internal("list projects", err)
+	}
+	return ps, total, nil
+}
+
+// UpdateProject renames a project or replaces its tags.
+func (s *Service) UpdateProject(ctx context.Context, id string, u flexd.ProjectUpdate) (*flexd.Project, error) {
+	p, err := s.GetProject(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.Name != nil {
+		if !groupNamePattern.MatchString(*u.Name) {
+			return nil, flexd.Errorf("INVALID_GROUP_NAME", *u.Name)
+		}
+		p.Name = *u.Name
+	}
+	if u.Tags != nil {
+		if err := validateTags(*u.Tags); err != nil {
+			return nil, err
+		}
+		p.Tags = cloneTags(*u.Tags)
+	}
+	err = s.store.UpdateProject(ctx, p)
+	switch {
+	case isConflict(err):
+		return nil, flexd.Errorf("GROUP_ALREADY_EXISTS", p.Name)
+	case isNotFound(err):
+		return nil, flexd.Errorf("GROUP_NOT_FOUND", id)
+	case err != nil:
+		return nil, internal("update project", err)
+	}
+	return p, nil
+}
+
+// DeleteProject deletes a project that has no clusters left.
+func (s *Service) DeleteProject(ctx context.Context, id string) error {
+	if !flexd.ValidID(id) {
+		return flexd.Errorf("INVALID_GROUP_ID", id)
+	}
+	err := s.store.DeleteProject(ctx, id)
+	switch {
+	case errors.Is(err, flexd.ErrNotEmpty):
+		return flexd.Errorf("CANNOT_CLOSE_GROUP_ACTIVE_ATLAS_CLUSTERS")
+	case isNotFound(err):
+		return flexd.Errorf("GROUP_NOT_FOUND", id)
+	case err != nil:
+		return internal("delete project", err)
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+// Package service is flexd's business logic: the Atlas rules for projects,
+// Flex clusters, snapshots and restore jobs, on top of any flexd.Store. It
+// implements the root service interfaces and returns *flexd.Error values that
+// name what went wrong the way Atlas does. Long-running work (provisioning,
+// snapshots, restores) is handed to an Engine, so the job engine can change
+// without touching the rules or the handlers.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/flexd/flexd"
+)
+
+// Config holds the service's tunables.
+type Config struct {
+	// MongoDBVersion is the version new clusters run (Atlas Flex: 8.0.x).
+	MongoDBVersion string
+	// ConnectionDomain is the DNS suffix of the connection strings flexd
+	// hands out.
+	ConnectionDomain string
+	// DownloadTTL is how long a download link works (Atlas: 4 hours).
+	DownloadTTL time.Duration
+	// DefaultOrgName names the organization created on first start.
+	DefaultOrgName string
+}
+
+func (c *Config) setDefaults() {
+	if c.MongoDBVersion == "" {
+		c.MongoDBVersion = "8.0.13"
+	}
+	if c.ConnectionDomain == "" {
+		c.ConnectionDomain = "flexd.local"
+	}
+	if c.DownloadTTL == 0 {
+		c.DownloadTTL = 4 * time.Hour
+	}
+	if c.DefaultOrgName == "" {
+		c.DefaultOrgName = "flexd"
+	}
+}
+
+// Service implements flexd.OrganizationService, ProjectService,
+// FlexClusterService and BackupService.
+type Service struct {
+	store  flexd.Store
+	clock  flexd.Clock
+	engine Engine
+	cfg    Config
+
+	defaultOrgID string
+}
+
+var (
+	_ flexd.OrganizationService = (*Service)(nil)
+	_ flexd.ProjectService      = (*Service)(nil)
+	_ flexd.FlexClusterService  = (*Service)(nil)
+	_ flexd.BackupService       = (*Service)(nil)
+)
+
+// New returns a service over store. A nil clock is the system clock; a nil
+// engine is Inline, which finishes all work before the call returns.
+func New(store flexd.Store, clock flexd.Clock, engine Engine, cfg Config) *Service {
+	cfg.setDefaults()
+	if clock == nil {
+		clock = flexd.SystemClock{}
+	}
+	s := &Service{store: store, clock: clock, cfg: cfg}
+	if engine == nil {
+		engine = NewInline(store, clock)
+	}
+	s.engine = engine
+	return s
+}
+
+// Init makes sure the default organization exists (the oldest organization
+// is the default) and remembers it. Call it once at start.
+func (s *Service) Init(ctx context.Context) error {
+	orgs, _, err := s.store.ListOrganizations(ctx, flexd.OrganizationFilter{}, flexd.Page{Num: 1, ItemsPerPage: 1})
+	if err != nil {
+		return fmt.Errorf("list organizations: %w", err)
+	}
+	if len(orgs) > 0 {
+		s.defaultOrgID = orgs[0].ID
+		return nil
+	}
+	now := s.clock.Now()
+	o := &flexd.Organization{ID: flexd.NewID(now), Name: s.cfg.DefaultOrgName, Created: now}
+	if err := s.store.CreateOrganization(ctx, o); err != nil {
+		return fmt.Errorf("create default organization: %w", err)
+	}
+	s.defaultOrgID = o.ID
+	return nil
+}
+
+// DefaultOrgID is the organization created on first start.
+func (s *Service) DefaultOrgID() string { return s.defaultOrgID }
+
+// Store gives wiring code (bootstrap, drills) the store the service uses.
+func (s *Service) Store() flexd.Store { return s.store }
+
+// internal wraps an unexpected storage failure; the transport logs it and
+// answers 500 without the details.
+func internal(op string, err error) error {
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, flexd.ErrNotFound) }
+func isConflict(err error) bool { return errors.Is(err, flexd.ErrConflict) }
