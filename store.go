@@ -8,7 +8,8 @@ import (
 // Store is the storage contract every backend (sqlite, postgres) implements
 // and the storetest suite checks. Methods return ErrNotFound, ErrConflict
 // (a unique name taken) or ErrNotEmpty (a parent still has children), possibly
-// wrapped; anything else is an internal failure.
+// wrapped; creating a child whose parent is missing is ErrNotFound; anything
+// else is an internal failure.
 //
 // Lists return one page and, when Page.Count is set, the total number of
 // items (NoCount otherwise). Lists are served from indexes, so a page costs
@@ -61,11 +62,12 @@ type Store interface {
 	UpdateRestoreJob(ctx context.Context, j *RestoreJob) error
 }
 
-// TimeOrZero returns t in UTC, or the zero time for a zero t; stores use it
-// to keep round-tripped times comparable.
+// TimeOrZero returns t in UTC and whole seconds (Atlas's precision), or the
+// zero time for a zero t; stores use it so that round-tripped times compare
+// equal.
 func TimeOrZero(t time.Time) time.Time {
 	if t.IsZero() {
 		return time.Time{}
 	}
-	return t.UTC()
+	return t.UTC().Truncate(time.Second)
 }

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects the server's log lines while run writes them.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// started is a flexd started in-process by run.
+type started struct {
+	base   string
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// start runs `flexd serve` on a random port and waits until /readyz answers.
+func start(t *testing.T, dataDir string, extraEnv map[string]string) *started {
+	t.Helper()
+	env := map[string]string{"FLEXD_LOG_FORMAT": "json", "FLEXD_LISTEN": "127.0.0.1:0", "FLEXD_DATA_DIR": dataDir}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuffer{}
+	s := &started{logs: logs, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		s.done <- run(ctx, []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, logs)
+	}()
+	t.Cleanup(func() { s.stop(t) })
+
+	deadline := time.Now().Add(20 * time.Second)
+	for s.base == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("flexd did not log its address; logs:\n%s", logs.String())
+		}
+		select {
+		case err := <-s.done:
+			t.Fatalf("flexd exited early: %v; logs:\n%s", err, logs.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		sc := bufio.NewScanner(strings.NewReader(logs.String()))
+		for sc.Scan() {
+			var line struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "flexd listening" {
+				s.base = "http://" + line.Addr
+			}
+		}
+	}
+	for {
+		resp, err := http.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("flexd not ready: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (s *started) stop(t *testing.T) {
+	t.Helper()
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("flexd stopped with error: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("flexd did not stop within 30s")
+	}
+}
+
+const accept = "application/vnd.atlas.2024-11-13+json"
+
+func do(t *testing.T, method, url, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", accept)
+	if body != "" {
+		req.Header.Set("Content-Type", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %q", method, url, raw)
+		}
+	}
+	return resp.StatusCode, m
+}
+
+func TestServeKeepsDataAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir, nil)
+	code, body := do(t, "GET", s.base+"/healthz", "")
+	if code != 200 || body["status"] != "ok" {
+		t.Fatalf("/healthz = %d %v", code, body)
+	}
+	code, project := do(t, "POST", s.base+"/api/atlas/v2/groups", `{"name":"restart-proof"}`)
+	if code != 200 {
+		t.Fatalf("create project = %d %v", code, project)
+	}
+	gid := project["id"].(string)
+	code, cluster := do(t, "POST", s.base+"/api/atlas/v2/groups/"+gid+"/flexClusters",
+		`{"name":"c1","providerSettings":{"backingProviderName":"AWS","regionName":"US_EAST_1"}}`)
+	if code != 201 {
+		t.Fatalf("create cluster = %d %v", code, cluster)
+	}
+	s.stop(t)
+	if !strings.Contains(s.logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop logged:\n%s", s.logs.String())
+	}
+
+	s2 := start(t, dir, nil)
+	code, got := do(t, "GET", s2.base+"/api/atlas/v2/groups/"+gid+"/flexClusters/c1", "")
+	if code != 200 || got["id"] != cluster["id"] || got["name"] != "c1" {
+		t.Fatalf("after restart: %d %v, want cluster %v", code, got, cluster["id"])
+	}
+}
+
+func TestServeLogsRequestsWithoutSecrets(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	req, _ := http.NewRequest("GET", s.base+"/api/atlas/v2/groups?pretty=true", nil)
+	req.Header.Set("Accept", accept)
+	req.Header.Set("Authorization", "Bearer super-secret-token-value")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	rid := resp.Header.Get("X-Request-Id")
+	if rid == "" {
+		t.Fatal("no X-Request-Id header")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(s.logs.String(), rid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("request id %s not logged:\n%s", rid, s.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var found map[string]any
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		if strings.Contains(line, rid) {
+			_ = json.Unmarshal([]byte(line), &found)
+		}
+	}
+	for _, k := range []string{"method", "path", "status", "duration"} {
+		if _, ok := found[k]; !ok {
+			t.Errorf("request log lacks %q: %v", k, found)
+		}
+	}
+	if strings.Contains(s.logs.String(), "super-secret-token-value") {
+		t.Error("a credential reached the logs")
+	}
+}
+
+// TestGracefulShutdownFinishesInFlightRequests cancels the server while a
+// request's body is still arriving: the request must still be answered.
+func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
+	s := start(t, t.TempDir(), nil)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", s.base+"/api/atlas/v2/groups", pr)
+	req.Header.Set("Accept", accept)
+	req.Header.Set("Content-Type", "application/json")
+	type result struct {
+		code int
+		err  error
+	}
+	resc := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			resc <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		resc <- result{code: resp.StatusCode}
+	}()
+	if _, err := pw.Write([]byte(`{"name":`)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // let the server start reading the request
+	s.cancel()
+	s.cancel = nil
+	time.Sleep(100 * time.Millisecond) // shutdown is now waiting on this request
+	if _, err := pw.Write([]byte(`"in-flight"}`)); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	r := <-resc
+	if r.err != nil || r.code != 200 {
+		t.Fatalf("in-flight request: code %d err %v", r.code, r.err)
+	}
+	if err := <-s.done; err != nil {
+		t.Fatalf("run returned %v", err)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"flexd", "version"}, env(nil), &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "flexd ") {
+		t.Errorf("version: %v %q", err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"flexd", "serve", "--help"}, env(nil), &out, &errOut); err != nil {
+		t.Errorf("serve --help: %v", err)
+	}
+	for _, f := range []string{"--listen", "FLEXD_LISTEN", "--data-dir", "FLEXD_DATA_DIR", "--log-format", "--public-url"} {
+		if !strings.Contains(errOut.String(), strings.TrimPrefix(f, "-")) {
+			t.Errorf("serve --help does not explain %s:\n%s", f, errOut.String())
+		}
+	}
+	for _, args := range [][]string{{"flexd"}, {"flexd", "nope"}, {"flexd", "serve", "--no-such-flag"}, {"flexd", "serve", "extra"}} {
+		if err := run(context.Background(), args, env(nil), io.Discard, io.Discard); !errors.Is(err, errUsage) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+	if err := run(context.Background(), []string{"flexd", "serve"}, env(map[string]string{"FLEXD_LOG_FORMAT": "xml"}), io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("bad FLEXD_LOG_FORMAT: %v", err)
+	}
+	c, err := parseServeFlags([]string{"--listen", "127.0.0.1:9999"}, env(map[string]string{"FLEXD_LISTEN": "127.0.0.1:1111", "FLEXD_DATA_DIR": "/tmp/x"}), io.Discard)
+	if err != nil || c.listen != "127.0.0.1:9999" || c.dataDir != "/tmp/x" {
+		t.Errorf("flag over env: %+v %v", c, err)
+	}
+}

@@ -1,0 +1,87 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/sqlite"
+	"github.com/flexd/flexd/sqlstore"
+	"github.com/flexd/flexd/storetest"
+)
+
+// open opens a store on a fresh file in a nested directory that Open has to
+// create.
+func open(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "data", "flexd.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) flexd.Store { return open(t) })
+}
+
+func TestPersistence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flexd.db")
+	storetest.RunPersistence(t, func(t *testing.T) flexd.Store {
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}
+
+// TestSettings checks that every pooled connection, not only the first, got
+// the DSN's settings, since the job queue shares the pool.
+func TestSettings(t *testing.T) {
+	s := open(t)
+	db := s.DB()
+	conns := make([]interface{ Close() error }, 0, 3)
+	for range 3 {
+		c, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000", "synchronous": "1",
+		} {
+			var got string
+			if err := c.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+			}
+		}
+	}
+	for _, c := range conns {
+		_ = c.Close()
+	}
+}
+
+func TestOpenRejectsNonFilePaths(t *testing.T) {
+	for _, path := range []string{"", ":memory:", "file:x.db", filepath.Join(t.TempDir(), "a?b.db")} {
+		if s, err := sqlite.Open(t.Context(), path); err == nil {
+			_ = s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", path)
+		}
+	}
+}
+
+// TestConcurrentOpen opens several stores on one new file at once, in
+// rounds on fresh files since the race is in creating the file: SQLite does
+// not apply busy_timeout to switching a new file to WAL.
+func TestConcurrentOpen(t *testing.T) {
+	for range 20 {
+		path := filepath.Join(t.TempDir(), "flexd.db")
+		storetest.RunConcurrentOpen(t, func(ctx context.Context) (flexd.Store, error) { return sqlite.Open(ctx, path) })
+	}
+}

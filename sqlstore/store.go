@@ -1,0 +1,152 @@
+// Package sqlstore implements flexd.Store once, over database/sql, for every
+// SQL database flexd runs on. The sqlite and postgres packages open the
+// database with the right driver and settings and hand it to New; the few
+// differences between the two live in Dialect.
+//
+// Timestamps are stored as BIGINT unix seconds (0 for the zero time) and tags
+// as JSON text, so both databases store and return exactly the same values.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"github.com/flexd/flexd"
+)
+
+var _ flexd.Store = (*Store)(nil)
+
+// Store is a flexd.Store on a SQL database.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+	// queries caches each query text rewritten for the dialect, keyed by its
+	// ? form. Query texts are fixed (see Dialect.inJSON), so it stays small.
+	queries sync.Map
+}
+
+// New returns a Store on db, which speaks dialect d. It does not migrate the
+// schema: call Migrate (the sqlite and postgres Open functions do).
+func New(db *sql.DB, d Dialect) *Store {
+	return &Store{db: db, dialect: d}
+}
+
+// DB returns the database handle, for components that share the database
+// with the store, such as the job queue.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the dialect the store speaks.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close closes the database handle given to New.
+func (s *Store) Close() error { return s.db.Close() }
+
+// sqlText returns q rewritten for the store's dialect, rewriting each
+// distinct query once.
+func (s *Store) sqlText(q string) string {
+	if s.dialect != Postgres {
+		return q
+	}
+	if v, ok := s.queries.Load(q); ok {
+		return v.(string)
+	}
+	r := s.dialect.rebind(q)
+	s.queries.Store(q, r)
+	return r
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// runner runs queries written with ? placeholders on the database or inside
+// a transaction, so that a method reads the same whichever it is given.
+type runner struct {
+	s *Store
+	q querier
+}
+
+func (r runner) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return r.q.ExecContext(ctx, r.s.sqlText(query), args...)
+}
+
+func (r runner) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.q.QueryContext(ctx, r.s.sqlText(query), args...)
+}
+
+func (r runner) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.q.QueryRowContext(ctx, r.s.sqlText(query), args...)
+}
+
+// run is the runner outside any transaction.
+func (s *Store) run() runner { return runner{s, s.db} }
+
+// inTx runs fn in a write transaction, committing when fn returns nil. On
+// SQLite the DSN's _txlock=immediate makes BEGIN take the write lock at once,
+// so concurrent writers wait their turn (busy_timeout) instead of failing
+// when a read lock cannot be upgraded.
+func (s *Store) inTx(ctx context.Context, fn func(r runner) error) error {
+	return s.tx(ctx, nil, fn)
+}
+
+// readTx runs fn in a read-only transaction that sees one snapshot, so a
+// page and its total agree. On SQLite a read-only transaction begins
+// DEFERRED and never waits for writers.
+func (s *Store) readTx(ctx context.Context, fn func(r runner) error) error {
+	return s.tx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}, fn)
+}
+
+func (s *Store) tx(ctx context.Context, opts *sql.TxOptions, fn func(r runner) error) error {
+	tx, err := s.db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(runner{s, tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// writeErr turns the error of a write into the store's sentinels: a unique
+// violation is flexd.ErrConflict, and a foreign key violation means the
+// parent row (organization, project, cluster) does not exist, so
+// flexd.ErrNotFound. what names the write for the message.
+func (s *Store) writeErr(err error, what string) error {
+	switch s.dialect.violation(err) {
+	case uniqueViolation:
+		return fmt.Errorf("%s: %w: %v", what, flexd.ErrConflict, err)
+	case foreignKeyViolation:
+		return fmt.Errorf("%s: parent %w: %v", what, flexd.ErrNotFound, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// writeOne runs an UPDATE or DELETE of one row by id: flexd.ErrNotFound
+// when it matched none, otherwise as writeErr. what names the write for the
+// message.
+func (s *Store) writeOne(ctx context.Context, r runner, what, query string, args ...any) error {
+	res, err := r.exec(ctx, query, args...)
+	if err != nil {
+		return s.writeErr(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, flexd.ErrNotFound)
+	}
+	return nil
+}
