@@ -1,0 +1,344 @@
+package auth
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flexd/flexd"
+)
+
+// Realm is the Digest realm Atlas uses. It is part of every stored HA1, so it
+// can never change without re-issuing every API key.
+const Realm = "MMS Public API"
+
+// Digest algorithms. The "-sess" variants are accepted too: they only add a
+// step on top of the stored HA1.
+const (
+	AlgorithmMD5    = "MD5"
+	AlgorithmSHA256 = "SHA-256"
+)
+
+// DefaultNonceTTL is how long a nonce stays usable. The Atlas SDK uses each
+// nonce once, within milliseconds of receiving it.
+const DefaultNonceTTL = 5 * time.Minute
+
+// HA1 returns H(username:realm:password) in lowercase hex for alg (MD5 or
+// SHA-256): what the store keeps for an API key instead of its private key,
+// one value per algorithm. Compute both when a key is created; the private
+// key cannot be recovered later. It panics on any other algorithm, which is
+// a programming error.
+func HA1(alg, username, password string) string {
+	if hashSize(alg) == 0 {
+		panic("auth: HA1 of unsupported algorithm " + alg)
+	}
+	return string(hexSum(nil, alg, username, ":", Realm, ":", password))
+}
+
+// DigestKey is what verification needs to know about one API key.
+type DigestKey struct {
+	Subject   string // API key id
+	HA1MD5    string // HA1(AlgorithmMD5, publicKey, privateKey)
+	HA1SHA256 string // HA1(AlgorithmSHA256, publicKey, privateKey); may be empty
+}
+
+// DigestCredentials looks up API keys by public key (the Digest username).
+// It returns an error wrapping flexd.ErrNotFound for an unknown public key.
+type DigestCredentials interface {
+	DigestHA1(ctx context.Context, publicKey string) (DigestKey, error)
+}
+
+// DigestConfig configures a DigestVerifier.
+type DigestConfig struct {
+	// Keys sign nonces: Keys[0] signs new ones, all of them are accepted,
+	// so a key can be rotated by prepending the new one. At least one key
+	// of MinKeyLen bytes is required; share them between replicas.
+	Keys [][]byte
+	// NonceTTL defaults to DefaultNonceTTL.
+	NonceTTL time.Duration
+	// Clock defaults to the system clock.
+	Clock flexd.Clock
+}
+
+// DigestVerifier authenticates API keys with HTTP Digest (RFC 7616, qop=auth).
+type DigestVerifier struct {
+	creds   DigestCredentials
+	counter NonceCounter
+	signer  *nonceSigner
+	ttl     time.Duration
+	clock   flexd.Clock
+	// dummyHA1 is checked against when the user is unknown, so that an
+	// unknown public key costs the same hashing as a wrong private key.
+	dummyHA1 string
+}
+
+// NewDigestVerifier returns a verifier looking keys up in creds and
+// recording used nonces in counter.
+func NewDigestVerifier(creds DigestCredentials, counter NonceCounter, cfg DigestConfig) (*DigestVerifier, error) {
+	if creds == nil || counter == nil {
+		return nil, errors.New("auth: DigestVerifier needs credentials and a nonce counter")
+	}
+	if len(cfg.Keys) == 0 {
+		return nil, errors.New("auth: DigestVerifier needs a nonce key")
+	}
+	keys := make([][]byte, len(cfg.Keys))
+	for i, k := range cfg.Keys {
+		if len(k) < MinKeyLen {
+			return nil, fmt.Errorf("auth: nonce key %d is shorter than %d bytes", i, MinKeyLen)
+		}
+		keys[i] = append([]byte(nil), k...)
+	}
+	v := &DigestVerifier{
+		creds:    creds,
+		counter:  counter,
+		signer:   newNonceSigner(keys),
+		ttl:      cfg.NonceTTL,
+		clock:    cfg.Clock,
+		dummyHA1: HA1(AlgorithmSHA256, "", hex.EncodeToString(NewKey())),
+	}
+	if v.ttl <= 0 {
+		v.ttl = DefaultNonceTTL
+	}
+	if v.clock == nil {
+		v.clock = flexd.SystemClock{}
+	}
+	return v, nil
+}
+
+// Challenge returns a WWW-Authenticate value with a fresh nonce, in exactly
+// the shape Atlas sends. The SDK's parser splits on ", " and knows only these
+// parameters, and it reads only the first WWW-Authenticate header, so flexd
+// offers MD5 alone (SHA-256 responses are still accepted from clients that
+// choose it themselves).
+func (v *DigestVerifier) Challenge(stale bool) string {
+	return `Digest realm="` + Realm + `", domain="", nonce="` + v.signer.issue(v.clock.Now()) +
+		`", algorithm=MD5, qop="auth", stale=` + strconv.FormatBool(stale)
+}
+
+// unauthorizedBody is Atlas's 401 body as the recorded CLI traffic shows it
+// (ATLAS-ERRORS.md): pretty-printed with " : ", key order error, reason,
+// detail, errorCode, no parameters, unlike every other Atlas error.
+const unauthorizedBody = "{\n" +
+	`  "error" : 401,` + "\n" +
+	`  "reason" : "Unauthorized",` + "\n" +
+	`  "detail" : "You are not authorized for this resource.",` + "\n" +
+	`  "errorCode" : "UNEXPECTED_ERROR"` + "\n" +
+	"}"
+
+// Unauthorized writes Atlas's 401 answer: a fresh challenge and the fixed
+// body. Use it for every authentication failure, Digest or Bearer, so the
+// answer never tells a wrong key from an unknown one; pass stale from the
+// Failure so a client with an expired nonce may retry without re-prompting.
+func (v *DigestVerifier) Unauthorized(w http.ResponseWriter, stale bool) {
+	h := w.Header()
+	h.Set("WWW-Authenticate", v.Challenge(stale))
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write([]byte(unauthorizedBody))
+}
+
+// Verify authenticates r's Digest Authorization header and returns the API
+// key id. A rejected attempt is a *Failure; any other error means a store
+// failed. The checks that need no store come first, the replay check last,
+// so that only clients that proved their key can fill the nonce counter.
+func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
+	h, f := authorizationHeader(r)
+	if f != nil {
+		return "", f
+	}
+	p, err := parseDigest(h)
+	if err != nil {
+		return "", fail(ReasonBadHeader)
+	}
+	if p.username == "" || p.hasUsernameStar || p.userhash != "" && !strings.EqualFold(p.userhash, "false") ||
+		p.nonce == "" || p.uri == "" || p.response == "" {
+		return "", fail(ReasonBadHeader)
+	}
+	if p.realm != Realm {
+		return "", fail(ReasonWrongRealm)
+	}
+	alg := p.algorithm
+	if alg == "" {
+		alg = AlgorithmMD5 // RFC 7616 §3.4: absent means MD5
+	}
+	alg, sess := canonicalAlgorithm(alg)
+	if alg == "" {
+		return "", fail(ReasonBadAlgorithm)
+	}
+	if !strings.EqualFold(p.qop, "auth") {
+		// Without qop there is no nc or cnonce: RFC 2069 compatibility
+		// mode, which offers no replay protection.
+		return "", fail(ReasonBadQop)
+	}
+	nc, ok := parseNC(p.nc)
+	if !ok || p.cnonce == "" {
+		return "", fail(ReasonBadHeader)
+	}
+	var gotBuf [sha256.Size]byte
+	got, ok := decodeHex(gotBuf[:hashSize(alg)], p.response)
+	if !ok {
+		return "", fail(ReasonBadHeader)
+	}
+	if !uriMatches(p.uri, r) {
+		return "", fail(ReasonWrongURI)
+	}
+	issued, ok := v.signer.check(p.nonce)
+	now := v.clock.Now()
+	if !ok || issued.After(now.Add(maxNonceSkew)) {
+		return "", fail(ReasonForgedNonce)
+	}
+	expires := issued.Add(v.ttl)
+
+	key, err := v.creds.DigestHA1(r.Context(), p.username)
+	known := err == nil
+	if err != nil && !errors.Is(err, flexd.ErrNotFound) {
+		return "", fmt.Errorf("auth: looking up digest key: %w", err)
+	}
+	ha1 := key.HA1MD5
+	if alg == AlgorithmSHA256 {
+		ha1 = key.HA1SHA256
+	}
+	usable := known && ha1 != "" // no HA1 for this algorithm: key predates it
+	if !usable {
+		ha1 = v.dummyHA1
+	}
+	// response = H(HA1:nonce:nc:cnonce:qop:HA2), HA2 = H(method:uri);
+	// for -sess, HA1 becomes H(HA1:nonce:cnonce) (RFC 7616 §3.4.2, §3.4.3).
+	var ha1Buf, ha2Buf [2 * sha256.Size]byte
+	ha1b := append(ha1Buf[:0], ha1...)
+	if sess {
+		ha1b = hexSum(ha1Buf[:0], alg, ha1, ":", p.nonce, ":", p.cnonce)
+	}
+	ha2 := hexSum(ha2Buf[:0], alg, r.Method, ":", p.uri)
+	var msgBuf [512]byte
+	msg := append(msgBuf[:0], ha1b...)
+	for _, part := range [...]string{":", p.nonce, ":", p.nc, ":", p.cnonce, ":", p.qop, ":"} {
+		msg = append(msg, part...)
+	}
+	msg = append(msg, ha2...)
+	var wantBuf [sha256.Size]byte
+	want := sum(&wantBuf, alg, msg)
+	match := subtle.ConstantTimeCompare(want, got) == 1
+	switch {
+	case !known:
+		return "", fail(ReasonUnknownUser)
+	case !match || !usable:
+		return "", &Failure{Reason: ReasonWrongResponse, Subject: key.Subject}
+	case !now.Before(expires):
+		// The client knows the key; only its nonce is too old. RFC 7616
+		// §3.3: stale=true only when the digest itself was valid.
+		return "", &Failure{Reason: ReasonStaleNonce, Stale: true, Subject: key.Subject}
+	}
+	fresh, err := v.counter.Use(r.Context(), p.nonce, nc, expires)
+	if err != nil {
+		return "", fmt.Errorf("auth: recording nonce use: %w", err)
+	}
+	if !fresh {
+		return "", &Failure{Reason: ReasonReplay, Subject: key.Subject}
+	}
+	return key.Subject, nil
+}
+
+// uriMatches reports whether the digest-uri names this request. The Atlas SDK
+// signs req.URL.RequestURI(), the escaped path and raw query, which is what
+// the server reconstructs as r.URL.RequestURI(); the raw request-target is
+// accepted too, being what RFC 7616 §3.4 says the uri repeats.
+func uriMatches(uri string, r *http.Request) bool {
+	return uri == r.URL.RequestURI() || r.RequestURI != "" && uri == r.RequestURI
+}
+
+// canonicalAlgorithm maps an algorithm name, compared case-insensitively, to
+// its base algorithm and whether it is a -sess variant.
+func canonicalAlgorithm(alg string) (string, bool) {
+	sess := false
+	if len(alg) > 5 && strings.EqualFold(alg[len(alg)-5:], "-sess") {
+		alg, sess = alg[:len(alg)-5], true
+	}
+	switch {
+	case strings.EqualFold(alg, AlgorithmMD5):
+		return AlgorithmMD5, sess
+	case strings.EqualFold(alg, AlgorithmSHA256):
+		return AlgorithmSHA256, sess
+	}
+	return "", false
+}
+
+// hashSize is the digest length of a base algorithm, 0 for any other.
+func hashSize(alg string) int {
+	switch alg {
+	case AlgorithmMD5:
+		return md5.Size
+	case AlgorithmSHA256:
+		return sha256.Size
+	}
+	return 0
+}
+
+// sum hashes data with alg into dst and returns the digest. Digest hashing
+// runs on every authenticated call, so it works on caller-provided arrays
+// rather than allocating hashers.
+func sum(dst *[sha256.Size]byte, alg string, data []byte) []byte {
+	if alg == AlgorithmMD5 {
+		s := md5.Sum(data)
+		return dst[:copy(dst[:], s[:])]
+	}
+	*dst = sha256.Sum256(data)
+	return dst[:]
+}
+
+// hexSum appends to dst the lowercase hex hash of the concatenated parts.
+func hexSum(dst []byte, alg string, parts ...string) []byte {
+	var buf [256]byte
+	data := buf[:0]
+	for _, p := range parts {
+		data = append(data, p...)
+	}
+	var s [sha256.Size]byte
+	return hex.AppendEncode(dst, sum(&s, alg, data))
+}
+
+// decodeHex decodes s, either case, into dst, which it must fill exactly.
+func decodeHex(dst []byte, s string) ([]byte, bool) {
+	if len(s) != 2*len(dst) {
+		return nil, false
+	}
+	for i := range dst {
+		hi, ok1 := fromHex(s[2*i])
+		lo, ok2 := fromHex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return dst, true
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// parseNC reads the nonce count: exactly 8 hex digits (RFC 7616 §3.4).
+func parseNC(s string) (uint32, bool) {
+	var b [4]byte
+	if _, ok := decodeHex(b[:], s); !ok {
+		return 0, false
+	}
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]), true
+}

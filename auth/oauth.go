@@ -1,0 +1,325 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/flexd/flexd"
+)
+
+// DefaultTokenTTL is the access token lifetime Atlas documents.
+const DefaultTokenTTL = time.Hour
+
+// ClientSecret is one secret of a service account, as stored.
+type ClientSecret struct {
+	Hash      string    // HashSecret of the secret
+	ExpiresAt time.Time // zero: never expires
+}
+
+// ServiceAccounts looks up service accounts by client id. It returns an
+// error wrapping flexd.ErrNotFound for an unknown client id. subject is what
+// tokens of this client authenticate as (the client id itself, or an internal
+// id). An account may have several secrets, expired ones included.
+type ServiceAccounts interface {
+	ClientSecrets(ctx context.Context, clientID string) (subject string, secrets []ClientSecret, err error)
+}
+
+// Token is an issued access token as stored: only its digest.
+type Token struct {
+	Digest    string // TokenDigest of the token
+	Subject   string
+	ExpiresAt time.Time
+	Revoked   bool
+}
+
+// TokenStore keeps issued access tokens. Expired tokens may be deleted at
+// any time.
+type TokenStore interface {
+	CreateToken(ctx context.Context, t Token) error
+	// Token returns the token with this digest, or an error wrapping
+	// flexd.ErrNotFound.
+	Token(ctx context.Context, digest string) (Token, error)
+	// RevokeToken revokes the token with this digest if it belongs to
+	// subject, and does nothing (no error) otherwise: a client may revoke
+	// only its own tokens, and must not learn whether others exist.
+	RevokeToken(ctx context.Context, subject, digest string) error
+}
+
+// OAuthConfig configures the token and revocation endpoints.
+type OAuthConfig struct {
+	TokenTTL time.Duration // defaults to DefaultTokenTTL
+	Clock    flexd.Clock   // defaults to the system clock
+	// Limiter, if set, counts every request per client id and IP, as
+	// Atlas does (50 requests every 1 minute).
+	Limiter *Limiter
+	// FailureLimiter, if set, counts failed client authentications per
+	// IP and refuses further attempts from an IP that exhausted it before
+	// spending a bcrypt comparison on them. It stops guessing across many
+	// client ids, which Limiter alone would not.
+	FailureLimiter *Limiter
+	// ClientIP names the caller for limiting; defaults to the host of
+	// r.RemoteAddr. Behind a proxy, supply one that trusts only it.
+	ClientIP func(*http.Request) string
+	// WriteError writes Atlas-shaped errors (429, 500); defaults to
+	// WriteAtlasError.
+	WriteError func(http.ResponseWriter, *http.Request, *flexd.Error)
+	// Observe, if set, is told the outcome of every request: nil on
+	// success, a *Failure for a refused client, another error when a store
+	// failed. For logs and metrics; it carries no secrets.
+	Observe func(r *http.Request, subject string, err error)
+}
+
+// OAuth serves OAuth 2.0 client credentials for service accounts:
+// POST /api/oauth/token and POST /api/oauth/revoke.
+type OAuth struct {
+	accounts ServiceAccounts
+	tokens   TokenStore
+	cfg      OAuthConfig
+}
+
+// NewOAuth returns the endpoints backed by accounts and tokens.
+func NewOAuth(accounts ServiceAccounts, tokens TokenStore, cfg OAuthConfig) *OAuth {
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = flexd.SystemClock{}
+	}
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = remoteHost
+	}
+	if cfg.WriteError == nil {
+		cfg.WriteError = WriteAtlasError
+	}
+	return &OAuth{accounts: accounts, tokens: tokens, cfg: cfg}
+}
+
+// maxSecretsChecked bounds the bcrypt work one request can cause.
+const maxSecretsChecked = 8
+
+// TokenHandler serves POST /api/oauth/token (grant_type=client_credentials).
+func (o *OAuth) TokenHandler() http.Handler { return o.observed(o.token) }
+
+// RevokeHandler serves POST /api/oauth/revoke (RFC 7009): the client revokes
+// one of its own access tokens. Unknown tokens and other clients' tokens get
+// the same 200, so the endpoint reveals nothing about them.
+func (o *OAuth) RevokeHandler() http.Handler { return o.observed(o.revoke) }
+
+// observed adapts an endpoint that answers the request and reports its
+// outcome into a handler that passes the outcome to Observe.
+func (o *OAuth) observed(serve func(http.ResponseWriter, *http.Request) (subject string, err error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		subject, err := serve(w, r)
+		if o.cfg.Observe != nil {
+			o.cfg.Observe(r, subject, err)
+		}
+	})
+}
+
+func (o *OAuth) token(w http.ResponseWriter, r *http.Request) (string, error) {
+	client, form, err := o.begin(w, r)
+	if err != nil {
+		return "", err
+	}
+	switch gt := form.Get("grant_type"); {
+	case gt == "":
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The grant_type parameter is required.")
+		return "", fail(ReasonInvalidRequest)
+	case gt != "client_credentials":
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials grant is supported.")
+		return "", fail(ReasonUnsupportedGrant)
+	}
+	subject, err := o.authenticate(w, r, client)
+	if err != nil {
+		return subject, err
+	}
+	tok := NewAccessToken()
+	now := o.cfg.Clock.Now()
+	if err := o.tokens.CreateToken(r.Context(), Token{
+		Digest: TokenDigest(tok), Subject: subject, ExpiresAt: now.Add(o.cfg.TokenTTL),
+	}); err != nil {
+		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
+		return subject, fmt.Errorf("auth: storing token: %w", err)
+	}
+	body, _ := jsonMarshal(struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+		TokenType   string `json:"token_type"`
+	}{tok, int64(o.cfg.TokenTTL / time.Second), "Bearer"})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	_, _ = w.Write(body)
+	return subject, nil
+}
+
+func (o *OAuth) revoke(w http.ResponseWriter, r *http.Request) (string, error) {
+	client, form, err := o.begin(w, r)
+	if err != nil {
+		return "", err
+	}
+	tok := form.Get("token")
+	if tok == "" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "The token parameter is required.")
+		return "", fail(ReasonInvalidRequest)
+	}
+	// token_type_hint is only a hint (RFC 7009 §2.1); flexd has one kind.
+	subject, err := o.authenticate(w, r, client)
+	if err != nil {
+		return subject, err
+	}
+	if err := o.tokens.RevokeToken(r.Context(), subject, TokenDigest(tok)); err != nil {
+		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
+		return subject, fmt.Errorf("auth: revoking token: %w", err)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	return subject, nil
+}
+
+// begin does what both endpoints share before authenticating: method, form,
+// credentials extraction and rate limits. When it refuses the request it
+// has already answered it, and returns the *Failure to observe.
+func (o *OAuth) begin(w http.ResponseWriter, r *http.Request) (clientAuth, url.Values, error) {
+	refuse := func(status int, code, desc string, reason Reason) (clientAuth, url.Values, error) {
+		oauthError(w, status, code, desc)
+		return clientAuth{}, nil, fail(reason)
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return refuse(http.StatusMethodNotAllowed, "invalid_request", "Use POST.", ReasonInvalidRequest)
+	}
+	form, err := readForm(w, r)
+	if err != nil {
+		return refuse(http.StatusBadRequest, "invalid_request",
+			"Send an application/x-www-form-urlencoded body with each parameter once.", ReasonInvalidRequest)
+	}
+	client, credErr := clientCredentials(r.Header.Get("Authorization"), form)
+	ip := o.cfg.ClientIP(r)
+	if o.cfg.Limiter != nil {
+		if ok, ra := o.cfg.Limiter.Allow(client.id + "\x00" + ip); !ok {
+			return o.limited(w, r, o.cfg.Limiter, ra)
+		}
+	}
+	if o.cfg.FailureLimiter != nil {
+		if exhausted, ra := o.cfg.FailureLimiter.Exhausted(ip); exhausted {
+			return o.limited(w, r, o.cfg.FailureLimiter, ra)
+		}
+	}
+	switch {
+	case errors.Is(credErr, errInvalidRequest):
+		return refuse(http.StatusBadRequest, "invalid_request",
+			"Authenticate the client with one method only.", ReasonInvalidRequest)
+	case credErr != nil:
+		o.failedLogin(ip)
+		invalidClient(w)
+		return clientAuth{}, nil, fail(ReasonBadHeader)
+	}
+	return client, form, nil
+}
+
+func (o *OAuth) limited(w http.ResponseWriter, r *http.Request, l *Limiter, retryAfter time.Duration) (clientAuth, url.Values, error) {
+	w.Header().Set("Retry-After", RetryAfter(retryAfter))
+	w.Header().Set("Cache-Control", "no-store")
+	o.cfg.WriteError(w, r, l.Error(r.URL.Path))
+	return clientAuth{}, nil, fail(ReasonRateLimited)
+}
+
+// authenticate checks the client's secret against its stored hashes and
+// answers invalid_client itself on failure. Unknown ids and wrong secrets
+// get the same answer; an unknown id skips bcrypt, since ids are 96 random
+// bits and a dummy comparison would only hand out free CPU burns.
+func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAuth) (string, error) {
+	subject, secrets, err := o.accounts.ClientSecrets(r.Context(), c.id)
+	if errors.Is(err, flexd.ErrNotFound) {
+		o.failedLogin(o.cfg.ClientIP(r))
+		invalidClient(w)
+		return "", fail(ReasonUnknownClient)
+	}
+	if err != nil {
+		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
+		return "", fmt.Errorf("auth: looking up client: %w", err)
+	}
+	now := o.cfg.Clock.Now()
+	var expired []ClientSecret
+	for i, s := range secrets {
+		if i == maxSecretsChecked {
+			break
+		}
+		if !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt) {
+			expired = append(expired, s)
+			continue
+		}
+		if CheckSecret(s.Hash, c.secret) {
+			return subject, nil
+		}
+	}
+	reason := ReasonWrongSecret
+	// Only to tell the operator why: the client hears invalid_client.
+	for _, s := range expired {
+		if CheckSecret(s.Hash, c.secret) {
+			reason = ReasonExpiredSecret
+			break
+		}
+	}
+	o.failedLogin(o.cfg.ClientIP(r))
+	invalidClient(w)
+	return "", &Failure{Reason: reason, Subject: subject}
+}
+
+func (o *OAuth) failedLogin(ip string) {
+	if o.cfg.FailureLimiter != nil {
+		o.cfg.FailureLimiter.Allow(ip)
+	}
+}
+
+// invalidClient answers RFC 6749 §5.2 invalid_client. 401 with a Basic
+// challenge is required when the client tried the Authorization header and
+// allowed otherwise, so every client hears the same.
+func invalidClient(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+	oauthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client credentials.")
+}
+
+// oauthError writes an RFC 6749 §5.2 error, which x/oauth2 decodes into
+// oauth2.RetrieveError.
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	body, _ := jsonMarshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}{code, desc})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// jsonMarshal is json.Marshal without HTML escaping, which would only make
+// bodies differ from Atlas's.
+func jsonMarshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
