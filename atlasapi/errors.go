@@ -1,0 +1,76 @@
+package atlasapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/flexd/flexd"
+)
+
+// apiError is Atlas's error body. Its keys are in the alphabetical order
+// Atlas writes them; parameters is always present and keeps its values'
+// JSON types; status is added only for envelope=true.
+type apiError struct {
+	Detail     string `json:"detail"`
+	Error      int    `json:"error"`
+	ErrorCode  string `json:"errorCode"`
+	Parameters []any  `json:"parameters"`
+	Reason     string `json:"reason"`
+	Status     *int   `json:"status,omitempty"`
+}
+
+// unauthenticatedBody is the 401 Atlas answers to missing or bad
+// credentials, byte for byte as captured: a different serializer (" : ",
+// pretty, its own key order, no parameters) from every other error.
+const unauthenticatedBody = "{\n" +
+	`  "error" : 401,` + "\n" +
+	`  "reason" : "Unauthorized",` + "\n" +
+	`  "detail" : "You are not authorized for this resource.",` + "\n" +
+	`  "errorCode" : "UNEXPECTED_ERROR"` + "\n" +
+	"}"
+
+// writeError is the one place errors reach the client. A *flexd.Error is
+// answered as the Atlas error it is; anything else is logged with the
+// request id for the operator and answered with the generic 500, so no
+// internals leak.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	st := stateOf(r)
+	if errors.Is(err, errUnauthenticated) {
+		s.auth.Challenge(w, r)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(unauthenticatedBody))
+		return
+	}
+	e := flexd.AsError(err)
+	if e == nil {
+		s.log.ErrorContext(r.Context(), "internal error", "request_id", st.id,
+			"method", r.Method, "path", r.URL.EscapedPath(), "err", err)
+		e = flexd.Errorf("UNEXPECTED_ERROR")
+	}
+	body := apiError{
+		Detail:     e.Detail,
+		Error:      e.Status,
+		ErrorCode:  e.Code,
+		Parameters: e.Parameters,
+		Reason:     http.StatusText(e.Status),
+	}
+	if body.Parameters == nil {
+		body.Parameters = []any{}
+	}
+	if st.envelope {
+		body.Status = &body.Error
+	}
+	data, merr := marshal(body, st.pretty)
+	if merr != nil {
+		// Only an unencodable parameter gets here: drop the parameters.
+		s.log.ErrorContext(r.Context(), "encoding error body", "request_id", st.id, "err", merr)
+		body.Parameters = []any{}
+		data, _ = marshal(body, st.pretty)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Error-Code", e.Code)
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(data)
+}

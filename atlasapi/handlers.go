@@ -1,0 +1,152 @@
+package atlasapi
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"net/url"
+
+	"github.com/flexd/flexd"
+)
+
+// The generic handlers below are the only places that call a service and
+// encode its answer; the resource files give them a service call and a
+// view. A view turns a domain value into its wire shape, given the base URL
+// its links start with.
+
+// one answers a request that reads or acts on one resource.
+func one[T, V any](s *server, status int, call func(r *http.Request) (*T, error), view func(base string, t *T) V) http.Handler {
+	return result(s, status, func(_ http.ResponseWriter, r *http.Request) (*T, error) {
+		return call(r)
+	}, view)
+}
+
+// withBody answers a request whose body decodes into In: decode, check a
+// body-scoped access rule, call the service, encode.
+func withBody[In, T, V any](s *server, status int, call func(r *http.Request, in *In) (*T, error), view func(base string, t *T) V) http.Handler {
+	return result(s, status, func(w http.ResponseWriter, r *http.Request) (*T, error) {
+		in, err := decode[In](w, r)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.authorizeBody(r, in); err != nil {
+			return nil, err
+		}
+		return call(r, in)
+	}, view)
+}
+
+// errNoResult flags a service that returned neither a value nor an error.
+var errNoResult = errors.New("service returned no result")
+
+func result[T, V any](s *server, status int, call func(w http.ResponseWriter, r *http.Request) (*T, error), view func(base string, t *T) V) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		t, err := call(w, r)
+		if err == nil && t == nil {
+			err = errNoResult
+		}
+		if err != nil {
+			return err
+		}
+		s.respond(w, r, status, view(s.baseURL(r), t))
+		return nil
+	})
+}
+
+// remove answers a delete: 204 without a body.
+func remove(s *server, del func(r *http.Request) error) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if err := del(r); err != nil {
+			return err
+		}
+		s.respondNoContent(w, r)
+		return nil
+	})
+}
+
+// lister fetches one page of a list and, when the page asks for it, the
+// total count.
+type lister[T any] func(r *http.Request, p flexd.Page) ([]T, int, error)
+
+// page is the spec's Paginated*View; status is added by envelope=true.
+type page[V any] struct {
+	Links      []link `json:"links"`
+	Results    []V    `json:"results"`
+	TotalCount *int   `json:"totalCount,omitempty"`
+	Status     *int   `json:"status,omitempty"`
+}
+
+func (p page[V]) enveloped(status int) any {
+	p.Status = &status
+	return p
+}
+
+// list answers a list route: read the paging parameters, fetch the page,
+// link to the pages around it.
+func list[T, V any](s *server, fetch lister[T], view func(base string, t *T) V) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		st := stateOf(r)
+		p, qerr := pageParams(st.query)
+		if qerr != nil {
+			return qerr
+		}
+		items, total, err := fetch(r, p)
+		if err != nil {
+			return err
+		}
+		next, err := hasNext(r, fetch, p, len(items), total)
+		if err != nil {
+			return err
+		}
+		base := s.baseURL(r)
+		body := page[V]{Links: pageLinks(base, r, st.query, p, next), Results: make([]V, len(items))}
+		for i := range items {
+			body.Results[i] = view(base, &items[i])
+		}
+		if p.Count && total >= 0 {
+			body.TotalCount = &total
+		}
+		s.respond(w, r, http.StatusOK, body)
+		return nil
+	})
+}
+
+// hasNext tells whether a page follows this one. With the total it is
+// arithmetic. Without it (includeCount=false) a full page may be the last
+// one, so the one item after it is fetched: Page{Num: k+1, ItemsPerPage: 1}
+// is exactly the item at offset k. A next link therefore never leads to an
+// empty page.
+func hasNext[T any](r *http.Request, fetch lister[T], p flexd.Page, n, total int) (bool, error) {
+	if p.Count && total >= 0 {
+		return p.Offset()+n < total, nil
+	}
+	if n < p.ItemsPerPage {
+		return false, nil
+	}
+	after := p.Offset() + p.ItemsPerPage
+	more, _, err := fetch(r, flexd.Page{Num: after + 1, ItemsPerPage: 1})
+	return len(more) > 0, err
+}
+
+// pageLinks are a list's self, previous and next links: the request's own
+// absolute URL with pageNum and itemsPerPage set for that page and every
+// other query parameter kept.
+func pageLinks(base string, r *http.Request, q url.Values, p flexd.Page, next bool) []link {
+	href := func(num int) string {
+		v := maps.Clone(q)
+		if v == nil {
+			v = url.Values{}
+		}
+		v.Set("pageNum", itoa(num))
+		v.Set("itemsPerPage", itoa(p.ItemsPerPage))
+		return base + r.URL.EscapedPath() + "?" + v.Encode()
+	}
+	links := []link{{Href: href(p.Num), Rel: "self"}}
+	if p.Num > 1 {
+		links = append(links, link{Href: href(p.Num - 1), Rel: "previous"})
+	}
+	if next {
+		links = append(links, link{Href: href(p.Num + 1), Rel: "next"})
+	}
+	return links
+}

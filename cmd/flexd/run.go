@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/service"
+	"github.com/flexd/flexd/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// it comes from the module's build info.
+var version = ""
+
+// errUsage marks a command line that could not be understood (exit 2).
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `flexd serves the MongoDB Atlas Administration API v2 for Flex clusters,
+their backup snapshots, snapshot downloads and restore jobs.
+
+Usage:
+  flexd serve [flags]   start the server
+  flexd version         print the version
+  flexd help            show this help
+
+Run 'flexd serve --help' for the server's flags. Every flag has an
+environment variable (shown beside it); a flag given on the command line
+wins over the variable.
+`
+
+// run is the whole program: main only supplies the process's context,
+// arguments, environment and streams, so tests start flexd in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: no command given", errUsage)
+	}
+	switch args[1] {
+	case "serve":
+		return serve(ctx, args[2:], getenv, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "flexd", buildVersion())
+		return nil
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: unknown command %q", errUsage, args[1])
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// config is everything serve can be told.
+type config struct {
+	listen          string
+	dataDir         string
+	publicURL       string
+	logFormat       string
+	logLevel        string
+	shutdownTimeout time.Duration
+}
+
+// envFlags registers flags whose defaults come from environment variables,
+// so that --help shows each variable and the flag wins when both are given.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func (e *envFlags) string(p *string, name, env, def, help string) {
+	if v := e.getenv(env); v != "" {
+		def = v
+	}
+	e.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", help, env))
+}
+
+func (e *envFlags) duration(p *time.Duration, name, env string, def time.Duration, help string) {
+	if v := e.getenv(env); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s=%q: %v", env, v, err))
+		} else {
+			def = d
+		}
+	}
+	e.fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", help, env))
+}
+
+func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("flexd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	ef := &envFlags{fs: fs, getenv: getenv}
+	ef.string(&c.listen, "listen", "FLEXD_LISTEN", "127.0.0.1:8080", "address to serve HTTP on")
+	ef.string(&c.dataDir, "data-dir", "FLEXD_DATA_DIR", "./flexd-data", "directory of the embedded SQLite store")
+	ef.string(&c.publicURL, "public-url", "FLEXD_PUBLIC_URL", "", "base URL clients reach flexd at, for links and download URLs (default: taken from each request)")
+	ef.string(&c.logFormat, "log-format", "FLEXD_LOG_FORMAT", "text", "log format: text or json")
+	ef.string(&c.logLevel, "log-level", "FLEXD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	ef.duration(&c.shutdownTimeout, "shutdown-timeout", "FLEXD_SHUTDOWN_TIMEOUT", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: flexd serve [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if len(ef.errs) > 0 {
+		return nil, fmt.Errorf("%w: %v", errUsage, errors.Join(ef.errs...))
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return nil, fmt.Errorf("%w: --log-format must be text or json, not %q", errUsage, c.logFormat)
+	}
+	return &c, nil
+}
+
+func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServeFlags(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+
+	dbPath := filepath.Join(c.dataDir, "flexd.db")
+	store, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing store", "err", err)
+		}
+	}()
+
+	clock := flexd.SystemClock{}
+	svc := service.New(store, clock, nil, service.Config{})
+	if err := svc.Init(ctx); err != nil {
+		return err
+	}
+
+	handler := atlasapi.NewServer(atlasapi.Config{
+		Orgs:      svc,
+		Projects:  svc,
+		Clusters:  svc,
+		Backups:   svc,
+		Logger:    log,
+		PublicURL: strings.TrimRight(c.publicURL, "/"),
+		Ready:     store.Ping,
+	})
+
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("flexd listening", "addr", ln.Addr().String(), "data_dir", c.dataDir, "version", buildVersion())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", c.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
