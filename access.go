@@ -15,6 +15,8 @@ const (
 	RoleOrgReadOnly     Role = "ORG_READ_ONLY"
 	RoleOrgGroupCreator Role = "ORG_GROUP_CREATOR"
 	RoleOrgBillingAdmin Role = "ORG_BILLING_ADMIN"
+	// RoleOrgBillingReadOnly sees billing only: it implies no other role.
+	RoleOrgBillingReadOnly Role = "ORG_BILLING_READ_ONLY"
 )
 
 // Project roles.
@@ -26,13 +28,24 @@ const (
 	RoleGroupDataAccessReadWrite Role = "GROUP_DATA_ACCESS_READ_WRITE"
 	RoleGroupDataAccessReadOnly  Role = "GROUP_DATA_ACCESS_READ_ONLY"
 	RoleGroupProjectManager      Role = "GROUP_PROJECT_MANAGER"
+	// Roles Atlas grants for features flexd does not serve. They may be
+	// assigned (the spec's enums list them) and make their holder a member
+	// of the project; only the backup manager also reads it.
+	RoleGroupBackupManager         Role = "GROUP_BACKUP_MANAGER"
+	RoleGroupSearchIndexEditor     Role = "GROUP_SEARCH_INDEX_EDITOR"
+	RoleGroupStreamProcessingOwner Role = "GROUP_STREAM_PROCESSING_OWNER"
+	RoleGroupObservabilityViewer   Role = "GROUP_OBSERVABILITY_VIEWER"
+	RoleGroupDatabaseAccessAdmin   Role = "GROUP_DATABASE_ACCESS_ADMIN"
 )
 
 // OrgRoles and GroupRoles are the roles that may be granted at each scope.
 var (
-	OrgRoles   = []Role{RoleOrgOwner, RoleOrgMember, RoleOrgReadOnly, RoleOrgGroupCreator, RoleOrgBillingAdmin}
+	OrgRoles = []Role{RoleOrgOwner, RoleOrgMember, RoleOrgReadOnly, RoleOrgGroupCreator, RoleOrgBillingAdmin,
+		RoleOrgBillingReadOnly}
 	GroupRoles = []Role{RoleGroupOwner, RoleGroupClusterManager, RoleGroupReadOnly, RoleGroupDataAccessAdmin,
-		RoleGroupDataAccessReadWrite, RoleGroupDataAccessReadOnly, RoleGroupProjectManager}
+		RoleGroupDataAccessReadWrite, RoleGroupDataAccessReadOnly, RoleGroupProjectManager,
+		RoleGroupBackupManager, RoleGroupSearchIndexEditor, RoleGroupStreamProcessingOwner,
+		RoleGroupObservabilityViewer, RoleGroupDatabaseAccessAdmin}
 )
 
 // IsOrgRole and IsGroupRole tell which scope a role belongs to.
@@ -50,15 +63,23 @@ var groupImplied = map[Role][]Role{
 	RoleGroupDataAccessReadWrite: {RoleGroupDataAccessReadWrite, RoleGroupDataAccessReadOnly, RoleGroupReadOnly},
 	RoleGroupDataAccessReadOnly:  {RoleGroupDataAccessReadOnly, RoleGroupReadOnly},
 	RoleGroupReadOnly:            {RoleGroupReadOnly},
+	RoleGroupBackupManager:       {RoleGroupBackupManager, RoleGroupReadOnly},
+	// The rest imply only themselves: flexd has no evidence that they
+	// include read access, and a role that grants too little fails safe.
+	RoleGroupSearchIndexEditor:     {RoleGroupSearchIndexEditor},
+	RoleGroupStreamProcessingOwner: {RoleGroupStreamProcessingOwner},
+	RoleGroupObservabilityViewer:   {RoleGroupObservabilityViewer},
+	RoleGroupDatabaseAccessAdmin:   {RoleGroupDatabaseAccessAdmin},
 }
 
 // orgImplied says which organization roles a held organization role implies.
 var orgImplied = map[Role][]Role{
-	RoleOrgOwner:        OrgRoles,
-	RoleOrgGroupCreator: {RoleOrgGroupCreator, RoleOrgMember, RoleOrgReadOnly},
-	RoleOrgMember:       {RoleOrgMember, RoleOrgReadOnly},
-	RoleOrgBillingAdmin: {RoleOrgBillingAdmin, RoleOrgMember, RoleOrgReadOnly},
-	RoleOrgReadOnly:     {RoleOrgReadOnly},
+	RoleOrgOwner:           OrgRoles,
+	RoleOrgGroupCreator:    {RoleOrgGroupCreator, RoleOrgMember, RoleOrgReadOnly},
+	RoleOrgMember:          {RoleOrgMember, RoleOrgReadOnly},
+	RoleOrgBillingAdmin:    {RoleOrgBillingAdmin, RoleOrgMember, RoleOrgReadOnly},
+	RoleOrgReadOnly:        {RoleOrgReadOnly},
+	RoleOrgBillingReadOnly: {RoleOrgBillingReadOnly},
 }
 
 // Principal is an authenticated caller: an API key or a service account, with

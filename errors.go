@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Storage-level sentinels. Stores return these (possibly wrapped); the service
@@ -21,6 +22,9 @@ type Error struct {
 	Code       string
 	Detail     string
 	Parameters []any
+	// RetryAfter, when set on a 429 or 503, is sent as the Retry-After
+	// header: Atlas clients back off by it.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Detail }
@@ -82,6 +86,8 @@ var catalogue = map[string]errorDef{
 	"INVALID_ROLE_FOR_GROUP":                                       {400, "Role %v is invalid for group %v."},
 	"API_KEY_CAN_ONLY_BELONG_TO_ONE_ORG":                           {400, "API keys may only belong to a single organization."},
 	"SERVICE_ACCOUNT_NOT_FOUND":                                    {404, "Service Account with client ID %v not found."},
+	// flexd's own: a snapshot download link past its expirationDate.
+	"DOWNLOAD_LINK_EXPIRED": {410, "The download link expired at %v; request a new one with POST .../backup/download."},
 }
 
 // Errorf builds the Atlas error for code, filling its detail template with

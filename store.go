@@ -18,6 +18,10 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 
+	// IdentityStore keeps API keys, service accounts and what their
+	// authentication needs (identity.go).
+	IdentityStore
+
 	CreateOrganization(ctx context.Context, o *Organization) error
 	GetOrganization(ctx context.Context, id string) (*Organization, error)
 	ListOrganizations(ctx context.Context, f OrganizationFilter, p Page) ([]Organization, int, error)

@@ -17,6 +17,7 @@ const (
 	scopeOrg                  // the organization {orgId}
 	scopeGroup                // the project {groupId}
 	scopeBodyOrg              // the organization the body names (POST /groups)
+	scopeOwnOrg               // the caller's own organization (flexd's global drills)
 )
 
 // access is a route's access rule: a scope and the role the caller needs
@@ -32,6 +33,7 @@ func caller() access                        { return access{scope: scopeCaller} 
 func org(role flexd.Role) access            { return access{scope: scopeOrg, role: role} }
 func group(role flexd.Role) access          { return access{scope: scopeGroup, role: role} }
 func orgNamedInBody(role flexd.Role) access { return access{scope: scopeBodyOrg, role: role} }
+func ownOrg(role flexd.Role) access         { return access{scope: scopeOwnOrg, role: role} }
 
 // authorize checks the route's rule for the caller, loading the project or
 // organization the path names (GROUP_NOT_FOUND / ORG_NOT_FOUND when it does
@@ -69,6 +71,10 @@ func (s *server) authorize(r *http.Request, a access) error {
 			return flexd.Errorf("USER_UNAUTHORIZED")
 		}
 		st.project = p
+	case scopeOwnOrg:
+		if p := st.principal; !p.All && !p.HasOrgRole(p.OrgID, a.role) {
+			return flexd.Errorf("USER_UNAUTHORIZED")
+		}
 	}
 	return nil
 }

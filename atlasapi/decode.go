@@ -35,6 +35,20 @@ type ignorer interface {
 // decode reads the request body into a new In, enforcing the media type and
 // the size cap, then decodeJSON's rules.
 func decode[In any](w http.ResponseWriter, r *http.Request) (*In, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	in, derr := decodeJSON[In](body)
+	if derr != nil {
+		return nil, derr
+	}
+	return in, nil
+}
+
+// readBody reads a JSON request body, enforcing the media type and the
+// size cap.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !jsonBody(ct) {
 		return nil, frameworkError(http.StatusUnsupportedMediaType)
 	}
@@ -45,11 +59,7 @@ func decode[In any](w http.ResponseWriter, r *http.Request) (*In, error) {
 		}
 		return nil, flexd.Errorf("MALFORMED_JSON")
 	}
-	in, derr := decodeJSON[In](body)
-	if derr != nil {
-		return nil, derr
-	}
-	return in, nil
+	return body, nil
 }
 
 // jsonBody reports whether a request Content-Type is one Atlas accepts for

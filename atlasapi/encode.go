@@ -14,22 +14,12 @@ import (
 // honouring pretty and envelope.
 func (s *server) respond(w http.ResponseWriter, r *http.Request, status int, v any) {
 	st := stateOf(r)
-	body := v
-	if st.envelope {
-		if e, ok := v.(enveloper); ok {
-			body = e.enveloped(status)
-		} else {
-			body = envelope{Content: v, Status: status}
-		}
-	}
-	data, err := marshal(body, st.pretty)
+	data, err := s.encodeBody(st, status, v)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", mediaType(st.version))
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
+	s.writeBody(w, st, status, data)
 }
 
 // respondNoContent answers a delete. It keeps the versioned Content-Type

@@ -3,6 +3,7 @@ package atlasapi
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/flexd/flexd"
 )
@@ -71,6 +72,9 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Error-Code", e.Code)
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(data)
 }

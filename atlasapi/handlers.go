@@ -98,16 +98,16 @@ func list[T, V any](s *server, fetch lister[T], view func(base string, t *T) V) 
 		if err != nil {
 			return err
 		}
-		base := s.baseURL(r)
-		body := page[V]{Links: pageLinks(base, r, st.query, p, next), Results: make([]V, len(items))}
-		for i := range items {
-			body.Results[i] = view(base, &items[i])
-		}
-		if p.Count && total >= 0 {
-			body.TotalCount = &total
-		}
-		s.respond(w, r, http.StatusOK, body)
-		return nil
+		return cachedList(s, w, r, items, total, next, func(base string) any {
+			body := page[V]{Links: pageLinks(base, r, st.query, p, next), Results: make([]V, len(items))}
+			for i := range items {
+				body.Results[i] = view(base, &items[i])
+			}
+			if p.Count && total >= 0 {
+				body.TotalCount = &total
+			}
+			return body
+		})
 	})
 }
 

@@ -103,6 +103,7 @@ func (s *server) finish(w *statusWriter, r *http.Request, st *state) {
 		}
 	}
 	s.logRequest(r, w.status, st)
+	s.observeRequest(r, w.status, st)
 }
 
 // logRequest writes the one line per request: never a header value or a
@@ -185,11 +186,18 @@ var errUnauthenticated = errors.New("no valid credentials")
 func (s *server) authenticate(r *http.Request) (*http.Request, error) {
 	p, err := s.auth.Authenticate(r)
 	if e := flexd.AsError(err); (e != nil && e.Status == http.StatusUnauthorized) || (err == nil && p == nil) {
+		s.observeAuth(r, authUnauthenticated)
 		return r, errUnauthenticated
 	}
 	if err != nil {
+		if flexd.AsError(err) != nil {
+			s.observeAuth(r, authRejected)
+		} else {
+			s.observeAuth(r, authError)
+		}
 		return r, err
 	}
+	s.observeAuth(r, authOK)
 	stateOf(r).principal = p
 	return r.WithContext(flexd.WithPrincipal(r.Context(), p)), nil
 }
@@ -213,6 +221,7 @@ var idParams = map[string]func(v string) *flexd.Error{
 	"groupId":      func(v string) *flexd.Error { return flexd.Errorf("INVALID_GROUP_ID", v) },
 	"snapshotId":   func(string) *flexd.Error { return flexd.Errorf("INVALID_PATH_PARAMETER", "snapshotId") },
 	"restoreJobId": func(string) *flexd.Error { return flexd.Errorf("INVALID_PATH_PARAMETER", "restoreJobId") },
+	"apiUserId":    func(string) *flexd.Error { return flexd.Errorf("INVALID_PATH_PARAMETER", "apiUserId") },
 }
 
 func checkIDParams(r *http.Request, params []string) error {

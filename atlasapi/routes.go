@@ -28,6 +28,15 @@ const (
 	flex    = project + "/flexClusters"
 	cluster = flex + "/{name}"
 	backup  = cluster + "/backup"
+
+	orgAPIKeys             = orgs + "/{orgId}/apiKeys"
+	orgAPIKey              = orgAPIKeys + "/{apiUserId}"
+	projectAPIKeys         = project + "/apiKeys"
+	projectAPIKey          = projectAPIKeys + "/{apiUserId}"
+	orgServiceAccounts     = orgs + "/{orgId}/serviceAccounts"
+	orgServiceAccount      = orgServiceAccounts + "/{clientId}"
+	projectServiceAccounts = project + "/serviceAccounts"
+	projectServiceAccount  = projectServiceAccounts + "/{clientId}"
 )
 
 // Roles the routes need (ATLAS-NOTES §4).
@@ -35,6 +44,7 @@ const (
 	orgReadOnly    = flexd.RoleOrgReadOnly
 	groupCreator   = flexd.RoleOrgGroupCreator
 	orgOwner       = flexd.RoleOrgOwner
+	orgMember      = flexd.RoleOrgMember
 	readOnly       = flexd.RoleGroupReadOnly
 	owner          = flexd.RoleGroupOwner
 	clusterManager = flexd.RoleGroupClusterManager
@@ -69,8 +79,45 @@ func (s *server) routes() []route {
 		{"POST", backup + "/restoreJobs", flexFamily, group(owner), s.createRestoreJob()},
 		{"GET", backup + "/restoreJobs/{restoreJobId}", flexFamily, group(owner), s.getRestoreJob()},
 
+		// Credentials: reading an organization's needs Organization Member,
+		// managing them Organization Owner; a project's, Project Owner.
+		{"GET", orgAPIKeys, apiKeyVersions, org(orgMember), s.listOrgAPIKeys()},
+		{"POST", orgAPIKeys, apiKeyVersions, org(orgOwner), s.createOrgAPIKey()},
+		{"GET", orgAPIKey, apiKeyVersions, org(orgMember), s.getOrgAPIKey()},
+		{"PATCH", orgAPIKey, apiKeyVersions, org(orgOwner), s.updateOrgAPIKey()},
+		{"DELETE", orgAPIKey, apiKeyVersions, org(orgOwner), s.deleteOrgAPIKey()},
+		{"GET", projectAPIKeys, apiKeyVersions, group(owner), s.listProjectAPIKeys()},
+		{"POST", projectAPIKeys, apiKeyVersions, group(owner), s.createProjectAPIKey()},
+		{"POST", projectAPIKey, apiKeyVersions, group(owner), s.assignProjectAPIKey()},
+		{"PATCH", projectAPIKey, apiKeyVersions, group(owner), s.updateProjectAPIKey()},
+		{"DELETE", projectAPIKey, apiKeyVersions, group(owner), s.unassignProjectAPIKey()},
+
+		{"GET", orgServiceAccounts, serviceAccountVersions, org(orgMember), s.listOrgServiceAccounts()},
+		{"POST", orgServiceAccounts, serviceAccountVersions, org(orgOwner), s.createOrgServiceAccount()},
+		{"GET", orgServiceAccount, serviceAccountVersions, org(orgMember), s.getOrgServiceAccount()},
+		{"PATCH", orgServiceAccount, serviceAccountVersions, org(orgOwner), s.updateOrgServiceAccount()},
+		{"DELETE", orgServiceAccount, serviceAccountVersions, org(orgOwner), s.deleteOrgServiceAccount()},
+		{"GET", orgServiceAccount + "/groups", serviceAccountVersions, org(orgMember), s.listServiceAccountProjects()},
+		{"POST", orgServiceAccount + "/secrets", serviceAccountVersions, org(orgOwner), s.createServiceAccountSecret()},
+		{"DELETE", orgServiceAccount + "/secrets/{secretId}", serviceAccountVersions, org(orgOwner), s.deleteServiceAccountSecret()},
+		{"GET", projectServiceAccounts, serviceAccountVersions, group(owner), s.listProjectServiceAccounts()},
+		{"POST", projectServiceAccounts, serviceAccountVersions, group(owner), s.createProjectServiceAccount()},
+		{"GET", projectServiceAccount, serviceAccountVersions, group(owner), s.getProjectServiceAccount()},
+		{"PATCH", projectServiceAccount, serviceAccountVersions, group(owner), s.updateProjectServiceAccount()},
+		{"DELETE", projectServiceAccount, serviceAccountVersions, group(owner), s.removeProjectServiceAccount()},
+		{"POST", projectServiceAccount + ":invite", serviceAccountVersions, group(owner), s.inviteProjectServiceAccount()},
+
+		// OAuth 2.0 for service accounts: the client authenticates itself.
+		{"POST", "/api/oauth/token", unversioned, public(), s.oauthEndpoint(s.cfg.OAuthToken)},
+		{"POST", "/api/oauth/revoke", unversioned, public(), s.oauthEndpoint(s.cfg.OAuthRevoke)},
+
 		// flexd's own: drills and probes.
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/snapshots", unversioned, group(orgOwner), s.takeSnapshot()},
+		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", unversioned, group(orgOwner), s.injectFault()},
+		{"GET", "/_flexd/clock", unversioned, ownOrg(orgOwner), s.getClock()},
+		{"POST", "/_flexd/clock:advance", unversioned, ownOrg(orgOwner), s.advanceClock()},
+		{"POST", "/_flexd/reset", unversioned, ownOrg(orgOwner), s.reset()},
+		{"GET", "/_flexd/downloads/{token}", unversioned, public(), s.download()},
 		{"GET", "/healthz", unversioned, public(), s.healthz()},
 		{"GET", "/readyz", unversioned, public(), s.readyz()},
 	}

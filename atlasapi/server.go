@@ -25,8 +25,21 @@ type Config struct {
 	Projects flexd.ProjectService
 	Clusters flexd.FlexClusterService
 	Backups  flexd.BackupService
+	// Lifecycle serves flexd's drills (clock, faults, reset) and download
+	// links; nil answers them FEATURE_UNSUPPORTED.
+	Lifecycle flexd.LifecycleService
+	// APIKeys and ServiceAccounts manage credentials.
+	APIKeys         flexd.APIKeyService
+	ServiceAccounts flexd.ServiceAccountService
+	// OAuthToken and OAuthRevoke serve POST /api/oauth/token and
+	// /api/oauth/revoke (auth.OAuth); nil answers 404.
+	OAuthToken  http.Handler
+	OAuthRevoke http.Handler
 	// Authenticator identifies callers; nil is OpenAccess.
 	Authenticator Authenticator
+	// Observer is told about every request and authentication, for
+	// metrics; nil observes nothing.
+	Observer Observer
 	// Logger receives one line per request and every internal error; nil is
 	// slog.Default().
 	Logger *slog.Logger
@@ -77,6 +90,8 @@ type server struct {
 	allowed *http.ServeMux
 	// notFound is the catch-all itself, also used for unclean paths.
 	notFound http.Handler
+	// pages holds the encodings of recent list answers (page_cache.go).
+	pages pageCache
 }
 
 // NewServer returns the Atlas Admin API v2 handler described by cfg.
@@ -99,7 +114,11 @@ func NewServer(cfg Config) http.Handler {
 	var paths []string
 	methods := map[string][]string{}
 	for _, rt := range s.routes() {
-		s.mux.Handle(rt.method+" "+rt.pattern, s.chain(rt))
+		pattern, h := s.routeHandler(rt)
+		s.mux.Handle(rt.method+" "+pattern, h)
+		if pattern != rt.pattern {
+			continue // a custom method: its path's Allow is the plain resource's
+		}
 		if _, ok := methods[rt.pattern]; !ok {
 			paths = append(paths, rt.pattern)
 		}

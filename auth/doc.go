@@ -7,7 +7,12 @@
 // The package knows nothing about routes or SQL. What it needs from storage is
 // spelled out as small interfaces next to the code that uses them
 // (DigestCredentials, NonceCounter, ServiceAccounts, TokenStore); in-memory
-// implementations live in memory.go for tests and single-node use.
+// implementations live in memory.go for tests and single-node use, and
+// StoreCredentials (store.go) serves all four from a flexd.IdentityStore so
+// that replicas and restarts share them. Authenticator (authenticator.go)
+// puts the pieces together for the API server: Digest or Bearer by scheme,
+// the caller's roles loaded fresh on every request, failed attempts counted
+// per IP.
 //
 // Secrets never leave this package in clear: the store keeps Digest HA1
 // values, bcrypt hashes of client secrets and SHA-256 digests of access

@@ -19,6 +19,7 @@ const DefaultTokenTTL = time.Hour
 
 // ClientSecret is one secret of a service account, as stored.
 type ClientSecret struct {
+	ID        string    // names the secret, so tokens can be revoked with it
 	Hash      string    // HashSecret of the secret
 	ExpiresAt time.Time // zero: never expires
 }
@@ -35,6 +36,7 @@ type ServiceAccounts interface {
 type Token struct {
 	Digest    string // TokenDigest of the token
 	Subject   string
+	SecretID  string // ClientSecret.ID of the secret the client presented
 	ExpiresAt time.Time
 	Revoked   bool
 }
@@ -136,14 +138,14 @@ func (o *OAuth) token(w http.ResponseWriter, r *http.Request) (string, error) {
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "Only the client_credentials grant is supported.")
 		return "", fail(ReasonUnsupportedGrant)
 	}
-	subject, err := o.authenticate(w, r, client)
+	subject, secretID, err := o.authenticate(w, r, client)
 	if err != nil {
 		return subject, err
 	}
 	tok := NewAccessToken()
 	now := o.cfg.Clock.Now()
 	if err := o.tokens.CreateToken(r.Context(), Token{
-		Digest: TokenDigest(tok), Subject: subject, ExpiresAt: now.Add(o.cfg.TokenTTL),
+		Digest: TokenDigest(tok), Subject: subject, SecretID: secretID, ExpiresAt: now.Add(o.cfg.TokenTTL),
 	}); err != nil {
 		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
 		return subject, fmt.Errorf("auth: storing token: %w", err)
@@ -172,7 +174,7 @@ func (o *OAuth) revoke(w http.ResponseWriter, r *http.Request) (string, error) {
 		return "", fail(ReasonInvalidRequest)
 	}
 	// token_type_hint is only a hint (RFC 7009 §2.1); flexd has one kind.
-	subject, err := o.authenticate(w, r, client)
+	subject, _, err := o.authenticate(w, r, client)
 	if err != nil {
 		return subject, err
 	}
@@ -234,19 +236,20 @@ func (o *OAuth) limited(w http.ResponseWriter, r *http.Request, l *Limiter, retr
 }
 
 // authenticate checks the client's secret against its stored hashes and
-// answers invalid_client itself on failure. Unknown ids and wrong secrets
+// answers invalid_client itself on failure. It returns the subject and the
+// id of the secret that matched. Unknown ids and wrong secrets
 // get the same answer; an unknown id skips bcrypt, since ids are 96 random
 // bits and a dummy comparison would only hand out free CPU burns.
-func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAuth) (string, error) {
+func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAuth) (string, string, error) {
 	subject, secrets, err := o.accounts.ClientSecrets(r.Context(), c.id)
 	if errors.Is(err, flexd.ErrNotFound) {
 		o.failedLogin(o.cfg.ClientIP(r))
 		invalidClient(w)
-		return "", fail(ReasonUnknownClient)
+		return "", "", fail(ReasonUnknownClient)
 	}
 	if err != nil {
 		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
-		return "", fmt.Errorf("auth: looking up client: %w", err)
+		return "", "", fmt.Errorf("auth: looking up client: %w", err)
 	}
 	now := o.cfg.Clock.Now()
 	var expired []ClientSecret
@@ -259,7 +262,7 @@ func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAut
 			continue
 		}
 		if CheckSecret(s.Hash, c.secret) {
-			return subject, nil
+			return subject, s.ID, nil
 		}
 	}
 	reason := ReasonWrongSecret
@@ -272,7 +275,7 @@ func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAut
 	}
 	o.failedLogin(o.cfg.ClientIP(r))
 	invalidClient(w)
-	return "", &Failure{Reason: reason, Subject: subject}
+	return "", "", &Failure{Reason: reason, Subject: subject}
 }
 
 func (o *OAuth) failedLogin(ip string) {

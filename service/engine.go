@@ -17,6 +17,8 @@ import (
 // moves it to its final state.
 type Engine interface {
 	Provision(ctx context.Context, c *flexd.FlexCluster) error
+	// Update settles a cluster that a PATCH left UPDATING.
+	Update(ctx context.Context, c *flexd.FlexCluster) error
 	Delete(ctx context.Context, c *flexd.FlexCluster) error
 	Snapshot(ctx context.Context, s *flexd.Snapshot) error
 	Restore(ctx context.Context, j *flexd.RestoreJob) error
@@ -40,6 +42,12 @@ func NewInline(store flexd.Store, clock flexd.Clock) *Inline {
 
 // Provision makes the cluster IDLE.
 func (e *Inline) Provision(ctx context.Context, c *flexd.FlexCluster) error {
+	c.StateName = flexd.ClusterIdle
+	return e.store.UpdateFlexCluster(ctx, c)
+}
+
+// Update makes the cluster IDLE again.
+func (e *Inline) Update(ctx context.Context, c *flexd.FlexCluster) error {
 	c.StateName = flexd.ClusterIdle
 	return e.store.UpdateFlexCluster(ctx, c)
 }

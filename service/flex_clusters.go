@@ -127,6 +127,12 @@ func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u
 	if u.TerminationProtectionEnabled != nil {
 		c.TerminationProtectionEnabled = *u.TerminationProtectionEnabled
 	}
+	// An IDLE cluster passes through UPDATING; one still CREATING, or
+	// UPDATING under a restore, keeps its state.
+	settle := c.StateName == flexd.ClusterIdle
+	if settle {
+		c.StateName = flexd.ClusterUpdating
+	}
 	err = s.store.UpdateFlexCluster(ctx, c)
 	if isNotFound(err) {
 		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
@@ -134,7 +140,14 @@ func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u
 	if err != nil {
 		return nil, internal("update flex cluster", err)
 	}
-	return c, nil
+	updated := *c
+	if settle {
+		if err := s.engine.Update(ctx, c); err != nil {
+			return nil, internal("update flex cluster", err)
+		}
+		updated.StateName = c.StateName // the Inline engine settles at once
+	}
+	return &updated, nil
 }
 
 // DeleteFlexCluster starts deleting a cluster unless termination protection

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/auth"
 )
 
 // Config holds the service's tunables.
@@ -26,6 +27,9 @@ type Config struct {
 	DownloadTTL time.Duration
 	// DefaultOrgName names the organization created on first start.
 	DefaultOrgName string
+	// SecretCost is the bcrypt cost of service account secrets (default
+	// auth.DefaultSecretCost); tests lower it to bcrypt's minimum.
+	SecretCost int
 }
 
 func (c *Config) setDefaults() {
@@ -40,6 +44,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DefaultOrgName == "" {
 		c.DefaultOrgName = "flexd"
+	}
+	if c.SecretCost == 0 {
+		c.SecretCost = auth.DefaultSecretCost
 	}
 }
 

@@ -25,6 +25,9 @@ type Store struct {
 	// queries caches each query text rewritten for the dialect, keyed by its
 	// ? form. Query texts are fixed (see Dialect.inJSON), so it stays small.
 	queries sync.Map
+	// changes counts the writes to each table, for the read cache
+	// (cache.go).
+	changes changes
 }
 
 // New returns a Store on db, which speaks dialect d. It does not migrate the
@@ -72,12 +75,18 @@ type querier interface {
 type runner struct {
 	s *Store
 	q querier
+	// written collects the tables a transaction wrote, counted as changed
+	// once it ends; nil outside a transaction, where a write counts at once.
+	written *[]string
 }
 
 func (r runner) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	defer r.wrote(query)
 	return r.q.ExecContext(ctx, r.s.sqlText(query), args...)
 }
 
+// query and queryRow are for reads: writes go through exec, which counts
+// them for the read cache.
 func (r runner) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return r.q.QueryContext(ctx, r.s.sqlText(query), args...)
 }
@@ -87,7 +96,7 @@ func (r runner) queryRow(ctx context.Context, query string, args ...any) *sql.Ro
 }
 
 // run is the runner outside any transaction.
-func (s *Store) run() runner { return runner{s, s.db} }
+func (s *Store) run() runner { return runner{s: s, q: s.db} }
 
 // inTx runs fn in a write transaction, committing when fn returns nil. On
 // SQLite the DSN's _txlock=immediate makes BEGIN take the write lock at once,
@@ -109,7 +118,11 @@ func (s *Store) tx(ctx context.Context, opts *sql.TxOptions, fn func(r runner) e
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(runner{s, tx}); err != nil {
+	var written []string
+	// Counted after the commit (or rollback) in any case: a reader that
+	// started before it may have cached what it replaced.
+	defer func() { s.changes.bump(written) }()
+	if err := fn(runner{s, tx, &written}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
@@ -87,6 +86,9 @@ type config struct {
 	logFormat       string
 	logLevel        string
 	shutdownTimeout time.Duration
+	lifecycle       lifecycleConfig
+	auth            authConfig
+	obs             obsConfig
 }
 
 // envFlags registers flags whose defaults come from environment variables,
@@ -127,6 +129,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	ef.string(&c.logFormat, "log-format", "FLEXD_LOG_FORMAT", "text", "log format: text or json")
 	ef.string(&c.logLevel, "log-level", "FLEXD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	ef.duration(&c.shutdownTimeout, "shutdown-timeout", "FLEXD_SHUTDOWN_TIMEOUT", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
+	c.lifecycle.register(ef)
+	c.auth.register(ef)
+	c.obs.register(ef)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: flexd serve [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -142,6 +147,12 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if len(ef.errs) > 0 {
 		return nil, fmt.Errorf("%w: %v", errUsage, errors.Join(ef.errs...))
+	}
+	if err := c.lifecycle.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.auth.validate(); err != nil {
+		return nil, err
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return nil, fmt.Errorf("%w: --log-format must be text or json, not %q", errUsage, c.logFormat)
@@ -175,6 +186,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	dbPath := filepath.Join(c.dataDir, "flexd.db")
+	locked, unlock, err := lockDataDir(c.obs.readCache, dbPath, log)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
@@ -185,21 +201,50 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	clock := flexd.SystemClock{}
-	svc := service.New(store, clock, nil, service.Config{})
+	clock := c.lifecycle.newClock()
+	eng := c.lifecycle.engine(store, clock, log)
+	reads := readThrough(store, locked)
+	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL})
 	if err := svc.Init(ctx); err != nil {
 		return err
 	}
+	stopEngine, err := startEngine(ctx, eng, dbPath, log)
+	if err != nil {
+		return fmt.Errorf("start lifecycle engine: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
+		defer cancel()
+		stopEngine(sctx)
+	}()
 
-	handler := atlasapi.NewServer(atlasapi.Config{
-		Orgs:      svc,
-		Projects:  svc,
-		Clusters:  svc,
-		Backups:   svc,
-		Logger:    log,
-		PublicURL: strings.TrimRight(c.publicURL, "/"),
-		Ready:     store.Ping,
-	})
+	as, err := c.auth.setup(ctx, reads, svc, getenv, c.dataDir, log)
+	if err != nil {
+		return err
+	}
+	m := c.obs.newMetrics(store.DB(), store, clock)
+	stopPprof, err := startPprof(c.obs.pprof, log)
+	if err != nil {
+		return fmt.Errorf("pprof listener: %w", err)
+	}
+	defer stopPprof()
+	handler := as.wrap(atlasapi.NewServer(atlasapi.Config{
+		Orgs:            svc,
+		Projects:        svc,
+		Clusters:        svc,
+		Backups:         svc,
+		APIKeys:         svc,
+		ServiceAccounts: svc,
+		Lifecycle:       eng,
+		Authenticator:   as.authenticator,
+		OAuthToken:      as.token,
+		OAuthRevoke:     as.revoke,
+		Logger:          log,
+		PublicURL:       strings.TrimRight(c.publicURL, "/"),
+		Ready:           store.Ping,
+		Observer:        observer(m),
+	}))
+	handler = withMetrics(m, handler)
 
 	ln, err := net.Listen("tcp", c.listen)
 	if err != nil {

@@ -43,7 +43,9 @@ type started struct {
 // start runs `flexd serve` on a random port and waits until /readyz answers.
 func start(t *testing.T, dataDir string, extraEnv map[string]string) *started {
 	t.Helper()
-	env := map[string]string{"FLEXD_LOG_FORMAT": "json", "FLEXD_LISTEN": "127.0.0.1:0", "FLEXD_DATA_DIR": dataDir}
+	// Open access unless a test asks for authentication (auth_test.go
+	// does): these tests are about serving, not about credentials.
+	env := map[string]string{"FLEXD_LOG_FORMAT": "json", "FLEXD_LISTEN": "127.0.0.1:0", "FLEXD_DATA_DIR": dataDir, "FLEXD_AUTH": "off"}
 	for k, v := range extraEnv {
 		env[k] = v
 	}

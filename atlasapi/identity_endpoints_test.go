@@ -1,0 +1,204 @@
+package atlasapi_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestOrgAPIKeys(t *testing.T) {
+	h := newIDHarness(t, idOptions{})
+	admin := h.adminDigest()
+	keys := orgsPath + "/" + h.orgID + "/apiKeys"
+
+	k := h.ok(admin, 200, "POST", keys, `{"desc":"reader","roles":["ORG_READ_ONLY","ORG_READ_ONLY"]}`)
+	id, pub, priv := k["id"].(string), k["publicKey"].(string), k["privateKey"].(string)
+	if len(pub) != 8 || strings.Trim(pub, "abcdefghijklmnopqrstuvwxyz") != "" || len(priv) != 36 {
+		t.Errorf("credentials %q %q", pub, priv)
+	}
+	roles := k["roles"].([]any)
+	if len(roles) != 1 || roles[0].(map[string]any)["roleName"] != "ORG_READ_ONLY" || roles[0].(map[string]any)["orgId"] != h.orgID {
+		t.Errorf("roles %v", roles)
+	}
+	if links(t, k)["self"] != h.base+keys+"/"+id {
+		t.Errorf("self link %v", k["links"])
+	}
+
+	// The private key is shown once.
+	got := h.ok(admin, 200, "GET", keys+"/"+id, "")
+	if _, shown := got["privateKey"]; shown || got["publicKey"] != pub || got["desc"] != "reader" {
+		t.Errorf("get %v", got)
+	}
+	list := h.ok(admin, 200, "GET", keys, "")
+	if list["totalCount"] != 2.0 || strings.Contains(string(mustJSON(list)), priv) {
+		t.Errorf("list %v", list)
+	}
+	h.ok(digestCaller{digestCreds{pub, priv}, "SHA-256"}, 200, "GET", orgsPath+"/"+h.orgID, "")
+
+	u := h.ok(admin, 200, "PATCH", keys+"/"+id, `{"desc":"member","roles":["ORG_MEMBER"]}`)
+	if u["desc"] != "member" || u["roles"].([]any)[0].(map[string]any)["roleName"] != "ORG_MEMBER" {
+		t.Errorf("patched %v", u)
+	}
+	h.ok(admin, 200, "PATCH", keys+"/"+id, `{}`)
+
+	// Errors, as ATLAS-ERRORS.md lists them.
+	h.fail(admin, 400, "API_KEY_REQUIRES_DESCRIPTION", "POST", keys, `{"roles":["ORG_OWNER"]}`)
+	h.fail(admin, 400, "API_KEY_REQUIRES_DESCRIPTION", "POST", keys, `{"desc":"","roles":["ORG_OWNER"]}`)
+	if p := h.fail(admin, 400, "INVALID_API_KEY_DESC", "POST", keys, `{"desc":"`+strings.Repeat("d", 251)+`","roles":["ORG_OWNER"]}`); p[0] != 250.0 {
+		t.Errorf("parameters %v", p)
+	}
+	h.fail(admin, 400, "MISSING_API_KEY_ROLES", "POST", keys, `{"desc":"d"}`)
+	h.fail(admin, 400, "MISSING_API_KEY_ROLES", "POST", keys, `{"desc":"d","roles":[]}`)
+	if p := h.fail(admin, 400, "INVALID_ROLE_FOR_ORG", "POST", keys, `{"desc":"d","roles":["GROUP_OWNER"]}`); p[0] != "GROUP_OWNER" || p[1] != h.orgID {
+		t.Errorf("parameters %v", p)
+	}
+	h.fail(admin, 400, "INVALID_ROLE_FOR_ORG", "POST", keys, `{"desc":"d","roles":["NOPE"]}`)
+	h.fail(admin, 400, "MISSING_API_KEY_ROLES", "PATCH", keys+"/"+id, `{"roles":[]}`)
+	h.fail(admin, 400, "INVALID_ATTRIBUTE", "POST", keys, `{"desc":"d","roles":["ORG_OWNER"],"owner":"me"}`)
+	h.ok(admin, 200, "POST", keys, `{"desc":"d","roles":["ORG_OWNER"],"id":"x","publicKey":"y"}`) // read-only echoes
+	if p := h.fail(admin, 400, "API_KEY_NOT_FOUND", "GET", keys+"/"+missingID, ""); p[0] != missingID {
+		t.Errorf("parameters %v", p)
+	}
+	h.fail(admin, 400, "API_KEY_NOT_FOUND", "PATCH", keys+"/"+missingID, `{"desc":"x"}`)
+	h.fail(admin, 400, "INVALID_PATH_PARAMETER", "GET", keys+"/nope", "")
+	if res := h.call(admin, "GET", keys, "", "application/json"); res.status != 406 || res.header.Get("X-Error-Code") != "INVALID_VERSION_DATE" {
+		t.Errorf("unversioned Accept: %d %s", res.status, res.body)
+	}
+	// A later release date (the SDK's flex version) serves 2023-01-01.
+	if res := h.call(admin, "GET", keys, "", "application/vnd.atlas.2024-11-13+json"); res.status != 200 ||
+		res.header.Get("Content-Type") != "application/vnd.atlas.2023-01-01+json;charset=utf-8" {
+		t.Errorf("version negotiation: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+
+	h.ok(admin, 204, "DELETE", keys+"/"+id, "")
+	h.fail(admin, 400, "API_KEY_NOT_FOUND", "DELETE", keys+"/"+id, "")
+}
+
+func TestProjectAPIKeys(t *testing.T) {
+	h := newIDHarness(t, idOptions{})
+	admin := h.adminDigest()
+	gid := h.ok(admin, 200, "POST", "/api/atlas/v2/groups", `{"name":"keys"}`)["id"].(string)
+	keys := "/api/atlas/v2/groups/" + gid + "/apiKeys"
+
+	k := h.ok(admin, 200, "POST", keys, `{"desc":"deployer","roles":["GROUP_CLUSTER_MANAGER"]}`)
+	id := k["id"].(string)
+	if r := k["roles"].([]any)[0].(map[string]any); r["groupId"] != gid || r["roleName"] != "GROUP_CLUSTER_MANAGER" || k["privateKey"] == nil {
+		t.Errorf("created %v", k)
+	}
+	pk := digestCaller{digestCreds{k["publicKey"].(string), k["privateKey"].(string)}, "MD5"}
+	h.ok(pk, 200, "GET", "/api/atlas/v2/groups/"+gid+"/flexClusters", "")
+	h.fail(pk, 401, "USER_UNAUTHORIZED", "DELETE", "/api/atlas/v2/groups/"+gid, "")
+	// The project key is a key of the organization with no organization role.
+	if m := h.ok(admin, 200, "GET", orgsPath+"/"+h.orgID+"/apiKeys/"+id, ""); len(m["roles"].([]any)) != 1 {
+		t.Errorf("in the organization: %v", m)
+	}
+	if p := h.fail(admin, 400, "INVALID_ROLE_FOR_GROUP", "POST", keys, `{"desc":"d","roles":["ORG_OWNER"]}`); p[0] != "ORG_OWNER" || p[1] != gid {
+		t.Errorf("parameters %v", p)
+	}
+	h.fail(admin, 400, "MISSING_API_KEY_ROLES", "POST", keys, `{"desc":"d","roles":[]}`)
+
+	// An organization key assigned with roles, changed, then unassigned.
+	orgKey, creds := h.newKey(h.orgID, "ORG_MEMBER")
+	ok := digestCaller{creds, "MD5"}
+	h.fail(ok, 401, "NOT_IN_GROUP", "GET", "/api/atlas/v2/groups/"+gid, "")
+	h.fail(admin, 400, "API_KEY_NOT_FOUND", "PATCH", keys+"/"+orgKey, `{"roles":["GROUP_OWNER"]}`)
+	h.ok(admin, 204, "POST", keys+"/"+orgKey, `[{"roles":["GROUP_READ_ONLY"]},{"roles":["GROUP_CLUSTER_MANAGER"]}]`)
+	h.ok(ok, 200, "GET", "/api/atlas/v2/groups/"+gid, "")
+	list := h.ok(admin, 200, "GET", keys, "")
+	if list["totalCount"] != 2.0 {
+		t.Errorf("project keys %v", list)
+	}
+	u := h.ok(admin, 200, "PATCH", keys+"/"+orgKey, `{"roles":["GROUP_OWNER"],"desc":"now owner"}`)
+	if u["desc"] != "now owner" || len(u["roles"].([]any)) != 2 { // ORG_MEMBER and GROUP_OWNER
+		t.Errorf("patched %v", u)
+	}
+	h.ok(ok, 200, "PATCH", "/api/atlas/v2/groups/"+gid, `{}`)
+	h.fail(admin, 400, "INVALID_JSON", "POST", keys+"/"+orgKey, `{"roles":["GROUP_OWNER"]}`)
+	h.fail(admin, 400, "MALFORMED_JSON", "POST", keys+"/"+orgKey, `[{"roles":`)
+	if p := h.fail(admin, 400, "INVALID_ATTRIBUTE", "POST", keys+"/"+orgKey, `[{"roles":["GROUP_OWNER"],"x":1}]`); p[0] != "[0].x" {
+		t.Errorf("parameters %v", p)
+	}
+	h.fail(admin, 400, "INVALID_ROLE_FOR_GROUP", "POST", keys+"/"+orgKey, `[{"roles":["ORG_OWNER"]}]`)
+	h.fail(admin, 400, "MISSING_API_KEY_ROLES", "POST", keys+"/"+orgKey, `[]`)
+	h.ok(admin, 204, "DELETE", keys+"/"+orgKey, "")
+	h.fail(ok, 401, "NOT_IN_GROUP", "GET", "/api/atlas/v2/groups/"+gid, "")
+	h.fail(admin, 400, "API_KEY_NOT_FOUND", "DELETE", keys+"/"+orgKey, "")
+	h.fail(admin, 400, "API_KEY_NOT_FOUND", "POST", keys+"/"+missingID, `[{"roles":["GROUP_OWNER"]}]`)
+}
+
+func TestServiceAccounts(t *testing.T) {
+	h := newIDHarness(t, idOptions{})
+	admin := h.adminDigest()
+	sas := orgsPath + "/" + h.orgID + "/serviceAccounts"
+
+	sa := h.ok(admin, 201, "POST", sas, `{"name":"Backup bot","description":"Takes backups","roles":["ORG_READ_ONLY"],"secretExpiresAfterHours":8}`)
+	cid := sa["clientId"].(string)
+	sec := sa["secrets"].([]any)[0].(map[string]any)
+	if !strings.HasPrefix(cid, "mdb_sa_id_") || !strings.HasPrefix(sec["secret"].(string), "mdb_sa_sk_") || sa["name"] != "Backup bot" {
+		t.Fatalf("created %v", sa)
+	}
+	got := h.ok(admin, 200, "GET", sas+"/"+cid, "")
+	if s := got["secrets"].([]any)[0].(map[string]any); s["secret"] != nil || s["id"] != sec["id"] {
+		t.Errorf("secret shown again: %v", s)
+	}
+	if l := h.ok(admin, 200, "GET", sas, ""); l["totalCount"] != 1.0 {
+		t.Errorf("list %v", l)
+	}
+	u := h.ok(admin, 200, "PATCH", sas+"/"+cid, `{"name":"Renamed","roles":["ORG_MEMBER"]}`)
+	if u["name"] != "Renamed" || u["description"] != "Takes backups" || !slices.Equal(u["roles"].([]any), []any{"ORG_MEMBER"}) {
+		t.Errorf("patched %v", u)
+	}
+
+	h.fail(admin, 400, "MISSING_ATTRIBUTE", "POST", sas, `{"name":"x","roles":["ORG_MEMBER"],"secretExpiresAfterHours":8}`)
+	h.fail(admin, 400, "MISSING_ATTRIBUTE", "POST", sas, `{"name":"x","description":"d","roles":["ORG_MEMBER"]}`)
+	h.fail(admin, 400, "INVALID_ATTRIBUTE", "POST", sas, `{"name":"bad/name","description":"d","roles":["ORG_MEMBER"],"secretExpiresAfterHours":8}`)
+	h.fail(admin, 400, "INVALID_ATTRIBUTE", "POST", sas, `{"name":"x","description":"d","roles":["ORG_MEMBER"],"secretExpiresAfterHours":2}`)
+	h.fail(admin, 400, "INVALID_ROLE_FOR_ORG", "POST", sas, `{"name":"x","description":"d","roles":["GROUP_OWNER"],"secretExpiresAfterHours":8}`)
+	h.fail(admin, 404, "SERVICE_ACCOUNT_NOT_FOUND", "GET", sas+"/mdb_sa_id_000000000000000000000000", "")
+	h.fail(admin, 404, "SERVICE_ACCOUNT_NOT_FOUND", "GET", sas+"/garbage", "")
+
+	// Secrets: two at most, each shown once.
+	s2 := h.ok(admin, 201, "POST", sas+"/"+cid+"/secrets", `{"secretExpiresAfterHours":48}`)
+	if s2["secret"] == nil || s2["expiresAt"] == nil {
+		t.Errorf("secret %v", s2)
+	}
+	h.fail(admin, 400, "VALIDATION_ERROR", "POST", sas+"/"+cid+"/secrets", `{"secretExpiresAfterHours":48}`)
+	h.fail(admin, 400, "MISSING_ATTRIBUTE", "POST", sas+"/"+cid+"/secrets", `{}`)
+	h.ok(admin, 204, "DELETE", sas+"/"+cid+"/secrets/"+s2["id"].(string), "")
+	h.fail(admin, 404, "RESOURCE_NOT_FOUND", "DELETE", sas+"/"+cid+"/secrets/"+s2["id"].(string), "")
+
+	// The project side: create, invite, change, list, remove.
+	gid := h.ok(admin, 200, "POST", "/api/atlas/v2/groups", `{"name":"sa-project"}`)["id"].(string)
+	psas := "/api/atlas/v2/groups/" + gid + "/serviceAccounts"
+	ps := h.ok(admin, 201, "POST", psas, `{"name":"deployer","description":"d","roles":["GROUP_CLUSTER_MANAGER"],"secretExpiresAfterHours":8}`)
+	if !slices.Equal(ps["roles"].([]any), []any{"GROUP_CLUSTER_MANAGER"}) {
+		t.Errorf("project account %v", ps)
+	}
+	h.fail(admin, 404, "SERVICE_ACCOUNT_NOT_FOUND", "GET", psas+"/"+cid, "")
+	inv := h.ok(admin, 200, "POST", psas+"/"+cid+":invite", `{"roles":["GROUP_READ_ONLY"]}`)
+	if !slices.Equal(inv["roles"].([]any), []any{"GROUP_READ_ONLY"}) || inv["clientId"] != cid {
+		t.Errorf("invited %v", inv)
+	}
+	h.ok(admin, 200, "GET", psas+"/"+cid, "")
+	if l := h.ok(admin, 200, "GET", psas, ""); l["totalCount"] != 2.0 {
+		t.Errorf("project accounts %v", l)
+	}
+	groups := h.ok(admin, 200, "GET", sas+"/"+cid+"/groups", "")
+	if r := results(groups); len(r) != 1 || r[0].(map[string]any)["groupId"] != gid {
+		t.Errorf("account's projects %v", groups)
+	}
+	pu := h.ok(admin, 200, "PATCH", psas+"/"+cid, `{"roles":["GROUP_OWNER"],"description":"new"}`)
+	if !slices.Equal(pu["roles"].([]any), []any{"GROUP_OWNER"}) || pu["description"] != "new" {
+		t.Errorf("patched in project %v", pu)
+	}
+	h.fail(admin, 400, "INVALID_ROLE_FOR_GROUP", "POST", psas+"/"+cid+":invite", `{"roles":["ORG_OWNER"]}`)
+	// Only :invite is a custom method there; any other POST is the plain
+	// resource's 405.
+	h.fail(admin, 405, "UNEXPECTED_ERROR", "POST", psas+"/"+cid+":nope", `{"roles":["GROUP_OWNER"]}`)
+	h.fail(admin, 405, "UNEXPECTED_ERROR", "POST", psas+"/"+cid, `{"roles":["GROUP_OWNER"]}`)
+	h.ok(admin, 204, "DELETE", psas+"/"+cid, "")
+	h.fail(admin, 404, "SERVICE_ACCOUNT_NOT_FOUND", "DELETE", psas+"/"+cid, "")
+	h.ok(admin, 200, "GET", sas+"/"+cid, "") // still in the organization
+	h.ok(admin, 204, "DELETE", sas+"/"+cid, "")
+	h.fail(admin, 404, "SERVICE_ACCOUNT_NOT_FOUND", "GET", sas+"/"+cid, "")
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/jobs"
+	"github.com/flexd/flexd/sqlite"
+	"github.com/flexd/flexd/sqlstore"
+)
+
+// lifecycleConfig holds the lifecycle engine's knobs.
+type lifecycleConfig struct {
+	clock             string
+	snapshotInterval  time.Duration
+	snapshotRetention int
+	provisionTime     time.Duration
+	restoreTime       time.Duration
+	downloadTTL       time.Duration
+}
+
+func (e *envFlags) int(p *int, name, env string, def int, help string) {
+	if v := e.getenv(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("%s=%q: %v", env, v, err))
+		} else {
+			def = n
+		}
+	}
+	e.fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", help, env))
+}
+
+func (lc *lifecycleConfig) register(ef *envFlags) {
+	ef.string(&lc.clock, "clock", "FLEXD_CLOCK", "real", "lifecycle clock: real, or manual (moves only by POST /_flexd/clock:advance)")
+	ef.duration(&lc.snapshotInterval, "snapshot-interval", "FLEXD_SNAPSHOT_INTERVAL", 24*time.Hour, "time between scheduled snapshots (0: none)")
+	ef.int(&lc.snapshotRetention, "snapshot-retention", "FLEXD_SNAPSHOT_RETENTION", 8, "completed snapshots kept per cluster")
+	ef.duration(&lc.provisionTime, "provision-time", "FLEXD_PROVISION_TIME", 5*time.Second, "time a new cluster stays CREATING")
+	ef.duration(&lc.restoreTime, "restore-time", "FLEXD_RESTORE_TIME", 5*time.Second, "least time a restore stays RUNNING")
+	ef.duration(&lc.downloadTTL, "download-ttl", "FLEXD_DOWNLOAD_TTL", 4*time.Hour, "how long a snapshot download link works")
+}
+
+func (lc *lifecycleConfig) validate() error {
+	if lc.clock != "real" && lc.clock != "manual" {
+		return fmt.Errorf("%w: --clock must be real or manual, not %q", errUsage, lc.clock)
+	}
+	if lc.snapshotRetention < 1 {
+		return fmt.Errorf("%w: --snapshot-retention must be at least 1", errUsage)
+	}
+	for name, d := range map[string]time.Duration{"snapshot-interval": lc.snapshotInterval,
+		"provision-time": lc.provisionTime, "restore-time": lc.restoreTime, "download-ttl": lc.downloadTTL} {
+		if d < 0 {
+			return fmt.Errorf("%w: --%s must not be negative", errUsage, name)
+		}
+	}
+	return nil
+}
+
+// newClock is flexd's one clock: the service and the engine share it.
+func (lc *lifecycleConfig) newClock() flexd.Clock {
+	if lc.clock == "manual" {
+		return jobs.NewManualClock(time.Now())
+	}
+	return flexd.SystemClock{}
+}
+
+func (lc *lifecycleConfig) engine(store *sqlstore.Store, clock flexd.Clock, log *slog.Logger) *jobs.Engine {
+	return jobs.New(store, clock, jobs.Config{
+		SnapshotInterval:  lc.snapshotInterval,
+		SnapshotRetention: lc.snapshotRetention,
+		ProvisionTime:     lc.provisionTime,
+		RestoreTime:       lc.restoreTime,
+		Logger:            log,
+	})
+}
+
+// startEngine runs the engine's job queue on River over its own
+// one-connection pool on the store's SQLite file, and returns how to stop
+// it.
+func startEngine(ctx context.Context, eng *jobs.Engine, dbPath string, log *slog.Logger) (func(context.Context), error) {
+	db, err := sqlite.OpenQueueDB(dbPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := eng.StartOnSQLite(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return func(ctx context.Context) {
+		if err := eng.Stop(ctx); err != nil {
+			log.Error("stopping lifecycle engine", "err", err)
+		}
+		_ = db.Close()
+	}, nil
+}

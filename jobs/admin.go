@@ -1,0 +1,105 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/flexd/flexd"
+)
+
+// Clock reads flexd's clock.
+func (e *Engine) Clock(context.Context) (*flexd.ClockState, error) {
+	return &flexd.ClockState{Now: e.clock.Now(), Manual: e.manual != nil}, nil
+}
+
+// maxAdvance bounds one advance, so a typo ("24000h") cannot keep the
+// server busy for long.
+const maxAdvance = 366 * 24 * time.Hour
+
+// AdvanceClock moves a manual clock forward by d and runs everything that
+// comes due, in order, before it returns.
+func (e *Engine) AdvanceClock(ctx context.Context, d time.Duration) (*flexd.ClockState, error) {
+	if e.manual == nil {
+		return nil, flexd.Errorf("FEATURE_UNSUPPORTED", "the clock is real; start flexd with --clock manual to advance it")
+	}
+	if d < 0 || d > maxAdvance {
+		return nil, flexd.Errorf("INVALID_ATTRIBUTE", "by")
+	}
+	if err := e.advanceTo(ctx, e.manual.Now().Add(d)); err != nil {
+		return nil, fmt.Errorf("advance clock: %w", err)
+	}
+	return e.Clock(ctx)
+}
+
+// InjectFault makes the next f.Count restores into, or snapshots of, the
+// cluster fail with f.Reason.
+func (e *Engine) InjectFault(ctx context.Context, groupID, name string, f flexd.FaultRequest) (*flexd.Fault, error) {
+	switch {
+	case f.Operation != flexd.FaultRestore && f.Operation != flexd.FaultSnapshot:
+		return nil, flexd.Errorf("INVALID_ENUM_VALUE", string(f.Operation))
+	case f.Count < 1:
+		return nil, flexd.Errorf("INVALID_ATTRIBUTE", "count")
+	}
+	if f.Reason == "" {
+		f.Reason = "injected " + string(f.Operation) + " fault"
+	}
+	c, err := e.store.GetFlexCluster(ctx, groupID, name)
+	if notFound(err) {
+		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fault := &flexd.Fault{ClusterID: c.ID, Operation: f.Operation, Count: f.Count, Reason: f.Reason}
+	if err := e.store.AddFault(ctx, *fault); err != nil {
+		return nil, err
+	}
+	return fault, nil
+}
+
+// Reset deletes the caller's organization's projects (every project for an
+// unrestricted caller) with everything in them.
+func (e *Engine) Reset(ctx context.Context) error {
+	var orgs []string
+	if p := flexd.PrincipalFrom(ctx); p != nil && !p.All {
+		orgs = []string{p.OrgID}
+	}
+	return e.store.Reset(ctx, orgs)
+}
+
+// Download builds the archive a download link serves. The token is the
+// whole credential, so an unknown one and one whose snapshot is gone get
+// the same answer.
+func (e *Engine) Download(ctx context.Context, token string) (*flexd.DownloadArchive, error) {
+	unknown := flexd.Errorf("RESOURCE_NOT_FOUND", "/_flexd/downloads/{token}")
+	j, err := e.store.GetDownload(ctx, token)
+	if notFound(err) {
+		return nil, unknown
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !e.clock.Now().Before(j.ExpirationDate) {
+		return nil, flexd.Errorf("DOWNLOAD_LINK_EXPIRED", j.ExpirationDate.Format(time.RFC3339))
+	}
+	sn, err := e.store.GetSnapshot(ctx, j.ClusterID, j.SnapshotID)
+	if err == nil {
+		var a *flexd.Artifact
+		if a, err = e.store.GetArtifact(ctx, sn.ID); err == nil {
+			content, err := archive(j, sn, a)
+			if err != nil {
+				return nil, err
+			}
+			return &flexd.DownloadArchive{
+				FileName: fmt.Sprintf("%s-%s.tgz", sn.ClusterName, sn.ID),
+				Content:  content,
+			}, nil
+		}
+	}
+	if errors.Is(err, flexd.ErrNotFound) {
+		return nil, unknown
+	}
+	return nil, err
+}

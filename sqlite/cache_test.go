@@ -1,0 +1,172 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/sqlstore"
+	"github.com/flexd/flexd/storetest"
+)
+
+// TestCachedStore runs the whole store contract through the read cache:
+// every read that follows a write in the suite must see the write, so a
+// cache that missed an invalidation fails here.
+func TestCachedStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) flexd.Store { return sqlstore.NewCached(open(t)) })
+}
+
+// cachedFixture is a cached store holding a project, a cluster with a
+// completed snapshot and one restore job.
+type cachedFixture struct {
+	s       *sqlstore.Cached
+	project flexd.Project
+	cluster flexd.FlexCluster
+	snap    flexd.Snapshot
+}
+
+func newCachedFixture(t *testing.T) *cachedFixture {
+	t.Helper()
+	ctx := t.Context()
+	s := sqlstore.NewCached(open(t))
+	now := time.Now().UTC().Truncate(time.Second)
+	org := flexd.Organization{ID: flexd.NewID(now), Name: "o", Created: now}
+	f := &cachedFixture{s: s,
+		project: flexd.Project{ID: flexd.NewID(now), OrgID: org.ID, Name: "p", Created: now},
+	}
+	f.cluster = flexd.FlexCluster{ID: flexd.NewID(now), GroupID: f.project.ID, Name: "c", BackingProviderName: "AWS",
+		RegionName: "US_EAST_1", StateName: flexd.ClusterIdle, CreateDate: now}
+	f.snap = flexd.Snapshot{ID: flexd.NewID(now), GroupID: f.project.ID, ClusterID: f.cluster.ID, ClusterName: "c",
+		Status: flexd.StatusCompleted, ScheduledTime: now}
+	must(t, s.CreateOrganization(ctx, &org))
+	must(t, s.CreateProject(ctx, &f.project))
+	must(t, s.CreateFlexCluster(ctx, &f.cluster))
+	must(t, s.CreateSnapshot(ctx, &f.snap))
+	f.job(t)
+	return f
+}
+
+func (f *cachedFixture) job(t *testing.T) *flexd.RestoreJob {
+	t.Helper()
+	now := time.Now()
+	j := &flexd.RestoreJob{ID: flexd.NewID(now), ProjectID: f.project.ID, ClusterID: f.cluster.ID, InstanceName: "c",
+		SnapshotID: f.snap.ID, DeliveryType: flexd.DeliveryRestore, Status: flexd.StatusPending,
+		TargetProjectID: f.project.ID, TargetDeploymentItemName: "c", RestoreScheduledDate: now}
+	must(t, f.s.CreateRestoreJob(t.Context(), j))
+	return j
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var firstPage = flexd.Page{Num: 1, ItemsPerPage: 100, Count: true}
+
+// TestCachedPageIdentity: an unchanged page is the same slice on every
+// read (what lets the API reuse its encoding), and any change to a job
+// gives a new slice with the change in it.
+func TestCachedPageIdentity(t *testing.T) {
+	f := newCachedFixture(t)
+	ctx := t.Context()
+	a, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	b, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	if &a[0] != &b[0] {
+		t.Error("an unchanged page was read again instead of served from the cache")
+	}
+
+	j := a[0]
+	j.Status = flexd.StatusCompleted
+	must(t, f.s.UpdateRestoreJob(ctx, &j))
+	c, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	if &c[0] == &a[0] || c[0].Status != flexd.StatusCompleted {
+		t.Errorf("after an update the page is stale: %v", c[0].Status)
+	}
+
+	f.job(t)
+	d, total, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	if len(d) != 2 || total != 2 {
+		t.Errorf("after a create: %d jobs, total %d; want 2", len(d), total)
+	}
+}
+
+// TestCachedSeesWritesOfOtherHandles: writes made through the plain store
+// (as the lifecycle engine does), in a transaction or not, invalidate what
+// the cached store holds.
+func TestCachedSeesWritesOfOtherHandles(t *testing.T) {
+	f := newCachedFixture(t)
+	ctx := t.Context()
+	plain := f.s.Store
+	if _, err := f.s.GetFlexCluster(ctx, f.project.ID, "c"); err != nil {
+		t.Fatal(err)
+	}
+	c := f.cluster
+	c.StateName = flexd.ClusterUpdating
+	must(t, plain.UpdateFlexCluster(ctx, &c))
+	got, err := f.s.GetFlexCluster(ctx, f.project.ID, "c")
+	must(t, err)
+	if got.StateName != flexd.ClusterUpdating {
+		t.Errorf("cluster state %s after an update through the plain store", got.StateName)
+	}
+
+	// A transactional write: StartNextRestore moves a QUEUED job RUNNING.
+	jobs, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	j := jobs[0]
+	j.Status = flexd.StatusQueued
+	must(t, plain.UpdateRestoreJob(ctx, &j))
+	started, err := plain.StartNextRestore(ctx, f.project.ID, "c", time.Now())
+	must(t, err)
+	if started == nil {
+		t.Fatal("no restore started")
+	}
+	jobs, _, err = f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	if jobs[0].Status != flexd.StatusRunning {
+		t.Errorf("job %s after a transaction started it", jobs[0].Status)
+	}
+}
+
+// TestCachedRevocationIsImmediate: a revoked token reads as revoked on the
+// very next read, as does a deleted cluster as gone.
+func TestCachedRevocationIsImmediate(t *testing.T) {
+	f := newCachedFixture(t)
+	ctx := t.Context()
+	tok := &flexd.AccessToken{Digest: "d1", Subject: "sa", ExpiresAt: time.Now().Add(time.Hour)}
+	if err := f.s.CreateAccessToken(ctx, tok); err != nil {
+		t.Skipf("token store: %v", err) // needs a service account in some schemas
+	}
+	got, err := f.s.GetAccessToken(ctx, "d1")
+	must(t, err)
+	if got.Revoked {
+		t.Fatal("revoked at birth")
+	}
+	must(t, f.s.RevokeAccessToken(ctx, "sa", "d1"))
+	got, err = f.s.GetAccessToken(ctx, "d1")
+	must(t, err)
+	if !got.Revoked {
+		t.Error("revocation did not take effect at once")
+	}
+}
+
+// TestCachedCopies: what a Get returns is the caller's to change.
+func TestCachedCopies(t *testing.T) {
+	f := newCachedFixture(t)
+	ctx := context.Background()
+	p, err := f.s.GetProject(ctx, f.project.ID)
+	must(t, err)
+	p.Name = "changed"
+	p.Tags = append(p.Tags, flexd.Tag{Key: "k", Value: "v"})
+	again, err := f.s.GetProject(ctx, f.project.ID)
+	must(t, err)
+	if again.Name != "p" || len(again.Tags) != 0 {
+		t.Errorf("a caller's change leaked into the cache: %+v", again)
+	}
+}
