@@ -162,13 +162,6 @@ type caller interface {
 	authorize(t *testing.T, h *idHarness, req *http.Request) *http.Response
 }
 
-// anonymous sends no credentials.
-type anonymous struct{}
-
-func (anonymous) authorize(t *testing.T, h *idHarness, req *http.Request) *http.Response {
-	return h.send(t, req)
-}
-
 // bearer sends an access token.
 type bearer string
 
@@ -403,14 +396,6 @@ func (h *idHarness) newKey(orgID string, roles ...flexd.Role) (string, digestCre
 	h.t.Helper()
 	k := h.ok(h.adminDigest(), 200, "POST", "/api/atlas/v2/orgs/"+orgID+"/apiKeys",
 		`{"desc":"key","roles":`+jsonRoles(roles)+`}`)
-	return k["id"].(string), digestCreds{k["publicKey"].(string), k["privateKey"].(string)}
-}
-
-// newProjectKey creates a key holding roles in project groupID only.
-func (h *idHarness) newProjectKey(groupID string, roles ...flexd.Role) (string, digestCreds) {
-	h.t.Helper()
-	k := h.ok(h.adminDigest(), 200, "POST", "/api/atlas/v2/groups/"+groupID+"/apiKeys",
-		`{"desc":"project key","roles":`+jsonRoles(roles)+`}`)
 	return k["id"].(string), digestCreds{k["publicKey"].(string), k["privateKey"].(string)}
 }
 
