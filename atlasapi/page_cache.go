@@ -28,10 +28,12 @@ type pageCache struct {
 	bytes int
 }
 
-// Bounds of the cache: when either is reached it starts over.
+// Bounds of the cache: when either is reached it starts over. A page of
+// 100 restore jobs is about 60 KB; the bounds keep the cache a small part
+// of flexd's memory even when every request asks for another page.
 const (
-	pageCacheEntries = 1024
-	pageCacheBytes   = 32 << 20
+	pageCacheEntries = 256
+	pageCacheBytes   = 8 << 20
 )
 
 type encodedPage struct {

@@ -134,7 +134,9 @@ type Cached struct {
 
 // NewCached returns s with the read cache.
 func NewCached(s *Store) *Cached {
-	const entries, pages = 4096, 256
+	// A cached page of 100 jobs holds about 50 KB; single entries are
+	// small. Full maps start over (see memo).
+	const entries, pages = 4096, 128
 	return &Cached{
 		Store:     s,
 		projects:  newMemo[string, flexd.Project](entries, "projects", "flex_clusters"),
