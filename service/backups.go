@@ -10,15 +10,22 @@ import (
 
 // ListSnapshots lists a cluster's snapshots, newest first.
 func (s *Service) ListSnapshots(ctx context.Context, groupID, name string, p flexd.Page) ([]flexd.Snapshot, int, error) {
+	return listOfCluster(ctx, s, groupID, name, p, "list snapshots", s.store.ListSnapshots)
+}
+
+// listOfCluster lists what a cluster owns (snapshots, restore jobs) with one
+// page from list, after the cluster lookup that gives Atlas's not-found codes.
+func listOfCluster[T any](ctx context.Context, s *Service, groupID, name string, p flexd.Page, op string,
+	list func(ctx context.Context, clusterID string, p flexd.Page) ([]T, int, error)) ([]T, int, error) {
 	c, err := s.GetFlexCluster(ctx, groupID, name)
 	if err != nil {
 		return nil, 0, err
 	}
-	snaps, total, err := s.store.ListSnapshots(ctx, c.ID, p)
+	items, total, err := list(ctx, c.ID, p)
 	if err != nil {
-		return nil, 0, internal("list snapshots", err)
+		return nil, 0, internal(op, err)
 	}
-	return snaps, total, nil
+	return items, total, nil
 }
 
 // GetSnapshot returns one of a cluster's snapshots or SNAPSHOT_NOT_FOUND.
@@ -76,15 +83,7 @@ func (s *Service) TakeSnapshot(ctx context.Context, groupID, name string) (*flex
 // ListRestoreJobs lists the restore and download jobs of a cluster, newest
 // first.
 func (s *Service) ListRestoreJobs(ctx context.Context, groupID, name string, p flexd.Page) ([]flexd.RestoreJob, int, error) {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
-	if err != nil {
-		return nil, 0, err
-	}
-	jobs, total, err := s.store.ListRestoreJobs(ctx, c.ID, p)
-	if err != nil {
-		return nil, 0, internal("list restore jobs", err)
-	}
-	return jobs, total, nil
+	return listOfCluster(ctx, s, groupID, name, p, "list restore jobs", s.store.ListRestoreJobs)
 }
 
 // GetRestoreJob returns one of a cluster's jobs or RESTORE_JOB_NOT_FOUND.
