@@ -64,6 +64,15 @@ type DigestConfig struct {
 	Keys [][]byte
 	// NonceTTL defaults to DefaultNonceTTL.
 	NonceTTL time.Duration
+	// ThisProcessOnly accepts only the nonces this verifier issued; any
+	// other genuine nonce, such as one issued before a restart, is answered
+	// as stale, and the client handshakes again. Set it exactly when the
+	// NonceCounter forgets on restart (a MemoryNonceCounter): then no nonce
+	// whose uses were forgotten can be used again, so a response captured
+	// before a restart cannot be replayed after it. Leave it off when
+	// several processes verify against one shared, durable counter: each
+	// must accept the nonces the others issued.
+	ThisProcessOnly bool
 	// Clock defaults to the system clock.
 	Clock flexd.Clock
 }
@@ -74,6 +83,7 @@ type DigestVerifier struct {
 	counter NonceCounter
 	signer  *nonceSigner
 	ttl     time.Duration
+	ownOnly bool
 	clock   flexd.Clock
 	// dummyHA1 is checked against when the user is unknown, so that an
 	// unknown public key costs the same hashing as a wrong private key.
@@ -101,6 +111,7 @@ func NewDigestVerifier(creds DigestCredentials, counter NonceCounter, cfg Digest
 		counter:  counter,
 		signer:   newNonceSigner(keys),
 		ttl:      cfg.NonceTTL,
+		ownOnly:  cfg.ThisProcessOnly,
 		clock:    cfg.Clock,
 		dummyHA1: HA1(AlgorithmSHA256, "", hex.EncodeToString(NewKey())),
 	}
@@ -191,7 +202,7 @@ func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
 	if !uriMatches(p.uri, r) {
 		return "", fail(ReasonWrongURI)
 	}
-	issued, ok := v.signer.check(p.nonce)
+	issued, own, ok := v.signer.check(p.nonce)
 	now := v.clock.Now()
 	if !ok || issued.After(now.Add(maxNonceSkew)) {
 		return "", fail(ReasonForgedNonce)
@@ -233,9 +244,10 @@ func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
 		return "", fail(ReasonUnknownUser)
 	case !match || !usable:
 		return "", &Failure{Reason: ReasonWrongResponse, Subject: key.Subject}
-	case !now.Before(expires):
-		// The client knows the key; only its nonce is too old. RFC 7616
-		// §3.3: stale=true only when the digest itself was valid.
+	case !now.Before(expires) || v.ownOnly && !own:
+		// The client knows the key; only its nonce is too old (or from
+		// before a restart that forgot its uses). RFC 7616 §3.3:
+		// stale=true only when the digest itself was valid.
 		return "", &Failure{Reason: ReasonStaleNonce, Stale: true, Subject: key.Subject}
 	}
 	fresh, err := v.counter.Use(r.Context(), p.nonce, nc, expires)

@@ -16,18 +16,27 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// Nonce layout: version | issued (unix seconds, big endian) | random | MAC.
-// The MAC (HMAC-SHA-256 under a server key, truncated) makes a nonce
-// self-validating: any replica holding the key, or this one after a restart,
-// can tell its own nonces from forged ones and read their age without
-// remembering having issued them. base64url without padding keeps the nonce
-// free of '"', ',' and spaces, which the SDK's challenge parser cannot quote.
+// Nonce layout: version | issued (unix seconds, big endian) | random | MAC,
+// and since version 2 an epoch after the issue time: version | issued |
+// epoch | random | MAC. The MAC (HMAC-SHA-256 under a server key, truncated)
+// makes a nonce self-validating: any replica holding the key, or this one
+// after a restart, can tell its own nonces from forged ones and read their
+// age without remembering having issued them. The epoch is random per
+// signer, that is per process: a verifier that remembers used nonces in
+// memory accepts only its own epoch, because a restart forgets which of the
+// earlier nonces were used (DigestConfig.ThisProcessOnly). base64url without
+// padding keeps the nonce free of '"', ',' and spaces, which the SDK's
+// challenge parser cannot quote.
 const (
-	nonceVersion   = 1
+	nonceVersion1  = 1 // issued by flexd before epochs; still accepted where nonces are shared
+	nonceVersion   = 2
+	nonceEpochLen  = 8
 	nonceRandomLen = 16
 	nonceMACLen    = 16
-	nonceBodyLen   = 1 + 8 + nonceRandomLen
+	nonceBodyLen   = 1 + 8 + nonceEpochLen + nonceRandomLen
 	nonceLen       = nonceBodyLen + nonceMACLen
+	nonce1BodyLen  = 1 + 8 + nonceRandomLen
+	nonce1Len      = nonce1BodyLen + nonceMACLen
 	// maxNonceSkew tolerates replicas whose clocks run slightly ahead.
 	maxNonceSkew = time.Minute
 )
@@ -52,43 +61,59 @@ func NewKey() []byte {
 type nonceSigner struct {
 	keys [][]byte
 	macs []sync.Pool // per key, of keyed HMAC states: every call checks one
+	// epoch is in every nonce this signer issues; nothing else has it.
+	epoch [nonceEpochLen]byte
 }
 
 func newNonceSigner(keys [][]byte) *nonceSigner {
-	return &nonceSigner{keys: keys, macs: make([]sync.Pool, len(keys))}
+	s := &nonceSigner{keys: keys, macs: make([]sync.Pool, len(keys))}
+	_, _ = rand.Read(s.epoch[:])
+	return s
 }
 
 func (s *nonceSigner) issue(now time.Time) string {
 	var b [nonceLen]byte
 	b[0] = nonceVersion
 	binary.BigEndian.PutUint64(b[1:9], uint64(now.Unix()))
-	_, _ = rand.Read(b[9:nonceBodyLen])
+	copy(b[9:9+nonceEpochLen], s.epoch[:])
+	_, _ = rand.Read(b[9+nonceEpochLen : nonceBodyLen])
 	var m [sha256.Size]byte
 	copy(b[nonceBodyLen:], s.mac(0, &m, b[:nonceBodyLen]))
 	return nonceEncoding.EncodeToString(b[:])
 }
 
-// check reports when a genuine nonce was issued; ok is false for anything
-// this server did not sign.
-func (s *nonceSigner) check(nonce string) (issued time.Time, ok bool) {
-	if nonceEncoding.EncodedLen(nonceLen) != len(nonce) {
-		return time.Time{}, false
-	}
+// check reports when a genuine nonce was issued and whether this signer
+// issued it (its epoch); ok is false for anything this server did not sign.
+func (s *nonceSigner) check(nonce string) (issued time.Time, own, ok bool) {
 	var b [nonceLen]byte
-	if n, err := nonceEncoding.Decode(b[:], []byte(nonce)); err != nil || n != nonceLen || b[0] != nonceVersion {
-		return time.Time{}, false
+	var body []byte
+	switch len(nonce) {
+	case nonceEncoding.EncodedLen(nonceLen):
+		if n, err := nonceEncoding.Decode(b[:], []byte(nonce)); err != nil || n != nonceLen || b[0] != nonceVersion {
+			return time.Time{}, false, false
+		}
+		body = b[:nonceBodyLen]
+	case nonceEncoding.EncodedLen(nonce1Len):
+		if n, err := nonceEncoding.Decode(b[:], []byte(nonce)); err != nil || n != nonce1Len || b[0] != nonceVersion1 {
+			return time.Time{}, false, false
+		}
+		body = b[:nonce1BodyLen]
+	default:
+		return time.Time{}, false, false
 	}
+	mac := b[len(body) : len(body)+nonceMACLen]
 	var m [sha256.Size]byte
 	for i := range s.keys {
-		if hmac.Equal(s.mac(i, &m, b[:nonceBodyLen]), b[nonceBodyLen:]) {
+		if hmac.Equal(s.mac(i, &m, body), mac) {
 			sec := binary.BigEndian.Uint64(b[1:9])
 			if sec > 1<<62 {
-				return time.Time{}, false
+				return time.Time{}, false, false
 			}
-			return time.Unix(int64(sec), 0).UTC(), true
+			own = b[0] == nonceVersion && [nonceEpochLen]byte(b[9:9+nonceEpochLen]) == s.epoch
+			return time.Unix(int64(sec), 0).UTC(), own, true
 		}
 	}
-	return time.Time{}, false
+	return time.Time{}, false, false
 }
 
 // mac returns the truncated HMAC-SHA-256 of body under key i.
@@ -123,12 +148,14 @@ var ErrCounterFull = errors.New("auth: nonce counter full")
 
 // MemoryNonceCounter is a NonceCounter for a single process. Its history is
 // lost on restart, so a response captured within the nonce TTL before a
-// restart could be replayed once afterwards; share a store-backed counter
-// when that matters or when running several replicas.
+// restart could be replayed once afterwards, unless the verifier accepts
+// only the nonces its own process issued (DigestConfig.ThisProcessOnly),
+// which a restart makes stale. Several replicas need a shared, store-backed
+// counter instead.
 type MemoryNonceCounter struct {
 	clock  flexd.Clock
 	max    int // live pairs per shard
-	seed   maphash.Seed
+	seeds  [2]maphash.Seed
 	shards [nonceShards]nonceShard
 }
 
@@ -140,14 +167,21 @@ type nonceShard struct {
 	seen *expiringMap[nonceUse, struct{}]
 }
 
+// nonceUse names a pair by a 128-bit hash of the nonce under random
+// seeds, not by the nonce itself: every Digest request adds a pair for the
+// nonce's lifetime, and without the nonce's string a pair holds no pointer
+// for the garbage collector to scan and takes half the memory. Two nonces with
+// one hash would need some 2^64 of them, and would only make the later
+// one's request refused as a replay, never a replay accepted.
 type nonceUse struct {
-	nonce string
-	nc    uint32
+	h  [2]uint64
+	nc uint32
 }
 
-// DefaultMaxNonces bounds MemoryNonceCounter. A pair costs about 240 bytes
-// (measured), so the bound is about 250 MB, reached only by some 3,500
-// authenticated Digest requests a second sustained over a 5-minute TTL.
+// DefaultMaxNonces bounds MemoryNonceCounter. A pair costs about 120 bytes
+// (measured, with the map's and the heap's spare room), so the bound is
+// about 125 MB, reached only by some 3,500 authenticated Digest requests a
+// second sustained over a 5-minute TTL.
 const DefaultMaxNonces = 1 << 20
 
 // NewMemoryNonceCounter returns an empty counter holding at most max live
@@ -160,7 +194,8 @@ func NewMemoryNonceCounter(max int, clock flexd.Clock) *MemoryNonceCounter {
 	if clock == nil {
 		clock = flexd.SystemClock{}
 	}
-	c := &MemoryNonceCounter{clock: clock, max: (max + nonceShards - 1) / nonceShards, seed: maphash.MakeSeed()}
+	c := &MemoryNonceCounter{clock: clock, max: (max + nonceShards - 1) / nonceShards,
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	for i := range c.shards {
 		c.shards[i].seen = newExpiringMap[nonceUse, struct{}]()
 	}
@@ -169,8 +204,8 @@ func NewMemoryNonceCounter(max int, clock flexd.Clock) *MemoryNonceCounter {
 
 // Use implements NonceCounter.
 func (c *MemoryNonceCounter) Use(_ context.Context, nonce string, nc uint32, expires time.Time) (bool, error) {
-	s := &c.shards[maphash.String(c.seed, nonce)%nonceShards]
-	k := nonceUse{nonce, nc}
+	k := nonceUse{[2]uint64{maphash.String(c.seeds[0], nonce), maphash.String(c.seeds[1], nonce)}, nc}
+	s := &c.shards[k.h[0]%nonceShards]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seen.prune(c.clock.Now())

@@ -48,10 +48,19 @@ type Config struct {
 	RestoreTime time.Duration
 	// Workers is how many jobs run at once (default 4).
 	Workers int
+	// QueuePoll is how often the queue looks for runnable jobs nothing
+	// woke it for, such as retries coming due (default: 1s on SQLite,
+	// where every insert wakes it; 50ms on PostgreSQL).
+	QueuePoll time.Duration
 	// Artifacts captures and applies snapshot contents (default
 	// ConfigArtifacts).
 	Artifacts Artifacts
-	Logger    *slog.Logger
+	// Instrument, when set, wraps the work of every job, as
+	// metrics.(*Metrics).Jobs does to count and time it: the engine builds
+	// its queue itself (StartOnSQLite, StartOnPostgres), so this is where
+	// a caller gets between the queue and the work.
+	Instrument func(Handler) Handler
+	Logger     *slog.Logger
 }
 
 // Engine is the lifecycle engine. It implements service.Engine, so the
@@ -64,6 +73,8 @@ type Engine struct {
 	cfg    Config
 	log    *slog.Logger
 	queue  Queue
+	// run is the work of one timer arming, instrumented (Config.Instrument).
+	run Handler
 
 	kick chan struct{}
 	// advance serializes AdvanceClock calls: each steps time in order.
@@ -107,6 +118,10 @@ func New(store Store, clock flexd.Clock, cfg Config) *Engine {
 	e := &Engine{store: store, clock: clock, cfg: cfg, log: cfg.Logger,
 		kick: make(chan struct{}, 1), inflight: map[armKey]int64{}}
 	e.manual, _ = clock.(*ManualClock)
+	e.run = e.work
+	if cfg.Instrument != nil {
+		e.run = cfg.Instrument(e.work)
+	}
 	return e
 }
 
@@ -118,7 +133,7 @@ func (e *Engine) Handle(ctx context.Context, t flexd.Timer) error {
 		e.mu.Unlock()
 		e.poke()
 	}()
-	if err := e.work(ctx, t); err != nil {
+	if err := e.run(ctx, t); err != nil {
 		e.log.ErrorContext(ctx, "lifecycle work failed; it will be retried",
 			"kind", t.Kind, "id", t.EntityID, "err", err)
 		return err
@@ -281,8 +296,27 @@ func (e *Engine) fireDue(ctx context.Context) (map[armKey]int64, error) {
 			jobs[k] = id
 			added = true
 		}
-		if len(ts) < 500 || !added {
+		if len(ts) < 500 {
+			e.forgetFinished(jobs)
 			return jobs, nil
+		}
+		if !added {
+			return jobs, nil
+		}
+	}
+}
+
+// forgetFinished drops the in-flight armings that are no longer due: their
+// timer was disarmed or re-armed, so their work is over. Handle forgets
+// the armings this process ran; with several replicas on one database the
+// ones another replica ran end here, or they would pile up. Forgetting one
+// too early costs at most an Enqueue that finds its unique job.
+func (e *Engine) forgetFinished(due map[armKey]int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for k := range e.inflight {
+		if _, ok := due[k]; !ok {
+			delete(e.inflight, k)
 		}
 	}
 }

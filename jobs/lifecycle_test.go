@@ -234,6 +234,31 @@ func TestZeroKnobs(t *testing.T) {
 	eventually(t, "target gone", func() bool { return h.call("GET", h.clusterPath("dst"), "").status == 404 })
 }
 
+// TestQueueWokenInProcess checks how work reaches River on SQLite: with
+// River's own polling an hour apart, every step still runs, and no
+// notification row is written, so it is the in-process wake-up at each
+// insert (not riversqlite's polled notification table, nor the poll) that
+// starts each job.
+func TestQueueWokenInProcess(t *testing.T) {
+	h := newHarness(t, realClock{}, jobs.Config{QueuePoll: time.Hour})
+	h.createCluster("src")
+	h.createCluster("dst")
+	eventually(t, "clusters IDLE", func() bool { return h.state("src") == "IDLE" && h.state("dst") == "IDLE" })
+	snap := h.takeSnapshot("src")
+	eventually(t, "snapshot COMPLETED", func() bool {
+		return h.ok(200, "GET", h.clusterPath("src")+"/backup/snapshots/"+snap, "")["status"] == "COMPLETED"
+	})
+	job := h.restore("src", snap, "dst")
+	eventually(t, "restore COMPLETED", func() bool { return h.restoreJob("src", job)["status"] == "COMPLETED" })
+	var n int
+	if err := h.store.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM river_notification").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d notification rows: the queue is told of jobs through the polled table", n)
+	}
+}
+
 func TestReset(t *testing.T) {
 	h := newHarness(t, nil, jobs.Config{})
 	h.createCluster("c")

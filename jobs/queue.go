@@ -80,6 +80,16 @@ type RiverQueue[TTx any] struct {
 // NewRiverQueue returns a queue on driver's database, which must have
 // River's schema (MigrateRiver). workers is how many jobs run at once.
 func NewRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, workers int, log *slog.Logger) (*RiverQueue[TTx], error) {
+	return newRiverQueue(driver, handle, workers, defaultFetchPoll, log)
+}
+
+// defaultFetchPoll is how often River looks for work on its own when
+// nothing told it of any: LISTEN/NOTIFY (PostgreSQL) or the in-process
+// wake-up (SQLite, StartOnSQLite) tell it of new jobs at once, so polling
+// only finds what River itself made runnable, such as retries.
+const defaultFetchPoll = 50 * time.Millisecond
+
+func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, workers int, poll time.Duration, log *slog.Logger) (*RiverQueue[TTx], error) {
 	q := &RiverQueue[TTx]{handle: handle, finished: map[int64]bool{}, changed: make(chan struct{})}
 	ws := river.NewWorkers()
 	if err := river.AddWorkerSafely(ws, river.WorkFunc(q.work)); err != nil {
@@ -89,10 +99,17 @@ func NewRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, work
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
 		Workers: ws,
 		Logger:  log,
-		// The engine enqueues only due work, so a job should start at once;
-		// SQLite has no LISTEN/NOTIFY, so River polls.
+		// The engine enqueues only due work, so a job should start at once.
 		FetchCooldown:     5 * time.Millisecond,
-		FetchPollInterval: 50 * time.Millisecond,
+		FetchPollInterval: poll,
+		// A job left running by a replica that died holds its arming's
+		// unique key until River's rescuer frees it (SQLite frees its
+		// orphans at start instead). Lifecycle work takes moments and
+		// JobTimeout cancels it, so a job running for twice that long is an
+		// orphan; River's default, an hour, would keep a restore RUNNING
+		// that long on PostgreSQL.
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 2 * time.Minute,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)
@@ -175,7 +192,7 @@ func MigrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) 
 // RecoverSQLiteOrphans makes River jobs left running by a killed process
 // available again. An embedded SQLite file is served by exactly one flexd
 // process, so at start every running job is an orphan; River's own rescuer
-// would find them too, but only after RescueStuckJobsAfter (an hour), and
+// would find them too, but only after RescueStuckJobsAfter (two minutes), and
 // until then their unique keys would block the reconcile's inserts. This
 // is what the rescuer does, done at once.
 func RecoverSQLiteOrphans(ctx context.Context, db *sql.DB) (int64, error) {

@@ -298,25 +298,42 @@ func (s *Store) RestoresInto(ctx context.Context, targetProjectID, targetName st
 		[]any{targetProjectID, targetName, flexd.DeliveryRestore, flexd.StatusCompleted, flexd.StatusFailed}, scanRestoreJob)
 }
 
-// UnfinishedWork finds what a crash left without a timer.
-func (s *Store) UnfinishedWork(ctx context.Context, now time.Time) ([]flexd.Timer, error) {
+// The unfinished states, as SQL lists of literals. Each must be exactly the
+// WHERE of its partial index (migrations/0004_unfinished_work.sql): neither
+// SQLite nor PostgreSQL uses a partial index for a query with parameters in
+// its place, or with the complement (NOT IN the final states) that the
+// index's WHERE does not literally imply. The lists are every status that
+// is not Done.
+const (
+	unfinishedClusterStates = "('CREATING', 'UPDATING', 'DELETING')"
+	unfinishedJobStatuses   = "('PENDING', 'QUEUED', 'RUNNING')"
+)
+
+// unfinishedWorkQueries are UnfinishedWork's queries, one per timer kind:
+// the ids of the unfinished items without a timer, read from the partial
+// indexes so that a start-up costs what is unfinished, not what is stored.
+func unfinishedWorkQueries() []struct {
+	kind  flexd.TimerKind
+	query string
+} {
 	noTimer := func(kind flexd.TimerKind, alias string) string {
 		return " AND NOT EXISTS (SELECT 1 FROM lifecycle_timers t WHERE t.kind = '" + string(kind) + "' AND t.entity_id = " + alias + ".id)"
 	}
-	var all []flexd.Timer
-	for _, q := range []struct {
+	return []struct {
 		kind  flexd.TimerKind
 		query string
-		args  []any
 	}{
-		{flexd.TimerCluster, "SELECT id FROM flex_clusters c WHERE state_name IN (?, ?, ?)" + noTimer(flexd.TimerCluster, "c"),
-			[]any{flexd.ClusterCreating, flexd.ClusterUpdating, flexd.ClusterDeleting}},
-		{flexd.TimerSnapshot, "SELECT id FROM snapshots sn WHERE status NOT IN (?, ?)" + noTimer(flexd.TimerSnapshot, "sn"),
-			[]any{flexd.StatusCompleted, flexd.StatusFailed}},
-		{flexd.TimerRestore, "SELECT id FROM restore_jobs j WHERE status NOT IN (?, ?)" + noTimer(flexd.TimerRestore, "j"),
-			[]any{flexd.StatusCompleted, flexd.StatusFailed}},
-	} {
-		ids, err := queryAll(ctx, s.run(), q.query, q.args,
+		{flexd.TimerCluster, "SELECT id FROM flex_clusters c WHERE state_name IN " + unfinishedClusterStates + noTimer(flexd.TimerCluster, "c")},
+		{flexd.TimerSnapshot, "SELECT id FROM snapshots sn WHERE status IN " + unfinishedJobStatuses + noTimer(flexd.TimerSnapshot, "sn")},
+		{flexd.TimerRestore, "SELECT id FROM restore_jobs j WHERE status IN " + unfinishedJobStatuses + noTimer(flexd.TimerRestore, "j")},
+	}
+}
+
+// UnfinishedWork finds what a crash left without a timer.
+func (s *Store) UnfinishedWork(ctx context.Context, now time.Time) ([]flexd.Timer, error) {
+	var all []flexd.Timer
+	for _, q := range unfinishedWorkQueries() {
+		ids, err := queryAll(ctx, s.run(), q.query, nil,
 			func(r rowScanner, id *string) error { return r.Scan(id) })
 		if err != nil {
 			return nil, fmt.Errorf("unfinished %ss: %w", q.kind, err)

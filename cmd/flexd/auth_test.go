@@ -137,17 +137,47 @@ func TestBootstrapAPIKeyFromEnvironment(t *testing.T) {
 	}
 	s.stop(t)
 
-	// Same credentials: unchanged. The nonce key and the used nonces
-	// survive: the replay is refused, the nonce's next count accepted.
+	// Same credentials: unchanged. The used nonces were counted in memory
+	// (the data directory is locked), so every nonce from before the
+	// restart is refused as stale, the replay first of all; the client's
+	// fresh handshake works.
 	s = start(t, dir, env)
 	if !strings.Contains(s.logs.String(), `"outcome":"unchanged"`) {
 		t.Errorf("restart with the same key:\n%s", s.logs.String())
 	}
+	for name, h := range map[string]string{
+		"a replay after restart":                        signed,
+		"a nonce issued before the restart, next count": digestHeader("adminkey", "first-private-key", "/api/atlas/v2/orgs", nonce, 2),
+	} {
+		if code, hdr := get(t, s.base, "/api/atlas/v2/orgs", h); code != 401 || !strings.Contains(hdr.Get("WWW-Authenticate"), "stale=true") {
+			t.Errorf("%s: %d %q, want 401 with stale=true", name, code, hdr.Get("WWW-Authenticate"))
+		}
+	}
+	if code := digestGet(t, s.base, "/api/atlas/v2/orgs", "adminkey", "first-private-key"); code != 200 {
+		t.Errorf("a fresh handshake after restart: %d", code)
+	}
+	s.stop(t)
+
+	// Without the lock (a shared store) the used nonces are in the
+	// store: they survive the restart, so the replay is refused and the
+	// nonce's next count accepted.
+	shared := map[string]string{"FLEXD_READ_CACHE": "false"}
+	for k, v := range env {
+		shared[k] = v
+	}
+	s = start(t, dir, shared)
+	nonce = challengeNonce(t, s.base)
+	signed = digestHeader("adminkey", "first-private-key", "/api/atlas/v2/orgs", nonce, 1)
+	if code, _ := get(t, s.base, "/api/atlas/v2/orgs", signed); code != 200 {
+		t.Fatalf("signed request, shared store: %d", code)
+	}
+	s.stop(t)
+	s = start(t, dir, shared)
 	if code, _ := get(t, s.base, "/api/atlas/v2/orgs", signed); code != 401 {
-		t.Errorf("a replay after restart: %d, want 401", code)
+		t.Errorf("a replay after restart, shared store: %d, want 401", code)
 	}
 	if code, _ := get(t, s.base, "/api/atlas/v2/orgs", digestHeader("adminkey", "first-private-key", "/api/atlas/v2/orgs", nonce, 2)); code != 200 {
-		t.Errorf("a nonce issued before the restart: %d, want 200", code)
+		t.Errorf("a nonce issued before the restart, shared store: %d, want 200", code)
 	}
 	s.stop(t)
 

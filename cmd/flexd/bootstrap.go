@@ -50,11 +50,38 @@ type authSetup struct {
 	wrap          func(http.Handler) http.Handler
 }
 
+// nonceCounter says where used Digest nonces are remembered, so that a
+// captured request cannot be replayed.
+type nonceCounter int
+
+const (
+	// noncesShared keeps them in the store's digest_nonces table, a
+	// durable write per Digest request: with several processes on one
+	// database (PostgreSQL replicas, or SQLite without the data directory
+	// lock), each must refuse what another already accepted.
+	noncesShared nonceCounter = iota
+	// noncesInMemory keeps them in this process, which must be the only
+	// one on its store (the data directory is locked). Nonces issued
+	// before it started are refused as stale (auth's ThisProcessOnly), so
+	// a restart, which forgets the counts, opens no replay; the Digest
+	// path then writes nothing, which was a quarter of its CPU.
+	noncesInMemory
+)
+
+// noncesFor picks the nonce counter: in memory exactly when this process
+// makes every write to its store.
+func noncesFor(locked bool) nonceCounter {
+	if locked {
+		return noncesInMemory
+	}
+	return noncesShared
+}
+
 // setup bootstraps the admin credentials and builds the authenticator and
 // the OAuth endpoints over the store. Authentication runs on the wall clock
 // whatever the lifecycle clock is: a drill must not stretch a token's life.
 func (ac *authConfig) setup(ctx context.Context, store flexd.Store, svc *service.Service, getenv func(string) string,
-	dataDir string, log *slog.Logger) (*authSetup, error) {
+	dataDir string, nonces nonceCounter, log *slog.Logger) (*authSetup, error) {
 	if ac.mode == "off" {
 		log.Warn("authentication is off: every caller may do everything (--auth=off)")
 		return &authSetup{wrap: func(h http.Handler) http.Handler { return h }}, nil
@@ -67,7 +94,13 @@ func (ac *authConfig) setup(ctx context.Context, store flexd.Store, svc *service
 		return nil, err
 	}
 	creds := auth.NewStoreCredentials(store, nil)
-	digest, err := auth.NewDigestVerifier(creds, creds, auth.DigestConfig{Keys: [][]byte{key}})
+	var counter auth.NonceCounter = creds
+	if nonces == noncesInMemory {
+		counter = auth.NewMemoryNonceCounter(0, nil)
+	}
+	digest, err := auth.NewDigestVerifier(creds, counter, auth.DigestConfig{
+		Keys: [][]byte{key}, ThisProcessOnly: nonces == noncesInMemory,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +187,10 @@ func bootstrap(ctx context.Context, svc *service.Service, getenv func(string) st
 		return fmt.Errorf("bootstrap admin API key: %w", err)
 	}
 	path := filepath.Join(dataDir, adminKeyFile)
+	// On PostgreSQL nothing else creates the data directory.
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return fmt.Errorf("write admin API key: %w", err)
+	}
 	body := fmt.Sprintf("# flexd admin API key: ORG_OWNER of organization %s, created %s.\n"+
 		"# Digest credentials for the Atlas CLI, the Go SDK and curl --digest.\n"+
 		"MONGODB_ATLAS_PUBLIC_API_KEY=%s\nMONGODB_ATLAS_PRIVATE_API_KEY=%s\n",

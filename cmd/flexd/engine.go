@@ -9,6 +9,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/jobs"
+	"github.com/flexd/flexd/metrics"
 	"github.com/flexd/flexd/sqlite"
 	"github.com/flexd/flexd/sqlstore"
 )
@@ -68,13 +69,16 @@ func (lc *lifecycleConfig) newClock() flexd.Clock {
 	return flexd.SystemClock{}
 }
 
-func (lc *lifecycleConfig) engine(store *sqlstore.Store, clock flexd.Clock, log *slog.Logger) *jobs.Engine {
+// engine builds the lifecycle engine; m (nil when metrics are off) counts
+// and times its jobs.
+func (lc *lifecycleConfig) engine(store *sqlstore.Store, clock flexd.Clock, log *slog.Logger, m *metrics.Metrics) *jobs.Engine {
 	return jobs.New(store, clock, jobs.Config{
 		SnapshotInterval:  lc.snapshotInterval,
 		SnapshotRetention: lc.snapshotRetention,
 		ProvisionTime:     lc.provisionTime,
 		RestoreTime:       lc.restoreTime,
 		Logger:            log,
+		Instrument:        jobMetrics(m),
 	})
 }
 

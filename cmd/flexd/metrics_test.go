@@ -1,11 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMetricsAfterTraffic checks that /metrics shows every family operators
@@ -52,6 +54,76 @@ func TestMetricsAfterTraffic(t *testing.T) {
 			t.Errorf("a label carries an id or a path: %s", line)
 		}
 	}
+}
+
+// TestJobMetricsAfterRestore checks that the lifecycle engine's jobs reach
+// /metrics by kind and outcome, with their durations, and that the queue
+// depth is there for each kind: the engine builds its queue itself, so
+// this is the wiring of jobs.Config.Instrument.
+func TestJobMetricsAfterRestore(t *testing.T) {
+	s := start(t, t.TempDir(), map[string]string{
+		"FLEXD_AUTH": "off", "FLEXD_PROVISION_TIME": "0s", "FLEXD_RESTORE_TIME": "0s",
+	})
+	_, p := do(t, "POST", s.base+"/api/atlas/v2/groups", `{"name":"metrics"}`)
+	g, _ := p["id"].(string)
+	flex := s.base + "/api/atlas/v2/groups/" + g + "/flexClusters"
+	for _, name := range []string{"a", "b"} {
+		if code, body := do(t, "POST", flex, fmt.Sprintf(`{"name":%q,"providerSettings":{"backingProviderName":"AWS","regionName":"US_EAST_1"}}`, name)); code != 201 {
+			t.Fatalf("create cluster: %d %v", code, body)
+		}
+		waitField(t, flex+"/"+name, "stateName", "IDLE")
+	}
+	_, snap := do(t, "POST", s.base+"/_flexd/groups/"+g+"/flexClusters/a/snapshots", "")
+	snapID, _ := snap["id"].(string)
+	waitField(t, flex+"/a/backup/snapshots/"+snapID, "status", "COMPLETED")
+	_, j := do(t, "POST", flex+"/a/backup/restoreJobs", fmt.Sprintf(`{"snapshotId":%q,"targetDeploymentItemName":"b"}`, snapID))
+	jobID, _ := j["id"].(string)
+	waitField(t, flex+"/a/backup/restoreJobs/"+jobID, "status", "COMPLETED")
+
+	// A job is counted once its work has returned, just after what it
+	// stored became visible: look until both steps of the restore
+	// (PENDING to RUNNING, RUNNING to COMPLETED) are there.
+	want := []string{
+		`flexd_jobs_total{kind="cluster",outcome="ok"}`,
+		`flexd_jobs_total{kind="snapshot",outcome="ok"}`,
+		`flexd_job_duration_seconds_count{kind="restore",outcome="ok"}`,
+		`flexd_job_duration_seconds_bucket{kind="restore",outcome="ok",le="+Inf"}`,
+		`flexd_queue_depth{kind="restore"}`,
+		`flexd_queue_depth{kind="cluster"}`,
+	}
+	restores := regexp.MustCompile(`\nflexd_jobs_total\{kind="restore",outcome="ok"\} ([2-9]|\d\d)`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		body := scrape(t, s.base)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(body, "\n"+w+" ") {
+				missing = w
+				break
+			}
+		}
+		if missing == "" && !restores.MatchString(body) {
+			missing = "both runs of the restore"
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics has no %s:\n%s", missing, grep(body, "flexd_j")+"\n"+grep(body, "flexd_queue"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func scrape(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return string(raw)
 }
 
 func grep(s, substr string) string {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/metrics"
 )
 
@@ -26,7 +27,7 @@ type obsConfig struct {
 
 func (oc *obsConfig) register(ef *envFlags) {
 	ef.bool(&oc.metrics, "metrics", "FLEXD_METRICS", true, "serve Prometheus metrics at GET /metrics on the API listener")
-	ef.bool(&oc.readCache, "read-cache", "FLEXD_READ_CACHE", true, "cache what requests read (credentials, projects, clusters, pages); needs the data directory to itself")
+	ef.bool(&oc.readCache, "read-cache", "FLEXD_READ_CACHE", true, "cache what requests read (credentials, projects, clusters, pages); needs the data directory to itself (SQLite only: never with --postgres-url)")
 	ef.string(&oc.pprof, "pprof", "FLEXD_PPROF", "", "address of a separate listener for net/http/pprof, e.g. 127.0.0.1:6060 (default: off)")
 }
 
@@ -77,6 +78,15 @@ func (oc *obsConfig) newMetrics(db *sql.DB, q queueStore, clock flexd.Clock) *me
 		return depth, nil
 	})
 	return m
+}
+
+// jobMetrics is m's wrapper of the lifecycle work, for jobs.Config: none
+// when metrics are off.
+func jobMetrics(m *metrics.Metrics) func(jobs.Handler) jobs.Handler {
+	if m == nil {
+		return nil
+	}
+	return func(h jobs.Handler) jobs.Handler { return m.Jobs(h) }
 }
 
 // observer is m as the API's Observer: none when metrics are off.

@@ -9,14 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flexd/flexd/atlasapi"
 	"github.com/flexd/flexd/service"
-	"github.com/flexd/flexd/sqlite"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise
@@ -89,6 +88,9 @@ type config struct {
 	lifecycle       lifecycleConfig
 	auth            authConfig
 	obs             obsConfig
+	// postgresURL, when set, puts the store and the job queue on a
+	// PostgreSQL database that several replicas may share (postgres.go).
+	postgresURL string
 }
 
 // envFlags registers flags whose defaults come from environment variables,
@@ -124,7 +126,10 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	var c config
 	ef := &envFlags{fs: fs, getenv: getenv}
 	ef.string(&c.listen, "listen", "FLEXD_LISTEN", "127.0.0.1:8080", "address to serve HTTP on")
-	ef.string(&c.dataDir, "data-dir", "FLEXD_DATA_DIR", "./flexd-data", "directory of the embedded SQLite store")
+	ef.string(&c.dataDir, "data-dir", "FLEXD_DATA_DIR", "./flexd-data",
+		"directory of the embedded SQLite store; unused with --postgres-url, except for the admin key generated at a first start")
+	ef.string(&c.postgresURL, "postgres-url", "FLEXD_POSTGRES_URL", "",
+		"PostgreSQL database to share with other flexd replicas, e.g. postgres://flexd@db:5432/flexd (default: the embedded SQLite store; prefer the variable for a URL with a password)")
 	ef.string(&c.publicURL, "public-url", "FLEXD_PUBLIC_URL", "", "base URL clients reach flexd at, for links and download URLs (default: taken from each request)")
 	ef.string(&c.logFormat, "log-format", "FLEXD_LOG_FORMAT", "text", "log format: text or json")
 	ef.string(&c.logLevel, "log-level", "FLEXD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
@@ -185,30 +190,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	dbPath := filepath.Join(c.dataDir, "flexd.db")
-	locked, unlock, err := lockDataDir(c.obs.readCache, dbPath, log)
+	b, err := openBackend(ctx, c, log)
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	store, err := sqlite.Open(ctx, dbPath)
-	if err != nil {
-		return fmt.Errorf("open store: %w", err)
-	}
-	defer func() {
-		if err := store.Close(); err != nil {
-			log.Error("closing store", "err", err)
-		}
-	}()
+	defer b.close()
+	store, locked := b.store, b.locked
 
 	clock := c.lifecycle.newClock()
-	eng := c.lifecycle.engine(store, clock, log)
+	m := c.obs.newMetrics(store.DB(), store, clock)
+	eng := c.lifecycle.engine(store, clock, log, m)
 	reads := readThrough(store, locked)
 	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL})
+	// Replicas starting at once make the default organization, the admin
+	// credentials and River's schema one at a time.
+	release, err := b.startup(ctx)
+	if err != nil {
+		return err
+	}
+	release = sync.OnceFunc(release)
+	defer release()
 	if err := svc.Init(ctx); err != nil {
 		return err
 	}
-	stopEngine, err := startEngine(ctx, eng, dbPath, log)
+	stopEngine, err := b.startEngine(ctx, eng)
 	if err != nil {
 		return fmt.Errorf("start lifecycle engine: %w", err)
 	}
@@ -218,11 +223,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		stopEngine(sctx)
 	}()
 
-	as, err := c.auth.setup(ctx, reads, svc, getenv, c.dataDir, log)
+	as, err := c.auth.setup(ctx, reads, svc, getenv, c.dataDir, noncesFor(locked), log)
 	if err != nil {
 		return err
 	}
-	m := c.obs.newMetrics(store.DB(), store, clock)
+	release()
+	b.observe(m)
 	stopPprof, err := startPprof(c.obs.pprof, log)
 	if err != nil {
 		return fmt.Errorf("pprof listener: %w", err)
@@ -241,7 +247,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		OAuthRevoke:     as.revoke,
 		Logger:          log,
 		PublicURL:       strings.TrimRight(c.publicURL, "/"),
-		Ready:           store.Ping,
+		Ready:           b.ready,
 		Observer:        observer(m),
 	}))
 	handler = withMetrics(m, handler)
@@ -256,7 +262,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("flexd listening", "addr", ln.Addr().String(), "data_dir", c.dataDir, "version", buildVersion())
+	log.Info("flexd listening", "addr", ln.Addr().String(), b.where, "version", buildVersion())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -43,6 +43,15 @@ type started struct {
 // start runs `flexd serve` on a random port and waits until /readyz answers.
 func start(t *testing.T, dataDir string, extraEnv map[string]string) *started {
 	t.Helper()
+	s := launch(t, dataDir, extraEnv)
+	s.awaitReady(t)
+	return s
+}
+
+// launch runs `flexd serve` on a random port without waiting for it, so
+// that a test can start several at the same moment.
+func launch(t *testing.T, dataDir string, extraEnv map[string]string) *started {
+	t.Helper()
 	// Open access unless a test asks for authentication (auth_test.go
 	// does): these tests are about serving, not about credentials.
 	env := map[string]string{"FLEXD_LOG_FORMAT": "json", "FLEXD_LISTEN": "127.0.0.1:0", "FLEXD_DATA_DIR": dataDir, "FLEXD_AUTH": "off"}
@@ -56,7 +65,13 @@ func start(t *testing.T, dataDir string, extraEnv map[string]string) *started {
 		s.done <- run(ctx, []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, logs)
 	}()
 	t.Cleanup(func() { s.stop(t) })
+	return s
+}
 
+// awaitReady waits until s logged its address and /readyz answers 200.
+func (s *started) awaitReady(t *testing.T) {
+	t.Helper()
+	logs := s.logs
 	deadline := time.Now().Add(20 * time.Second)
 	for s.base == "" {
 		if time.Now().After(deadline) {
@@ -80,7 +95,7 @@ func start(t *testing.T, dataDir string, extraEnv map[string]string) *started {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
