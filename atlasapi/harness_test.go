@@ -166,7 +166,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	clock := &tickingClock{now: time.Date(2025, 5, 4, 9, 0, 0, 0, time.UTC)}
-	svc := service.New(store, clock, nil, service.Config{})
+	svc := service.New(store, clock, nil, service.Config{DownloadTTL: service.AtlasDownloadTTL})
 	if err := svc.Init(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func (h *harness) start() {
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	h.eng = jobs.New(h.store, h.clock, cfg)
 	closeQueue := h.startQueue(h.eng)
-	svc := service.New(h.store, h.clock, h.eng, service.Config{DownloadTTL: 4 * time.Hour})
+	svc := service.New(h.store, h.clock, h.eng, service.Config{DownloadTTL: service.AtlasDownloadTTL})
 	if err := svc.Init(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,10 @@ type Config struct {
 	// ConnectionDomain is the DNS suffix of the connection strings flexd
 	// hands out.
 	ConnectionDomain string
-	// DownloadTTL is how long a download link works (Atlas: 4 hours).
+	// DownloadTTL is how long a download link works (Atlas: 4 hours, see
+	// AtlasDownloadTTL). Zero is honoured, not defaulted: the link has
+	// expired by the time it is handed out, which lets users rehearse the
+	// expired-link path.
 	DownloadTTL time.Duration
 	// DefaultOrgName names the organization created on first start.
 	DefaultOrgName string
@@ -32,15 +35,15 @@ type Config struct {
 	SecretCost int
 }
 
+// AtlasDownloadTTL is how long Atlas keeps a snapshot download link working.
+const AtlasDownloadTTL = 4 * time.Hour
+
 func (c *Config) setDefaults() {
 	if c.MongoDBVersion == "" {
 		c.MongoDBVersion = "8.0.13"
 	}
 	if c.ConnectionDomain == "" {
 		c.ConnectionDomain = "flexd.local"
-	}
-	if c.DownloadTTL == 0 {
-		c.DownloadTTL = 4 * time.Hour
 	}
 	if c.DefaultOrgName == "" {
 		c.DefaultOrgName = "flexd"

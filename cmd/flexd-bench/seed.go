@@ -31,7 +31,7 @@ func (b *bench) bulkLoad(ctx context.Context, from, to, perCluster int) error {
 		return err
 	}
 	defer store.Close()
-	svc := service.New(store, nil, nil, service.Config{})
+	svc := service.New(store, nil, nil, service.Config{DownloadTTL: service.AtlasDownloadTTL})
 	if err := svc.Init(ctx); err != nil {
 		return err
 	}

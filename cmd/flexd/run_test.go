@@ -285,3 +285,40 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("flag over env: %+v %v", c, err)
 	}
 }
+
+// TestZeroDownloadTTL: a zero --download-ttl is honoured, not defaulted, so
+// users can rehearse what their runbook does with an expired link.
+func TestZeroDownloadTTL(t *testing.T) {
+	s := start(t, t.TempDir(), map[string]string{"FLEXD_DOWNLOAD_TTL": "0", "FLEXD_PROVISION_TIME": "0"})
+	_, project := do(t, "POST", s.base+"/api/atlas/v2/groups", `{"name":"ttl"}`)
+	cluster := s.base + "/api/atlas/v2/groups/" + project["id"].(string) + "/flexClusters/c1"
+	do(t, "POST", s.base+"/api/atlas/v2/groups/"+project["id"].(string)+"/flexClusters",
+		`{"name":"c1","providerSettings":{"backingProviderName":"GCP","regionName":"CENTRAL_US"}}`)
+	code, snap := do(t, "POST", strings.Replace(cluster, "/api/atlas/v2/", "/_flexd/", 1)+"/snapshots", "")
+	if code != 201 {
+		t.Fatalf("take snapshot = %d %v", code, snap)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, got := do(t, "GET", cluster+"/backup/snapshots/"+snap["id"].(string), "")
+		if got["status"] == "COMPLETED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("snapshot never completed: %v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, job := do(t, "POST", cluster+"/backup/download", `{"snapshotId":"`+snap["id"].(string)+`"}`)
+	if code != 200 || job["expirationDate"] != job["restoreScheduledDate"] {
+		t.Fatalf("download = %d %v, want a link expiring as it is made", code, job)
+	}
+	resp, err := http.Get(job["snapshotUrl"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGone {
+		t.Fatalf("zero-TTL link answered %d, want 410", resp.StatusCode)
+	}
+}
