@@ -108,7 +108,8 @@ type LifecycleStore interface {
 	// FinishRestore records that j's artifact was applied to target (whose
 	// mutable fields it writes) and stores j's final state, in one
 	// transaction; recording the same job twice fails with ErrConflict, so
-	// no restore is applied twice. A nil target records no application.
+	// no restore is applied twice; a target DELETING meanwhile fails it
+	// with ErrNotFound. A nil target records no application.
 	FinishRestore(ctx context.Context, j *RestoreJob, target *FlexCluster) error
 	// RestoresInto lists the unfinished restore jobs into a cluster, oldest
 	// first.

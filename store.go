@@ -43,7 +43,9 @@ type Store interface {
 	// ListFlexClusters lists a project's clusters in creation order.
 	ListFlexClusters(ctx context.Context, groupID string, p Page) ([]FlexCluster, int, error)
 	// UpdateFlexCluster writes the mutable fields: StateName, Tags,
-	// TerminationProtectionEnabled, MongoDBVersion.
+	// TerminationProtectionEnabled, MongoDBVersion. It never moves a
+	// cluster out of DELETING (ErrNotFound): that write was read before
+	// the delete began, and would undo it.
 	UpdateFlexCluster(ctx context.Context, c *FlexCluster) error
 	// DeleteFlexCluster removes the cluster with its snapshots and jobs.
 	DeleteFlexCluster(ctx context.Context, id string) error

@@ -87,6 +87,9 @@ func (e *Engine) restoreRunningInto(ctx context.Context, c *flexd.FlexCluster) (
 // deleteCluster removes the cluster with its snapshots and jobs, then
 // wakes the restores into it, which fail for want of a target.
 func (e *Engine) deleteCluster(ctx context.Context, c *flexd.FlexCluster) error {
+	if err := e.endRestoresFrom(ctx, c); err != nil {
+		return err
+	}
 	if err := e.store.DeleteFlexCluster(ctx, c.ID); err != nil && !notFound(err) {
 		return err
 	}
@@ -103,6 +106,65 @@ func (e *Engine) deleteCluster(ctx context.Context, c *flexd.FlexCluster) error 
 		}
 	}
 	return e.store.DeleteTimer(ctx, flexd.TimerCluster, c.ID)
+}
+
+// endRestoresFrom fails the unfinished restores from c into other
+// clusters. They are deleted with c, their source, so without this a
+// running one would leave its target UPDATING and the restores queued
+// behind it waiting forever. It runs before the delete: a crash in between
+// repeats it on what is left.
+func (e *Engine) endRestoresFrom(ctx context.Context, c *flexd.FlexCluster) error {
+	var waiting, running []flexd.RestoreJob
+	for p := (flexd.Page{Num: 1, ItemsPerPage: 500}); ; p.Num++ {
+		js, _, err := e.store.ListRestoreJobs(ctx, c.ID, p)
+		if err != nil {
+			return err
+		}
+		for _, j := range js {
+			switch {
+			case j.DeliveryType != flexd.DeliveryRestore || j.Status.Done():
+			case j.TargetProjectID == c.GroupID && j.TargetDeploymentItemName == c.Name:
+				// into c itself: they fail for want of a target
+			case j.Status == flexd.StatusRunning:
+				running = append(running, j)
+			default:
+				waiting = append(waiting, j)
+			}
+		}
+		if len(js) < p.ItemsPerPage {
+			break
+		}
+	}
+	reason := "source cluster " + c.Name + " was deleted"
+	// The waiting ones first, so that ending a running one starts none of
+	// them; each may have held the queue of its target back.
+	for i := range waiting {
+		j := &waiting[i]
+		j.Status, j.FailureReason, j.RestoreFinishedDate = flexd.StatusFailed, reason, e.clock.Now()
+		if err := e.store.FinishRestore(ctx, j, nil); err != nil {
+			return fmt.Errorf("finish restore %s: %w", j.ID, err)
+		}
+		if _, err := e.store.StartNextRestore(ctx, j.TargetProjectID, j.TargetDeploymentItemName, e.clock.Now().Add(e.cfg.RestoreTime)); err != nil && !notFound(err) {
+			return err
+		}
+	}
+	for i := range running {
+		j := &running[i]
+		target, err := e.store.GetFlexCluster(ctx, j.TargetProjectID, j.TargetDeploymentItemName)
+		if notFound(err) {
+			target, err = nil, nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := e.endRestore(ctx, j, target, reason); err != nil {
+			return err
+		}
+	}
+	if len(waiting) > 0 {
+		e.poke()
+	}
+	return nil
 }
 
 // scheduledSnapshot queues the snapshot of the latest schedule slot that has

@@ -141,10 +141,16 @@ func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u
 		return nil, internal("update flex cluster", err)
 	}
 	updated := *c
-	if settle {
+	// A state other than IDLE is handed to the engine too: it was read
+	// before this write, and the engine may have moved the cluster on
+	// meanwhile (provisioned it, ended its restore), so the write put back
+	// a state nothing would end.
+	if settle || c.StateName != flexd.ClusterIdle {
 		if err := s.engine.Update(ctx, c); err != nil {
 			return nil, internal("update flex cluster", err)
 		}
+	}
+	if settle {
 		updated.StateName = c.StateName // the Inline engine settles at once
 	}
 	return &updated, nil

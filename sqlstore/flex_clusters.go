@@ -66,11 +66,14 @@ func flexClustersList(d Dialect, groupID string) listQuery {
 }
 
 // UpdateFlexCluster writes c's mutable fields: StateName, Tags,
-// TerminationProtectionEnabled and MongoDBVersion.
+// TerminationProtectionEnabled and MongoDBVersion. A cluster DELETING stays
+// so (ErrNotFound): c was read before the delete began.
 func (s *Store) UpdateFlexCluster(ctx context.Context, c *flexd.FlexCluster) error {
 	err := s.writeOne(ctx, s.run(), "update cluster "+c.ID,
-		"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ? WHERE id = ?",
-		c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled, c.MongoDBVersion, c.ID)
+		"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ? "+
+			"WHERE id = ? AND (state_name <> ? OR state_name = ?)",
+		c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled, c.MongoDBVersion, c.ID,
+		flexd.ClusterDeleting, c.StateName)
 	if err != nil {
 		return err
 	}

@@ -270,8 +270,10 @@ func (s *Store) FinishRestore(ctx context.Context, j *flexd.RestoreJob, target *
 				return s.writeErr(err, "record application of restore "+j.ID)
 			}
 			if err := s.writeOne(ctx, r, "update cluster "+target.ID,
-				"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ? WHERE id = ?",
-				target.StateName, tagsValue(target.Tags), target.TerminationProtectionEnabled, target.MongoDBVersion, target.ID); err != nil {
+				"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ? "+
+					"WHERE id = ? AND state_name <> ?",
+				target.StateName, tagsValue(target.Tags), target.TerminationProtectionEnabled, target.MongoDBVersion, target.ID,
+				flexd.ClusterDeleting); err != nil {
 				return err
 			}
 		}

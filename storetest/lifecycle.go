@@ -18,6 +18,7 @@ var lifecycleTests = []subtest{
 	{"Lifecycle/SnapshotArtifactAndRetention", testRetention},
 	{"Lifecycle/RestoresOneAtATime", testRestoreQueue},
 	{"Lifecycle/UnfinishedWorkAndReset", testUnfinishedAndReset},
+	{"Lifecycle/DeletingIsFinal", testDeletingIsFinal},
 }
 
 func (e *env) lifecycle() flexd.LifecycleStore {
@@ -229,5 +230,37 @@ func testUnfinishedAndReset(e *env) {
 	}
 	if _, err := e.s.GetFlexClusterByID(e.ctx, other.ID); err != nil {
 		e.t.Fatalf("another organization's cluster after reset: %v", err)
+	}
+}
+
+// testDeletingIsFinal: a write from a copy read before the cluster went
+// DELETING (a PATCH, a restore's end, racing a DELETE) must not bring it
+// back, or the delete is lost and the cluster lives on.
+func testDeletingIsFinal(e *env) {
+	l := e.lifecycle()
+	c := e.cluster(nil)
+	stale := c
+	deleting := c
+	deleting.StateName = flexd.ClusterDeleting
+	if err := e.s.UpdateFlexCluster(e.ctx, &deleting); err != nil {
+		e.t.Fatal(err)
+	}
+	stale.StateName = flexd.ClusterUpdating
+	stale.Tags = []flexd.Tag{{Key: "k", Value: "v"}}
+	if err := e.s.UpdateFlexCluster(e.ctx, &stale); err == nil {
+		e.t.Error("UpdateFlexCluster moved a cluster out of DELETING")
+	}
+	stale.StateName = flexd.ClusterIdle
+	j := e.job(c, e.snapshot(c).ID, flexd.DeliveryRestore, flexd.StatusRunning, time.Time{})
+	j.Status = flexd.StatusCompleted
+	if err := l.FinishRestore(e.ctx, &j, &stale); err == nil {
+		e.t.Error("FinishRestore moved its target out of DELETING")
+	}
+	got, err := e.s.GetFlexCluster(e.ctx, c.GroupID, c.Name)
+	if err != nil || got.StateName != flexd.ClusterDeleting || len(got.Tags) != 0 {
+		e.t.Fatalf("cluster after stale writes: %+v, %v", got, err)
+	}
+	if err := e.s.UpdateFlexCluster(e.ctx, &deleting); err != nil {
+		e.t.Errorf("writing a DELETING cluster again: %v", err)
 	}
 }
