@@ -45,6 +45,8 @@ func TestFlexClusters(t *testing.T) {
 	if p := h.fail(400, "DUPLICATE_CLUSTER_NAME", "POST", flex, clusterBody("c1")); p[0] != "c1" || p[1] != g {
 		t.Errorf("parameters %v", p)
 	}
+	// Hostnames are lower case, so a name taken in another case is taken.
+	h.fail(400, "DUPLICATE_CLUSTER_NAME", "POST", flex, clusterBody("C1"))
 	h.fail(400, "INVALID_PROVIDER", "POST", flex, `{"name":"x","providerSettings":{"backingProviderName":"IBM","regionName":"US_EAST_1"}}`)
 	h.fail(400, "INVALID_REGION", "POST", flex, `{"name":"x","providerSettings":{"backingProviderName":"AWS","regionName":"MARS_1"}}`)
 	h.fail(400, "CLUSTER_NAME_INVALID", "POST", flex, clusterBody("bad_name"))

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"time"
 
 	"github.com/flexd/flexd"
@@ -36,6 +37,8 @@ var flexClusterTests = []subtest{
 		c := e.cluster(&p1)
 		dup := newCluster(p1.ID, c.Name)
 		isErr(e.t, "create with a taken name", e.s.CreateFlexCluster(e.ctx, &dup), flexd.ErrConflict)
+		upper := newCluster(p1.ID, strings.ToUpper(c.Name))
+		isErr(e.t, "create with a taken name in another case", e.s.CreateFlexCluster(e.ctx, &upper), flexd.ErrConflict)
 		dupID := newCluster(p1.ID, next("cluster"))
 		dupID.ID = c.ID
 		isErr(e.t, "create with a taken id", e.s.CreateFlexCluster(e.ctx, &dupID), flexd.ErrConflict)
