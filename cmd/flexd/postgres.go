@@ -52,7 +52,13 @@ func openPostgres(ctx context.Context, c *config, log *slog.Logger) (*backend, e
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	closeSession := func() { _ = session.Close(context.Background()) }
+	closeSession := func() {
+		// Unlock before closing: the server drops a closed session's locks
+		// only once its backend has exited, so a replica started right
+		// after this one stops could still find them held.
+		_, _ = session.Exec(context.Background(), "SELECT pg_advisory_unlock_all()")
+		_ = session.Close(context.Background())
+	}
 	if err := claimReplica(ctx, session, c.lifecycle.clock == "manual"); err != nil {
 		closeSession()
 		return nil, err

@@ -79,6 +79,7 @@ func (s *started) awaitReady(t *testing.T) {
 		}
 		select {
 		case err := <-s.done:
+			s.cancel, s.done = nil, nil // nothing left to stop
 			t.Fatalf("flexd exited early: %v; logs:\n%s", err, logs.String())
 		case <-time.After(10 * time.Millisecond):
 		}
