@@ -1,12 +1,6 @@
 package jobs_test
 
 import (
-	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 	"time"
 
@@ -14,6 +8,7 @@ import (
 
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/postgres"
+	"github.com/flexd/flexd/postgres/pgtest"
 )
 
 // TestPostgresEngine runs a restore drill with the queue on River's
@@ -21,7 +16,7 @@ import (
 // (FLEXD_TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432),
 // unless FLEXD_REQUIRE_POSTGRES=1.
 func TestPostgresEngine(t *testing.T) {
-	dsn := postgresDatabase(t)
+	dsn := pgtest.Database(t)
 	store, err := postgres.Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -50,38 +45,4 @@ func TestPostgresEngine(t *testing.T) {
 	if got := h.restoreJob("src", job)["status"]; got != "COMPLETED" || h.state("dst") != "IDLE" {
 		t.Fatalf("restore %v, target %s", got, h.state("dst"))
 	}
-}
-
-func postgresDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("FLEXD_TEST_POSTGRES_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", base)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("FLEXD_REQUIRE_POSTGRES") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("PostgreSQL not reachable at %s: %v", base, err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "flexd_jobs_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }

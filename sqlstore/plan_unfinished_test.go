@@ -1,20 +1,15 @@
 package sqlstore
 
 import (
-	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL plans
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/postgres/pgtest"
 )
 
 // TestUnfinishedWorkPlans checks that the start-up reconcile reads only the
@@ -63,7 +58,11 @@ func TestUnfinishedStatusLists(t *testing.T) {
 // the plan then uses a partial index only if PostgreSQL can prove that the
 // query's WHERE implies the index's.
 func TestPostgresUnfinishedWorkPlans(t *testing.T) {
-	db := postgresDatabase(t)
+	db, err := sql.Open("pgx", pgtest.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
 	if err := New(db, Postgres).Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -101,51 +100,4 @@ func TestPostgresUnfinishedWorkPlans(t *testing.T) {
 func unfinishedIndex(kind flexd.TimerKind) string {
 	return map[flexd.TimerKind]string{flexd.TimerCluster: "flex_clusters_unfinished",
 		flexd.TimerSnapshot: "snapshots_unfinished", flexd.TimerRestore: "restore_jobs_unfinished"}[kind]
-}
-
-// postgresDatabase creates an empty database for t on the test server
-// (FLEXD_TEST_POSTGRES_URL, or the local default), dropped when t ends. It
-// skips t when no server answers, unless FLEXD_REQUIRE_POSTGRES=1.
-func postgresDatabase(t *testing.T) *sql.DB {
-	t.Helper()
-	server := os.Getenv("FLEXD_TEST_POSTGRES_URL")
-	if server == "" {
-		server = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", server)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		msg := "PostgreSQL not reachable: " + err.Error() + "; set FLEXD_TEST_POSTGRES_URL"
-		if os.Getenv("FLEXD_REQUIRE_POSTGRES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "flexd_plan_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatalf("FLEXD_TEST_POSTGRES_URL must be a URL here: %v", err)
-	}
-	u.Path = "/" + name
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	return db
 }

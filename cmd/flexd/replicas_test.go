@@ -2,66 +2,18 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, for the test database
+	"github.com/flexd/flexd/postgres/pgtest"
 )
-
-// postgresDatabase creates a database of the test's own on the server
-// FLEXD_TEST_POSTGRES_URL names (default: 127.0.0.1:5432, user postgres),
-// drops it when the test ends, and returns its URL. Without a reachable
-// server the test is skipped, unless FLEXD_REQUIRE_POSTGRES=1 (CI), which
-// makes it fail.
-func postgresDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("FLEXD_TEST_POSTGRES_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	admin, err := sql.Open("pgx", base)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		if os.Getenv("FLEXD_REQUIRE_POSTGRES") == "1" {
-			t.Fatalf("PostgreSQL required (FLEXD_REQUIRE_POSTGRES=1) but not reachable: %v", err)
-		}
-		t.Skipf("PostgreSQL not reachable (set FLEXD_TEST_POSTGRES_URL, or FLEXD_REQUIRE_POSTGRES=1 to fail): %v", err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "flexd_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // The admin credentials every replica of the tests bootstraps.
 const (
@@ -131,7 +83,7 @@ func eventually(t *testing.T, s *started, token, path, field, want string) map[s
 // refused by both, and that a replica stopped mid-restore leaves the
 // restore to the other.
 func TestReplicasShareOnePostgresDatabase(t *testing.T) {
-	dsn := postgresDatabase(t)
+	dsn := pgtest.Database(t)
 	env := replicaEnv(dsn)
 	// Started at the same moment on an empty database: the default
 	// organization and the admin credentials must still be made once.
@@ -237,7 +189,7 @@ func TestReplicasShareOnePostgresDatabase(t *testing.T) {
 // TestManualClockNeedsPostgresToItself checks that a manual clock refuses
 // to share a database with other replicas, and the other way round.
 func TestManualClockNeedsPostgresToItself(t *testing.T) {
-	dsn := postgresDatabase(t)
+	dsn := pgtest.Database(t)
 	env := replicaEnv(dsn)
 	manual := map[string]string{"FLEXD_CLOCK": "manual"}
 	for k, v := range env {
