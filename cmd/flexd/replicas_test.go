@@ -221,7 +221,25 @@ func TestManualClockNeedsPostgresToItself(t *testing.T) {
 // TestPostgresFlags checks that --help explains the PostgreSQL mode.
 func TestPostgresFlags(t *testing.T) {
 	var help strings.Builder
-	_ = run(context.Background(), []string{"flexd", "serve", "--help"}, func(string) string { return "" }, io.Discard, &help)
+	secretURL := "postgres://flexd:s3cret-password@db:5432/flexd"
+	env := func(k string) string {
+		if k == "FLEXD_POSTGRES_URL" {
+			return secretURL
+		}
+		return ""
+	}
+	_ = run(context.Background(), []string{"flexd", "serve", "--help"}, env, io.Discard, &help)
+	if strings.Contains(help.String(), "s3cret-password") {
+		t.Errorf("--help shows the password of FLEXD_POSTGRES_URL:\n%s", help.String())
+	}
+	c, err := parseServeFlags(nil, env, io.Discard)
+	if err != nil || c.postgresURL != secretURL {
+		t.Errorf("FLEXD_POSTGRES_URL not taken: %v %q", err, c.postgresURL)
+	}
+	c, err = parseServeFlags([]string{"--postgres-url", "postgres://other"}, env, io.Discard)
+	if err != nil || c.postgresURL != "postgres://other" {
+		t.Errorf("--postgres-url does not win over the variable: %v %q", err, c.postgresURL)
+	}
 	for _, want := range []string{"-postgres-url", "FLEXD_POSTGRES_URL", "unused with --postgres-url", "never with --postgres-url"} {
 		if !strings.Contains(help.String(), want) {
 			t.Errorf("serve --help does not say %q:\n%s", want, help.String())

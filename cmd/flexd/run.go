@@ -108,6 +108,20 @@ func (e *envFlags) string(p *string, name, env, def, help string) {
 	e.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", help, env))
 }
 
+// secret is string but never shows the value, not even the one taken from
+// the environment as a default in --help: a database URL may carry a password.
+func (e *envFlags) secret(p *string, name, env, help string) {
+	*p = e.getenv(env)
+	e.fs.Var(hiddenString{p}, name, fmt.Sprintf("%s (env %s)", help, env))
+}
+
+// hiddenString is a flag.Value whose String is always empty, so the flag
+// package prints no default for it.
+type hiddenString struct{ p *string }
+
+func (h hiddenString) String() string     { return "" }
+func (h hiddenString) Set(v string) error { *h.p = v; return nil }
+
 func (e *envFlags) duration(p *time.Duration, name, env string, def time.Duration, help string) {
 	if v := e.getenv(env); v != "" {
 		d, err := time.ParseDuration(v)
@@ -128,7 +142,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	ef.string(&c.listen, "listen", "FLEXD_LISTEN", "127.0.0.1:8080", "address to serve HTTP on")
 	ef.string(&c.dataDir, "data-dir", "FLEXD_DATA_DIR", "./flexd-data",
 		"directory of the embedded SQLite store; unused with --postgres-url, except for the admin key generated at a first start")
-	ef.string(&c.postgresURL, "postgres-url", "FLEXD_POSTGRES_URL", "",
+	ef.secret(&c.postgresURL, "postgres-url", "FLEXD_POSTGRES_URL",
 		"PostgreSQL database to share with other flexd replicas, e.g. postgres://flexd@db:5432/flexd (default: the embedded SQLite store; prefer the variable for a URL with a password)")
 	ef.string(&c.publicURL, "public-url", "FLEXD_PUBLIC_URL", "", "base URL clients reach flexd at, for links and download URLs (default: taken from each request)")
 	ef.string(&c.logFormat, "log-format", "FLEXD_LOG_FORMAT", "text", "log format: text or json")
