@@ -86,6 +86,9 @@ var catalogue = map[string]errorDef{
 	"INVALID_ROLE_FOR_GROUP":                                       {400, "Role %v is invalid for group %v."},
 	"API_KEY_CAN_ONLY_BELONG_TO_ONE_ORG":                           {400, "API keys may only belong to a single organization."},
 	"SERVICE_ACCOUNT_NOT_FOUND":                                    {404, "Service Account with client ID %v not found."},
+	// flexd's own: a drill snapshot of a cluster that is still being
+	// created has nothing to capture yet (README, "Lifecycle rules").
+	"CANNOT_TAKE_SNAPSHOT_OF_CREATING_CLUSTER": {400, "Cannot take a snapshot of cluster %v while it is being created; try again once its stateName is IDLE."},
 	// flexd's own: a snapshot download link past its expirationDate.
 	"DOWNLOAD_LINK_EXPIRED": {410, "The download link expired at %v; request a new one with POST .../backup/download."},
 }

@@ -9,16 +9,23 @@ import (
 // entity it moves along, so an entity has at most one timer of each kind.
 type TimerKind string
 
-// Timer kinds.
+// Timer kinds: one per operation, each a job kind of its own with its own
+// timeout and retry policy (jobs/queue.go).
 const (
-	// TimerCluster moves a cluster out of CREATING, UPDATING or DELETING.
+	// TimerCluster provisions a cluster (CREATING to IDLE) or settles a
+	// PATCH (UPDATING to IDLE).
 	TimerCluster TimerKind = "cluster"
+	// TimerDelete removes a DELETING cluster with what it holds.
+	TimerDelete TimerKind = "delete"
 	// TimerSchedule takes a cluster's next scheduled snapshot.
 	TimerSchedule TimerKind = "schedule"
 	// TimerSnapshot runs a QUEUED or RUNNING snapshot.
 	TimerSnapshot TimerKind = "snapshot"
-	// TimerRestore moves a restore job along: queue it, start it, end it.
+	// TimerRestore moves a restore job along: queue it, start it, apply
+	// it, end it.
 	TimerRestore TimerKind = "restore"
+	// TimerPrune applies snapshot retention to a cluster.
+	TimerPrune TimerKind = "prune"
 )
 
 // Timer is a piece of lifecycle work due at a time of flexd's clock. Due
@@ -61,20 +68,86 @@ type Artifact struct {
 	Checksum   string // hex SHA-256 of Content
 }
 
-// LifecycleStore is the storage the lifecycle engine needs beyond Store:
-// timers, faults, artifacts and the few multi-row changes that must be
-// atomic for crash safety. storetest checks it like Store.
-type LifecycleStore interface {
-	// GetSnapshotByID and GetRestoreJobByID read what a timer names.
-	GetSnapshotByID(ctx context.Context, id string) (*Snapshot, error)
-	GetRestoreJobByID(ctx context.Context, id string) (*RestoreJob, error)
-	// SetClusterState moves a cluster from state from to state to, and only
-	// from it; ok is false when the cluster was in another state.
-	SetClusterState(ctx context.Context, id string, from, to ClusterState) (ok bool, err error)
+// Tx is a unit of work: the reads and writes of one lifecycle step or one
+// API change, with the timers that drive what comes next, committed together
+// or not at all (Store.InTx). Rules (which restore runs next, when a
+// cluster is IDLE) live in Go and use these plain reads and writes.
+//
+// A cluster read in a Tx is held until it ends: another unit of work that
+// reads the same cluster waits (a row lock on PostgreSQL; SQLite runs one
+// writing transaction at a time). Units of work take clusters in one order,
+// a restore's source before its target, so they do not wait on each other
+// in a circle. The state writes are conditional too: each names the state
+// it was computed from and fails with ErrConflict when the row has moved
+// on, so a stale write can never land.
+type Tx interface {
+	GetFlexCluster(ctx context.Context, groupID, name string) (*FlexCluster, error)
+	GetFlexClusterByID(ctx context.Context, id string) (*FlexCluster, error)
+	CreateFlexCluster(ctx context.Context, c *FlexCluster) error
+	// UpdateFlexCluster writes c's mutable fields (StateName, Tags,
+	// TerminationProtectionEnabled, MongoDBVersion) if the cluster is still
+	// in state from; ErrConflict otherwise.
+	UpdateFlexCluster(ctx context.Context, c *FlexCluster, from ClusterState) error
+	// DeleteFlexCluster removes the cluster with its snapshots, artifacts
+	// and the jobs listed under it.
+	DeleteFlexCluster(ctx context.Context, id string) error
 
-	// SetTimer creates or moves the timer (Kind, EntityID).
+	CreateSnapshot(ctx context.Context, s *Snapshot) error
+	GetSnapshotByID(ctx context.Context, id string) (*Snapshot, error)
+	// LatestSnapshot returns the cluster's newest snapshot, ErrNotFound when
+	// it has none.
+	LatestSnapshot(ctx context.Context, clusterID string) (*Snapshot, error)
+	// UpdateSnapshot writes s if its status is still from; ErrConflict
+	// otherwise.
+	UpdateSnapshot(ctx context.Context, s *Snapshot, from JobStatus) error
+	// PutArtifact stores (or replaces) a snapshot's artifact.
+	PutArtifact(ctx context.Context, a *Artifact) error
+	GetArtifact(ctx context.Context, snapshotID string) (*Artifact, error)
+	// PrunableSnapshots lists the ids of the cluster's completed snapshots
+	// beyond the newest keep that no unfinished restore job and no
+	// unexpired download link uses.
+	PrunableSnapshots(ctx context.Context, clusterID string, keep int, now time.Time) ([]string, error)
+	// DeleteSnapshot deletes a snapshot and its artifact.
+	DeleteSnapshot(ctx context.Context, id string) error
+
+	CreateRestoreJob(ctx context.Context, j *RestoreJob) error
+	GetRestoreJobByID(ctx context.Context, id string) (*RestoreJob, error)
+	// UpdateRestoreJob writes j's status, dates and failure reason if its
+	// status is still from; ErrConflict otherwise.
+	UpdateRestoreJob(ctx context.Context, j *RestoreJob, from JobStatus) error
+	// RestoresInto lists the unfinished restore jobs into a cluster,
+	// oldest first.
+	RestoresInto(ctx context.Context, targetProjectID, targetName string) ([]RestoreJob, error)
+	// RestoresFrom lists the unfinished restore jobs listed under a
+	// cluster (their source), oldest first.
+	RestoresFrom(ctx context.Context, clusterID string) ([]RestoreJob, error)
+	// RecordApplication records that a restore's artifact was written to
+	// its target at a time; a second record for the job is ErrConflict.
+	RecordApplication(ctx context.Context, jobID string, at time.Time) error
+	// Application returns when the job's artifact was applied, and false
+	// when it was not.
+	Application(ctx context.Context, jobID string) (time.Time, bool, error)
+
+	// SetTimer creates or moves the timer (Kind, EntityID), giving it a new
+	// Seq.
 	SetTimer(ctx context.Context, t Timer) error
-	DeleteTimer(ctx context.Context, kind TimerKind, entityID string) error
+	// DisarmTimer deletes the timer (t.Kind, t.EntityID) only while it is
+	// still the arming t.Seq: a step disarms the arming it ran, never one
+	// that another step set meanwhile. A zero Seq disarms any arming.
+	DisarmTimer(ctx context.Context, t Timer) error
+	// TakeFault consumes one pending fault, returning its reason; ok is
+	// false when none is pending.
+	TakeFault(ctx context.Context, clusterID string, op FaultOperation) (reason string, ok bool, err error)
+
+	// OnCommit runs f once the unit of work has committed (never when it
+	// rolls back): how a writer wakes whoever acts on what it wrote.
+	OnCommit(f func())
+}
+
+// LifecycleStore is the storage the lifecycle engine needs beyond Store:
+// timers, faults and artifacts outside a unit of work. storetest checks it
+// like Store.
+type LifecycleStore interface {
 	// DueTimers lists up to limit timers due at or before now, earliest first.
 	DueTimers(ctx context.Context, now time.Time, limit int) ([]Timer, error)
 	// NextTimer returns the earliest timer, or ErrNotFound when none is set.
@@ -83,42 +156,7 @@ type LifecycleStore interface {
 	// AddFault adds f.Count to the cluster's pending faults of f.Operation,
 	// replacing the reason.
 	AddFault(ctx context.Context, f Fault) error
-	// TakeFault consumes one pending fault, returning its reason; ok is
-	// false when none is pending.
-	TakeFault(ctx context.Context, clusterID string, op FaultOperation) (reason string, ok bool, err error)
-
-	// CompleteSnapshot stores the artifact and the snapshot's final state in
-	// one transaction, so a completed snapshot always has its artifact.
-	CompleteSnapshot(ctx context.Context, s *Snapshot, a *Artifact) error
 	GetArtifact(ctx context.Context, snapshotID string) (*Artifact, error)
-	// PruneSnapshots deletes the cluster's completed snapshots beyond the
-	// newest keep, except those an unfinished restore job or an unexpired
-	// download link still needs, and their artifacts. It returns the ids
-	// deleted.
-	PruneSnapshots(ctx context.Context, clusterID string, keep int, now time.Time) ([]string, error)
-
-	// StartNextRestore starts the oldest QUEUED restore into the target
-	// cluster unless one is RUNNING: the job goes RUNNING, the cluster
-	// UPDATING, and the job's timer is set to finishAt, all at once. It
-	// returns the started job, or nil when none was started.
-	StartNextRestore(ctx context.Context, targetProjectID, targetName string, finishAt time.Time) (*RestoreJob, error)
-	// RestoreApplied tells whether the job's artifact was written to its
-	// target already.
-	RestoreApplied(ctx context.Context, jobID string) (bool, error)
-	// FinishRestore records that j's artifact was applied to target (whose
-	// mutable fields it writes) and stores j's final state, in one
-	// transaction; recording the same job twice fails with ErrConflict, so
-	// no restore is applied twice; a target DELETING meanwhile fails it
-	// with ErrNotFound. A nil target records no application.
-	FinishRestore(ctx context.Context, j *RestoreJob, target *FlexCluster) error
-	// RestoresInto lists the unfinished restore jobs into a cluster, oldest
-	// first.
-	RestoresInto(ctx context.Context, targetProjectID, targetName string) ([]RestoreJob, error)
-
-	// UnfinishedWork lists a timer for every cluster, snapshot and restore
-	// job not in a final or stable state that has no timer, due at now:
-	// what a crash left between a change and its timer.
-	UnfinishedWork(ctx context.Context, now time.Time) ([]Timer, error)
 
 	// Reset deletes the projects of the given organizations (all when nil)
 	// with everything in them; organizations and credentials stay.

@@ -18,6 +18,13 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 
+	// InTx runs fn as one unit of work (Tx), committing when it returns
+	// nil and rolling back otherwise. A unit of work that lost a race to
+	// another (a deadlock or serialization failure the database reports)
+	// is run again from the start, so fn must not act outside the Tx
+	// except through OnCommit.
+	InTx(ctx context.Context, fn func(tx Tx) error) error
+
 	// IdentityStore keeps API keys, service accounts and what their
 	// authentication needs (identity.go).
 	IdentityStore

@@ -125,3 +125,32 @@ func (s *server) download() http.Handler {
 		return nil
 	})
 }
+
+// snapshotDetail and restoreJobDetail are flexd's own views of a snapshot
+// and a restore job: the Atlas resource plus why it failed, which Atlas's
+// Flex resources do not carry.
+type snapshotDetail struct {
+	snapshotView
+	FailureReason string `json:"failureReason,omitempty"`
+}
+
+type restoreJobDetail struct {
+	restoreJobView
+	FailureReason string `json:"failureReason,omitempty"`
+}
+
+func (s *server) getSnapshotDetail() http.Handler {
+	return one(s, http.StatusOK, func(r *http.Request) (*flexd.Snapshot, error) {
+		return s.cfg.Backups.GetSnapshot(r.Context(), r.PathValue("groupId"), r.PathValue("name"), r.PathValue("snapshotId"))
+	}, func(base string, sn *flexd.Snapshot) snapshotDetail {
+		return snapshotDetail{viewSnapshot(base, sn), sn.FailureReason}
+	})
+}
+
+func (s *server) getRestoreJobDetail() http.Handler {
+	return one(s, http.StatusOK, func(r *http.Request) (*flexd.RestoreJob, error) {
+		return s.cfg.Backups.GetRestoreJob(r.Context(), r.PathValue("groupId"), r.PathValue("name"), r.PathValue("restoreJobId"))
+	}, func(base string, j *flexd.RestoreJob) restoreJobDetail {
+		return restoreJobDetail{viewRestoreJob(base, j), j.FailureReason}
+	})
+}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
 )
@@ -166,7 +167,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	clock := &tickingClock{now: time.Date(2025, 5, 4, 9, 0, 0, 0, time.UTC)}
-	svc := service.New(store, clock, nil, service.Config{DownloadTTL: service.AtlasDownloadTTL})
+	svc := service.New(store, clock, jobs.NewSync(store, clock, jobs.Config{}), service.Config{DownloadTTL: service.AtlasDownloadTTL})
 	if err := svc.Init(ctx); err != nil {
 		t.Fatal(err)
 	}

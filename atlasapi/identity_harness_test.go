@@ -69,7 +69,7 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		t.Fatal(err)
 	}
 	clock := jobs.NewManualClock(time.Now())
-	svc := service.New(store, clock, nil, service.Config{SecretCost: bcrypt.MinCost, DownloadTTL: service.AtlasDownloadTTL})
+	svc := service.New(store, clock, jobs.NewSync(store, clock, jobs.Config{}), service.Config{SecretCost: bcrypt.MinCost, DownloadTTL: service.AtlasDownloadTTL})
 	if err := svc.Init(ctx); err != nil {
 		t.Fatal(err)
 	}

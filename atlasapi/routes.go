@@ -114,6 +114,8 @@ func (s *server) routes() []route {
 		// flexd's own: drills and probes.
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/snapshots", unversioned, group(orgOwner), s.takeSnapshot()},
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", unversioned, group(orgOwner), s.injectFault()},
+		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/snapshots/{snapshotId}", unversioned, group(readOnly), s.getSnapshotDetail()},
+		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}", unversioned, group(owner), s.getRestoreJobDetail()},
 		{"GET", "/_flexd/clock", unversioned, ownOrg(orgOwner), s.getClock()},
 		{"POST", "/_flexd/clock:advance", unversioned, ownOrg(orgOwner), s.advanceClock()},
 		{"POST", "/_flexd/reset", unversioned, ownOrg(orgOwner), s.reset()},

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,7 +81,7 @@ func (h *harness) start() {
 	t := h.t
 	t.Helper()
 	cfg := h.cfg
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Logger = slog.New(slog.NewTextHandler(testLogOut(), nil))
 	h.eng = jobs.New(h.store, h.clock, cfg)
 	closeQueue := h.startQueue(h.eng)
 	svc := service.New(h.store, h.clock, h.eng, service.Config{DownloadTTL: service.AtlasDownloadTTL})
@@ -224,4 +225,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// testLogOut is where the engine under test logs: nowhere, unless
+// FLEXD_TEST_LOG is set.
+func testLogOut() io.Writer {
+	if os.Getenv("FLEXD_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }

@@ -112,6 +112,7 @@ func TestRestoreFailsWhenTargetIsDeleted(t *testing.T) {
 	h := newHarness(t, nil, jobs.Config{RestoreTime: time.Hour})
 	h.createCluster("src")
 	h.createCluster("dst")
+	h.advance("0s") // provisioned: a snapshot of a CREATING cluster is refused
 	snap := h.takeSnapshot("src")
 	h.advance("0s")
 	first, second := h.restore("src", snap, "dst"), h.restore("src", snap, "dst")
@@ -142,6 +143,7 @@ func TestFaultInjection(t *testing.T) {
 		t.Errorf("fault on a missing cluster: %d", res.status)
 	}
 
+	h.advance("0s")
 	failed := h.takeSnapshot("src")
 	h.advance("0s")
 	good := h.takeSnapshot("src")
@@ -169,6 +171,7 @@ func TestFaultInjection(t *testing.T) {
 func TestDownloadLink(t *testing.T) {
 	h := newHarness(t, nil, jobs.Config{})
 	h.createCluster("c")
+	h.advance("0s")
 	snap := h.takeSnapshot("c")
 	h.advance("0s")
 	job := h.ok(200, "POST", h.clusterPath("c")+"/backup/download", `{"snapshotId":"`+snap+`"}`)
@@ -262,6 +265,7 @@ func TestQueueWokenInProcess(t *testing.T) {
 func TestReset(t *testing.T) {
 	h := newHarness(t, nil, jobs.Config{})
 	h.createCluster("c")
+	h.advance("0s")
 	h.takeSnapshot("c")
 	h.advance("0s")
 	h.ok(204, "POST", "/_flexd/reset", "")

@@ -52,24 +52,26 @@ func TestSourceDeletedDuringRestore(t *testing.T) {
 	}
 }
 
-// raceStore runs before once, just before the first UpdateFlexCluster: a
-// change that lands between a PATCH's read of the cluster and its write.
+// raceStore runs before once, just before the first unit of work begins:
+// a change that lands while a PATCH is on its way in.
 type raceStore struct {
 	*sqlstore.Store
 	before func()
 }
 
-func (s *raceStore) UpdateFlexCluster(ctx context.Context, c *flexd.FlexCluster) error {
+func (s *raceStore) InTx(ctx context.Context, fn func(tx flexd.Tx) error) error {
 	if f := s.before; f != nil {
 		s.before = nil
 		f()
 	}
-	return s.Store.UpdateFlexCluster(ctx, c)
+	return s.Store.InTx(ctx, fn)
 }
 
-// A PATCH that read the cluster CREATING (or UPDATING under a restore)
-// writes that state back after the engine has moved the cluster on to
-// IDLE: the cluster must not stay in the stale state forever.
+// A PATCH of a cluster that the engine provisions while the request is on
+// its way: the PATCH reads and writes the cluster in one unit of work, so
+// provisioning lands wholly before or after it, and the cluster ends IDLE
+// with the PATCH's tags, never in the stale CREATING an unconditional write
+// used to put back.
 func TestPatchRacingProvisioning(t *testing.T) {
 	h := newHarness(t, nil, jobs.Config{ProvisionTime: time.Hour})
 	h.createCluster("c")
@@ -98,7 +100,8 @@ func TestPatchRacingProvisioning(t *testing.T) {
 	}
 	h.advance("0s")
 	h.advance("24h")
-	if got := h.state("c"); got != "IDLE" {
-		t.Fatalf("cluster a PATCH raced provisioning: %s, want IDLE", got)
+	c := h.ok(200, "GET", h.clusterPath("c"), "")
+	if c["stateName"] != "IDLE" || len(c["tags"].([]any)) != 1 {
+		t.Fatalf("cluster a PATCH raced provisioning: %v, want IDLE with the PATCH's tag", c)
 	}
 }

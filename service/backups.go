@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"time"
 
 	"github.com/flexd/flexd"
 )
@@ -53,29 +54,34 @@ func (s *Service) snapshot(ctx context.Context, c *flexd.FlexCluster, snapshotID
 
 // TakeSnapshot queues a snapshot of the cluster now and hands it to the engine.
 func (s *Service) TakeSnapshot(ctx context.Context, groupID, name string) (*flexd.Snapshot, error) {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
+	var queued flexd.Snapshot
+	err := s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, c *flexd.FlexCluster) error {
+		switch c.StateName {
+		case flexd.ClusterDeleting:
+			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
+		case flexd.ClusterCreating:
+			// Nothing to capture yet; Atlas takes a Flex cluster's first
+			// snapshot a day after it is created.
+			return flexd.Errorf("CANNOT_TAKE_SNAPSHOT_OF_CREATING_CLUSTER", name)
+		}
+		now := s.clock.Now()
+		snap := &flexd.Snapshot{
+			ID:             flexd.NewID(now),
+			GroupID:        groupID,
+			ClusterID:      c.ID,
+			ClusterName:    c.Name,
+			Status:         flexd.StatusQueued,
+			MongoDBVersion: c.MongoDBVersion,
+			ScheduledTime:  now,
+		}
+		if err := tx.CreateSnapshot(ctx, snap); err != nil {
+			return err
+		}
+		queued = *snap
+		return s.engine.Snapshot(ctx, tx, snap)
+	})
 	if err != nil {
 		return nil, err
-	}
-	if c.StateName == flexd.ClusterDeleting {
-		return nil, flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
-	}
-	now := s.clock.Now()
-	snap := &flexd.Snapshot{
-		ID:             flexd.NewID(now),
-		GroupID:        groupID,
-		ClusterID:      c.ID,
-		ClusterName:    c.Name,
-		Status:         flexd.StatusQueued,
-		MongoDBVersion: c.MongoDBVersion,
-		ScheduledTime:  now,
-	}
-	if err := s.store.CreateSnapshot(ctx, snap); err != nil {
-		return nil, internal("create snapshot", err)
-	}
-	queued := *snap
-	if err := s.engine.Snapshot(ctx, snap); err != nil {
-		return nil, internal("take snapshot", err)
 	}
 	return &queued, nil
 }
@@ -126,35 +132,51 @@ func (s *Service) CreateRestoreJob(ctx context.Context, groupID, name string, c 
 	if err := s.checkTargetAccess(ctx, targetGroup); err != nil {
 		return nil, err
 	}
-	target, err := s.GetFlexCluster(ctx, targetGroup, c.TargetDeploymentItemName)
+	if !ValidClusterName(c.TargetDeploymentItemName) {
+		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", c.TargetDeploymentItemName, targetGroup)
+	}
+	var pending flexd.RestoreJob
+	// The source is held before the target, the order every unit of work
+	// takes clusters in. A target that is not IDLE is fine: the job waits
+	// QUEUED until it is.
+	err = s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, src *flexd.FlexCluster) error {
+		target, err := tx.GetFlexCluster(ctx, targetGroup, c.TargetDeploymentItemName)
+		if isNotFound(err) {
+			return flexd.Errorf("CLUSTER_NOT_FOUND", c.TargetDeploymentItemName, targetGroup)
+		}
+		if err != nil {
+			return err
+		}
+		if target.StateName == flexd.ClusterDeleting {
+			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", target.Name)
+		}
+		j := newRestoreJob(s.clock.Now(), src, snap, target)
+		if err := tx.CreateRestoreJob(ctx, j); err != nil {
+			return err
+		}
+		pending = *j
+		return s.engine.Restore(ctx, tx, j)
+	})
 	if err != nil {
 		return nil, err
 	}
-	if target.StateName == flexd.ClusterDeleting {
-		return nil, flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", target.Name)
-	}
-	now := s.clock.Now()
-	j := &flexd.RestoreJob{
+	return &pending, nil
+}
+
+func newRestoreJob(now time.Time, src *flexd.FlexCluster, snap *flexd.Snapshot, target *flexd.FlexCluster) *flexd.RestoreJob {
+	return &flexd.RestoreJob{
 		ID:                       flexd.NewID(now),
-		ProjectID:                groupID,
+		ProjectID:                src.GroupID,
 		ClusterID:                src.ID,
 		InstanceName:             src.Name,
 		SnapshotID:               snap.ID,
 		DeliveryType:             flexd.DeliveryRestore,
 		Status:                   flexd.StatusPending,
-		TargetProjectID:          targetGroup,
+		TargetProjectID:          target.GroupID,
 		TargetDeploymentItemName: target.Name,
 		RestoreScheduledDate:     now,
 		SnapshotFinishedDate:     snap.FinishTime,
 	}
-	if err := s.store.CreateRestoreJob(ctx, j); err != nil {
-		return nil, internal("create restore job", err)
-	}
-	pending := *j
-	if err := s.engine.Restore(ctx, j); err != nil {
-		return nil, internal("start restore job", err)
-	}
-	return &pending, nil
 }
 
 // checkTargetAccess makes sure the caller may restore into targetGroup: the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -47,16 +48,19 @@ func (s *Service) CreateFlexCluster(ctx context.Context, groupID string, c flexd
 		CreateDate:                   now,
 	}
 	cl.StandardConnectionString, cl.SrvConnectionString = s.connectionStrings(groupID, c.Name)
-	err := s.store.CreateFlexCluster(ctx, cl)
+	var created flexd.FlexCluster
+	err := s.store.InTx(ctx, func(tx flexd.Tx) error {
+		if err := tx.CreateFlexCluster(ctx, cl); err != nil {
+			return err
+		}
+		created = *cl
+		return s.engine.Provision(ctx, tx, cl)
+	})
 	if isConflict(err) {
 		return nil, flexd.Errorf("DUPLICATE_CLUSTER_NAME", c.Name, groupID)
 	}
 	if err != nil {
 		return nil, internal("create flex cluster", err)
-	}
-	created := *cl
-	if err := s.engine.Provision(ctx, cl); err != nil {
-		return nil, internal("provision flex cluster", err)
 	}
 	return &created, nil
 }
@@ -111,76 +115,89 @@ func (s *Service) ListFlexClusters(ctx context.Context, groupID string, p flexd.
 
 // UpdateFlexCluster changes tags and termination protection.
 func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u flexd.FlexClusterUpdate) (*flexd.FlexCluster, error) {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
-	if err != nil {
-		return nil, err
-	}
-	if c.StateName == flexd.ClusterDeleting {
-		return nil, flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
-	}
 	if u.Tags != nil {
 		if err := validateTags(*u.Tags); err != nil {
 			return nil, err
 		}
-		c.Tags = cloneTags(*u.Tags)
 	}
-	if u.TerminationProtectionEnabled != nil {
-		c.TerminationProtectionEnabled = *u.TerminationProtectionEnabled
-	}
-	// An IDLE cluster passes through UPDATING; one still CREATING, or
-	// UPDATING under a restore, keeps its state.
-	settle := c.StateName == flexd.ClusterIdle
-	if settle {
-		c.StateName = flexd.ClusterUpdating
-	}
-	err = s.store.UpdateFlexCluster(ctx, c)
-	if isNotFound(err) {
-		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
-	}
-	if err != nil {
-		return nil, internal("update flex cluster", err)
-	}
-	updated := *c
-	// A state other than IDLE is handed to the engine too: it was read
-	// before this write, and the engine may have moved the cluster on
-	// meanwhile (provisioned it, ended its restore), so the write put back
-	// a state nothing would end.
-	if settle || c.StateName != flexd.ClusterIdle {
-		if err := s.engine.Update(ctx, c); err != nil {
-			return nil, internal("update flex cluster", err)
+	var updated flexd.FlexCluster
+	err := s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, c *flexd.FlexCluster) error {
+		if c.StateName == flexd.ClusterDeleting {
+			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
 		}
-	}
-	if settle {
-		updated.StateName = c.StateName // the Inline engine settles at once
+		if u.Tags != nil {
+			c.Tags = cloneTags(*u.Tags)
+		}
+		if u.TerminationProtectionEnabled != nil {
+			c.TerminationProtectionEnabled = *u.TerminationProtectionEnabled
+		}
+		// An IDLE cluster passes through UPDATING; one still CREATING, or
+		// UPDATING under a restore, keeps its state, which its own work
+		// ends.
+		from := c.StateName
+		if from == flexd.ClusterIdle {
+			c.StateName = flexd.ClusterUpdating
+		}
+		if err := tx.UpdateFlexCluster(ctx, c, from); err != nil {
+			return err
+		}
+		updated = *c
+		if from == flexd.ClusterIdle {
+			return s.engine.Update(ctx, tx, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &updated, nil
+}
+
+// clusterInTx runs fn in a unit of work on the cluster, read and held in
+// it, so that what fn writes is computed from the cluster as it is. Errors
+// other than Atlas's are internal.
+func (s *Service) clusterInTx(ctx context.Context, groupID, name string, fn func(tx flexd.Tx, c *flexd.FlexCluster) error) error {
+	if _, err := s.GetProject(ctx, groupID); err != nil {
+		return err
+	}
+	if !ValidClusterName(name) {
+		return flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+	}
+	err := s.store.InTx(ctx, func(tx flexd.Tx) error {
+		c, err := tx.GetFlexCluster(ctx, groupID, name)
+		if isNotFound(err) {
+			return flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+		}
+		if err != nil {
+			return err
+		}
+		return fn(tx, c)
+	})
+	var ae *flexd.Error
+	if err != nil && !errors.As(err, &ae) {
+		return internal("cluster "+name, err)
+	}
+	return err
 }
 
 // DeleteFlexCluster starts deleting a cluster unless termination protection
 // is on.
 func (s *Service) DeleteFlexCluster(ctx context.Context, groupID, name string) error {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
-	if err != nil {
-		return err
-	}
-	if c.TerminationProtectionEnabled {
-		return flexd.Errorf("CANNOT_TERMINATE_CLUSTER_WHEN_TERMINATION_PROTECTION_ENABLED",
-			fmt.Sprintf("Cannot terminate cluster %s in group %s because termination protection is enabled. Disable termination protection and try again.", name, groupID))
-	}
-	if c.StateName == flexd.ClusterDeleting {
-		return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
-	}
-	c.StateName = flexd.ClusterDeleting
-	if err := s.store.UpdateFlexCluster(ctx, c); err != nil {
-		if isNotFound(err) {
-			return flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+	return s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, c *flexd.FlexCluster) error {
+		if c.TerminationProtectionEnabled {
+			return flexd.Errorf("CANNOT_TERMINATE_CLUSTER_WHEN_TERMINATION_PROTECTION_ENABLED",
+				fmt.Sprintf("Cannot terminate cluster %s in group %s because termination protection is enabled. Disable termination protection and try again.", name, groupID))
 		}
-		return internal("delete flex cluster", err)
-	}
-	if err := s.engine.Delete(ctx, c); err != nil {
-		return internal("delete flex cluster", err)
-	}
-	return nil
+		if c.StateName == flexd.ClusterDeleting {
+			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
+		}
+		from := c.StateName
+		c.StateName = flexd.ClusterDeleting
+		if err := tx.UpdateFlexCluster(ctx, c, from); err != nil {
+			return err
+		}
+		return s.engine.Delete(ctx, tx, c)
+	})
 }
 
 // UpgradeFlexCluster answers :tenantUpgrade. flexd has no dedicated tiers to

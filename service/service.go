@@ -71,19 +71,14 @@ var (
 	_ flexd.BackupService       = (*Service)(nil)
 )
 
-// New returns a service over store. A nil clock is the system clock; a nil
-// engine is Inline, which finishes all work before the call returns.
+// New returns a service over store that hands background work to engine.
+// A nil clock is the system clock.
 func New(store flexd.Store, clock flexd.Clock, engine Engine, cfg Config) *Service {
 	cfg.setDefaults()
 	if clock == nil {
 		clock = flexd.SystemClock{}
 	}
-	s := &Service{store: store, clock: clock, cfg: cfg}
-	if engine == nil {
-		engine = NewInline(store, clock)
-	}
-	s.engine = engine
-	return s
+	return &Service{store: store, clock: clock, engine: engine, cfg: cfg}
 }
 
 // Init makes sure the default organization exists (the oldest organization

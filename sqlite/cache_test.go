@@ -116,21 +116,19 @@ func TestCachedSeesWritesOfOtherHandles(t *testing.T) {
 		t.Errorf("cluster state %s after an update through the plain store", got.StateName)
 	}
 
-	// A transactional write: StartNextRestore moves a QUEUED job RUNNING.
+	// A unit of work: a QUEUED job goes RUNNING.
 	jobs, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
 	must(t, err)
 	j := jobs[0]
-	j.Status = flexd.StatusQueued
-	must(t, plain.UpdateRestoreJob(ctx, &j))
-	started, err := plain.StartNextRestore(ctx, f.project.ID, "c", time.Now())
-	must(t, err)
-	if started == nil {
-		t.Fatal("no restore started")
-	}
+	must(t, plain.InTx(ctx, func(tx flexd.Tx) error {
+		from := j.Status
+		j.Status = flexd.StatusRunning
+		return tx.UpdateRestoreJob(ctx, &j, from)
+	}))
 	jobs, _, err = f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
 	must(t, err)
 	if jobs[0].Status != flexd.StatusRunning {
-		t.Errorf("job %s after a transaction started it", jobs[0].Status)
+		t.Errorf("job %s after a unit of work started it", jobs[0].Status)
 	}
 }
 

@@ -21,13 +21,17 @@ func scanFlexCluster(r rowScanner, c *flexd.FlexCluster) error {
 // that name (or its id is taken), ErrNotFound when the project does not
 // exist. On success c holds what a Get returns.
 func (s *Store) CreateFlexCluster(ctx context.Context, c *flexd.FlexCluster) error {
-	_, err := s.run().exec(ctx,
+	return createFlexCluster(ctx, s.run(), c)
+}
+
+func createFlexCluster(ctx context.Context, r runner, c *flexd.FlexCluster) error {
+	_, err := r.exec(ctx,
 		"INSERT INTO flex_clusters ("+flexClusterColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		c.ID, c.GroupID, c.Name, c.BackingProviderName, c.RegionName, c.DiskSizeGB,
 		c.MongoDBVersion, c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled,
 		unixSeconds(c.CreateDate), c.StandardConnectionString, c.SrvConnectionString)
 	if err != nil {
-		return s.writeErr(err, fmt.Sprintf("create cluster %q in project %s", c.Name, c.GroupID))
+		return r.s.writeErr(err, fmt.Sprintf("create cluster %q in project %s", c.Name, c.GroupID))
 	}
 	c.CreateDate = wholeSecondUTC(c.CreateDate)
 	c.Tags = normalTags(c.Tags)
@@ -69,11 +73,16 @@ func flexClustersList(d Dialect, groupID string) listQuery {
 // TerminationProtectionEnabled and MongoDBVersion. A cluster DELETING stays
 // so (ErrNotFound): c was read before the delete began.
 func (s *Store) UpdateFlexCluster(ctx context.Context, c *flexd.FlexCluster) error {
-	err := s.writeOne(ctx, s.run(), "update cluster "+c.ID,
+	return updateFlexCluster(ctx, s.run(), c, "(state_name <> ? OR state_name = ?)", flexd.ClusterDeleting, c.StateName)
+}
+
+// updateFlexCluster writes c's mutable fields where cond (on the row's
+// current values, with its args) holds; flexd.ErrNotFound when it does not.
+func updateFlexCluster(ctx context.Context, r runner, c *flexd.FlexCluster, cond string, args ...any) error {
+	err := r.s.writeOne(ctx, r, "update cluster "+c.ID,
 		"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ? "+
-			"WHERE id = ? AND (state_name <> ? OR state_name = ?)",
-		c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled, c.MongoDBVersion, c.ID,
-		flexd.ClusterDeleting, c.StateName)
+			"WHERE id = ? AND "+cond,
+		append([]any{c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled, c.MongoDBVersion, c.ID}, args...)...)
 	if err != nil {
 		return err
 	}
@@ -86,20 +95,25 @@ func (s *Store) UpdateFlexCluster(ctx context.Context, c *flexd.FlexCluster) err
 // so a snapshot or job inserted meanwhile is either deleted with it or
 // refused for want of its cluster.
 func (s *Store) DeleteFlexCluster(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(r runner) error { return deleteFlexCluster(ctx, r, id) })
+}
+
+func deleteFlexCluster(ctx context.Context, r runner, id string) error {
 	what := "delete cluster " + id
-	return s.inTx(ctx, func(r runner) error {
-		if err := lockRow(ctx, r, "flex_clusters", id, "cluster "+id); err != nil {
-			return err
+	if err := lockRow(ctx, r, "flex_clusters", id, "cluster "+id); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		"DELETE FROM restore_applications WHERE restore_job_id IN (SELECT id FROM restore_jobs WHERE cluster_id = ?)",
+		"DELETE FROM restore_jobs WHERE cluster_id = ?",
+		"DELETE FROM snapshot_artifacts WHERE snapshot_id IN (SELECT id FROM snapshots WHERE cluster_id = ?)",
+		"DELETE FROM snapshots WHERE cluster_id = ?",
+		"DELETE FROM lifecycle_faults WHERE cluster_id = ?",
+		"DELETE FROM flex_clusters WHERE id = ?",
+	} {
+		if _, err := r.exec(ctx, q, id); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
 		}
-		for _, q := range []string{
-			"DELETE FROM restore_jobs WHERE cluster_id = ?",
-			"DELETE FROM snapshots WHERE cluster_id = ?",
-			"DELETE FROM flex_clusters WHERE id = ?",
-		} {
-			if _, err := r.exec(ctx, q, id); err != nil {
-				return fmt.Errorf("%s: %w", what, err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }

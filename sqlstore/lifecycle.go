@@ -13,52 +13,18 @@ import (
 
 var _ flexd.LifecycleStore = (*Store)(nil)
 
-// SetTimer creates or moves the timer (Kind, EntityID).
-func (s *Store) SetTimer(ctx context.Context, t flexd.Timer) error {
-	return setTimer(ctx, s.run(), t)
-}
-
-// setTimer arms a timer. Its seq is the wall clock in nanoseconds: it only
-// has to grow across arms of one timer, restarts included.
+// setTimer arms a timer. Its seq is the wall clock in nanoseconds, or one
+// more than the arming it replaces if that is larger: it only has to grow
+// across arms of one timer, restarts and replicas included, so that
+// DisarmTimer never takes an arming it did not run.
 func setTimer(ctx context.Context, r runner, t flexd.Timer) error {
 	_, err := r.exec(ctx,
 		"INSERT INTO lifecycle_timers (kind, entity_id, due_at, seq) VALUES (?, ?, ?, ?) "+
-			"ON CONFLICT (kind, entity_id) DO UPDATE SET due_at = excluded.due_at, seq = excluded.seq",
+			"ON CONFLICT (kind, entity_id) DO UPDATE SET due_at = excluded.due_at, "+
+			"seq = CASE WHEN excluded.seq > lifecycle_timers.seq THEN excluded.seq ELSE lifecycle_timers.seq + 1 END",
 		t.Kind, t.EntityID, t.DueAt.Unix(), time.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("set %s timer of %s: %w", t.Kind, t.EntityID, err)
-	}
-	return nil
-}
-
-// GetSnapshotByID reads a snapshot by id alone.
-func (s *Store) GetSnapshotByID(ctx context.Context, id string) (*flexd.Snapshot, error) {
-	return getOne(ctx, s.run(), "snapshot "+id,
-		"SELECT "+snapshotColumns+" FROM snapshots WHERE id = ?", []any{id}, scanSnapshot)
-}
-
-// GetRestoreJobByID reads a restore job by id alone.
-func (s *Store) GetRestoreJobByID(ctx context.Context, id string) (*flexd.RestoreJob, error) {
-	return getOne(ctx, s.run(), "restore job "+id,
-		"SELECT "+restoreJobColumns+" FROM restore_jobs WHERE id = ?", []any{id}, scanRestoreJob)
-}
-
-// SetClusterState changes only the state, so it never overwrites a
-// concurrent PATCH's tags.
-func (s *Store) SetClusterState(ctx context.Context, id string, from, to flexd.ClusterState) (bool, error) {
-	res, err := s.run().exec(ctx, "UPDATE flex_clusters SET state_name = ? WHERE id = ? AND state_name = ?", to, id, from)
-	if err != nil {
-		return false, fmt.Errorf("set state of cluster %s: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}
-
-// DeleteTimer deletes a timer; a missing one is no error.
-func (s *Store) DeleteTimer(ctx context.Context, kind flexd.TimerKind, entityID string) error {
-	_, err := s.run().exec(ctx, "DELETE FROM lifecycle_timers WHERE kind = ? AND entity_id = ?", kind, entityID)
-	if err != nil {
-		return fmt.Errorf("delete %s timer of %s: %w", kind, entityID, err)
 	}
 	return nil
 }
@@ -98,67 +64,36 @@ func (s *Store) AddFault(ctx context.Context, f flexd.Fault) error {
 	return nil
 }
 
-// TakeFault consumes one pending fault in one transaction, so two workers
-// never consume the same one.
-func (s *Store) TakeFault(ctx context.Context, clusterID string, op flexd.FaultOperation) (string, bool, error) {
+// takeFault consumes one pending fault; the caller's transaction makes
+// sure two workers never consume the same one.
+func takeFault(ctx context.Context, r runner, clusterID string, op flexd.FaultOperation) (string, bool, error) {
+	var count int64
 	var reason string
-	var ok bool
-	err := s.inTx(ctx, func(r runner) error {
-		var count int64
-		err := r.queryRow(ctx, "SELECT count, reason FROM lifecycle_faults WHERE cluster_id = ? AND operation = ?"+s.dialect.forUpdate(),
-			clusterID, op).Scan(&count, &reason)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		ok = true
+	err := r.queryRow(ctx, "SELECT count, reason FROM lifecycle_faults WHERE cluster_id = ? AND operation = ?"+r.s.dialect.forUpdate(),
+		clusterID, op).Scan(&count, &reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err == nil {
 		if count <= 1 {
 			_, err = r.exec(ctx, "DELETE FROM lifecycle_faults WHERE cluster_id = ? AND operation = ?", clusterID, op)
 		} else {
 			_, err = r.exec(ctx, "UPDATE lifecycle_faults SET count = count - 1 WHERE cluster_id = ? AND operation = ?", clusterID, op)
 		}
-		return err
-	})
+	}
 	if err != nil {
 		return "", false, fmt.Errorf("take %s fault of cluster %s: %w", op, clusterID, err)
 	}
-	return reason, ok, nil
-}
-
-// CompleteSnapshot stores the artifact and the snapshot's final state at
-// once and drops the snapshot's timer.
-func (s *Store) CompleteSnapshot(ctx context.Context, sn *flexd.Snapshot, a *flexd.Artifact) error {
-	err := s.inTx(ctx, func(r runner) error {
-		if a != nil {
-			if _, err := r.exec(ctx,
-				"INSERT INTO snapshot_artifacts (snapshot_id, format, content, checksum) VALUES (?, ?, ?, ?) "+
-					"ON CONFLICT (snapshot_id) DO UPDATE SET format = excluded.format, content = excluded.content, checksum = excluded.checksum",
-				a.SnapshotID, a.Format, string(a.Content), a.Checksum); err != nil {
-				return err
-			}
-		}
-		if err := s.writeOne(ctx, r, "update snapshot "+sn.ID,
-			"UPDATE snapshots SET status = ?, start_time = ?, finish_time = ?, expiration = ?, "+
-				"failure_reason = ?, artifact_size = ?, artifact_checksum = ? WHERE id = ?",
-			sn.Status, unixSeconds(sn.StartTime), unixSeconds(sn.FinishTime), unixSeconds(sn.Expiration),
-			sn.FailureReason, sn.ArtifactSize, sn.ArtifactChecksum, sn.ID); err != nil {
-			return err
-		}
-		_, err := r.exec(ctx, "DELETE FROM lifecycle_timers WHERE kind = ? AND entity_id = ?", flexd.TimerSnapshot, sn.ID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("complete snapshot %s: %w", sn.ID, err)
-	}
-	normalSnapshotTimes(sn)
-	return nil
+	return reason, true, nil
 }
 
 // GetArtifact reads a snapshot's artifact.
 func (s *Store) GetArtifact(ctx context.Context, snapshotID string) (*flexd.Artifact, error) {
-	return getOne(ctx, s.run(), "artifact of snapshot "+snapshotID,
+	return getArtifact(ctx, s.run(), snapshotID)
+}
+
+func getArtifact(ctx context.Context, r runner, snapshotID string) (*flexd.Artifact, error) {
+	return getOne(ctx, r, "artifact of snapshot "+snapshotID,
 		"SELECT snapshot_id, format, content, checksum FROM snapshot_artifacts WHERE snapshot_id = ?",
 		[]any{snapshotID}, func(r rowScanner, a *flexd.Artifact) error {
 			var content string
@@ -168,183 +103,6 @@ func (s *Store) GetArtifact(ctx context.Context, snapshotID string) (*flexd.Arti
 			a.Content = []byte(content)
 			return nil
 		})
-}
-
-// PruneSnapshots applies retention to one cluster in one transaction.
-func (s *Store) PruneSnapshots(ctx context.Context, clusterID string, keep int, now time.Time) ([]string, error) {
-	var deleted []string
-	err := s.inTx(ctx, func(r runner) error {
-		ids, err := queryAll(ctx, r,
-			"SELECT id FROM snapshots sn WHERE cluster_id = ? AND status = ? "+
-				"AND id NOT IN (SELECT id FROM snapshots WHERE cluster_id = ? AND status = ? ORDER BY id DESC LIMIT ?) "+
-				"AND NOT EXISTS (SELECT 1 FROM restore_jobs j WHERE j.snapshot_id = sn.id "+
-				"AND (j.status NOT IN (?, ?) OR (j.delivery_type = ? AND j.expiration_date > ?)))",
-			[]any{clusterID, flexd.StatusCompleted, clusterID, flexd.StatusCompleted, keep,
-				flexd.StatusCompleted, flexd.StatusFailed, flexd.DeliveryDownload, now.Unix()},
-			func(r rowScanner, id *string) error { return r.Scan(id) })
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := r.exec(ctx, "DELETE FROM snapshot_artifacts WHERE snapshot_id = ?", id); err != nil {
-				return err
-			}
-			if _, err := r.exec(ctx, "DELETE FROM snapshots WHERE id = ?", id); err != nil {
-				return err
-			}
-		}
-		deleted = ids
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("prune snapshots of cluster %s: %w", clusterID, err)
-	}
-	return deleted, nil
-}
-
-// StartNextRestore starts the oldest queued restore into a target. The
-// target cluster's row is locked first (PostgreSQL; SQLite's write
-// transactions exclude each other), so two callers never start two.
-func (s *Store) StartNextRestore(ctx context.Context, targetProjectID, targetName string, finishAt time.Time) (*flexd.RestoreJob, error) {
-	var started *flexd.RestoreJob
-	err := s.inTx(ctx, func(r runner) error {
-		target, err := getOne(ctx, r, fmt.Sprintf("cluster %q in project %s", targetName, targetProjectID),
-			"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE group_id = ? AND name = ?"+s.dialect.forUpdate(),
-			[]any{targetProjectID, targetName}, scanFlexCluster)
-		if err != nil {
-			return err
-		}
-		// Restores start in the order they were created (id order): while
-		// an older one is still PENDING, its own step starts it, not this.
-		jobs, err := queryAll(ctx, r,
-			"SELECT "+restoreJobColumns+" FROM restore_jobs WHERE target_project_id = ? AND target_deployment_item_name = ? "+
-				"AND delivery_type = ? AND status IN (?, ?, ?) ORDER BY id",
-			[]any{targetProjectID, targetName, flexd.DeliveryRestore, flexd.StatusPending, flexd.StatusQueued, flexd.StatusRunning}, scanRestoreJob)
-		if err != nil || len(jobs) == 0 || jobs[0].Status != flexd.StatusQueued {
-			return err
-		}
-		for _, j := range jobs {
-			if j.Status == flexd.StatusRunning {
-				return nil
-			}
-		}
-		j := jobs[0]
-		j.Status = flexd.StatusRunning
-		if _, err := r.exec(ctx, "UPDATE restore_jobs SET status = ? WHERE id = ?", j.Status, j.ID); err != nil {
-			return err
-		}
-		if target.StateName == flexd.ClusterIdle {
-			if _, err := r.exec(ctx, "UPDATE flex_clusters SET state_name = ? WHERE id = ?", flexd.ClusterUpdating, target.ID); err != nil {
-				return err
-			}
-		}
-		if err := setTimer(ctx, r, flexd.Timer{Kind: flexd.TimerRestore, EntityID: j.ID, DueAt: finishAt}); err != nil {
-			return err
-		}
-		started = &j
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("start next restore into %s: %w", targetName, err)
-	}
-	return started, nil
-}
-
-// RestoreApplied tells whether the job's application is recorded.
-func (s *Store) RestoreApplied(ctx context.Context, jobID string) (bool, error) {
-	var n int
-	err := s.run().queryRow(ctx, "SELECT COUNT(*) FROM restore_applications WHERE restore_job_id = ?", jobID).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("restore %s applied: %w", jobID, err)
-	}
-	return n > 0, nil
-}
-
-// FinishRestore records the application and the job's end at once and
-// drops the job's timer.
-func (s *Store) FinishRestore(ctx context.Context, j *flexd.RestoreJob, target *flexd.FlexCluster) error {
-	err := s.inTx(ctx, func(r runner) error {
-		if target != nil {
-			if _, err := r.exec(ctx, "INSERT INTO restore_applications (restore_job_id, applied_at) VALUES (?, ?)",
-				j.ID, unixSeconds(j.RestoreFinishedDate)); err != nil {
-				return s.writeErr(err, "record application of restore "+j.ID)
-			}
-			if err := s.writeOne(ctx, r, "update cluster "+target.ID,
-				"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ? "+
-					"WHERE id = ? AND state_name <> ?",
-				target.StateName, tagsValue(target.Tags), target.TerminationProtectionEnabled, target.MongoDBVersion, target.ID,
-				flexd.ClusterDeleting); err != nil {
-				return err
-			}
-		}
-		if err := s.writeOne(ctx, r, "update restore job "+j.ID,
-			"UPDATE restore_jobs SET status = ?, restore_finished_date = ?, failure_reason = ? WHERE id = ?",
-			j.Status, unixSeconds(j.RestoreFinishedDate), j.FailureReason, j.ID); err != nil {
-			return err
-		}
-		_, err := r.exec(ctx, "DELETE FROM lifecycle_timers WHERE kind = ? AND entity_id = ?", flexd.TimerRestore, j.ID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("finish restore %s: %w", j.ID, err)
-	}
-	normalRestoreJobTimes(j)
-	return nil
-}
-
-// RestoresInto lists the unfinished restores into a target, oldest first.
-func (s *Store) RestoresInto(ctx context.Context, targetProjectID, targetName string) ([]flexd.RestoreJob, error) {
-	return queryAll(ctx, s.run(),
-		"SELECT "+restoreJobColumns+" FROM restore_jobs WHERE target_project_id = ? AND target_deployment_item_name = ? "+
-			"AND delivery_type = ? AND status NOT IN (?, ?) ORDER BY id",
-		[]any{targetProjectID, targetName, flexd.DeliveryRestore, flexd.StatusCompleted, flexd.StatusFailed}, scanRestoreJob)
-}
-
-// The unfinished states, as SQL lists of literals. Each must be exactly the
-// WHERE of its partial index (migrations/0004_unfinished_work.sql): neither
-// SQLite nor PostgreSQL uses a partial index for a query with parameters in
-// its place, or with the complement (NOT IN the final states) that the
-// index's WHERE does not literally imply. The lists are every status that
-// is not Done.
-const (
-	unfinishedClusterStates = "('CREATING', 'UPDATING', 'DELETING')"
-	unfinishedJobStatuses   = "('PENDING', 'QUEUED', 'RUNNING')"
-)
-
-// unfinishedWorkQueries are UnfinishedWork's queries, one per timer kind:
-// the ids of the unfinished items without a timer, read from the partial
-// indexes so that a start-up costs what is unfinished, not what is stored.
-func unfinishedWorkQueries() []struct {
-	kind  flexd.TimerKind
-	query string
-} {
-	noTimer := func(kind flexd.TimerKind, alias string) string {
-		return " AND NOT EXISTS (SELECT 1 FROM lifecycle_timers t WHERE t.kind = '" + string(kind) + "' AND t.entity_id = " + alias + ".id)"
-	}
-	return []struct {
-		kind  flexd.TimerKind
-		query string
-	}{
-		{flexd.TimerCluster, "SELECT id FROM flex_clusters c WHERE state_name IN " + unfinishedClusterStates + noTimer(flexd.TimerCluster, "c")},
-		{flexd.TimerSnapshot, "SELECT id FROM snapshots sn WHERE status IN " + unfinishedJobStatuses + noTimer(flexd.TimerSnapshot, "sn")},
-		{flexd.TimerRestore, "SELECT id FROM restore_jobs j WHERE status IN " + unfinishedJobStatuses + noTimer(flexd.TimerRestore, "j")},
-	}
-}
-
-// UnfinishedWork finds what a crash left without a timer.
-func (s *Store) UnfinishedWork(ctx context.Context, now time.Time) ([]flexd.Timer, error) {
-	var all []flexd.Timer
-	for _, q := range unfinishedWorkQueries() {
-		ids, err := queryAll(ctx, s.run(), q.query, nil,
-			func(r rowScanner, id *string) error { return r.Scan(id) })
-		if err != nil {
-			return nil, fmt.Errorf("unfinished %ss: %w", q.kind, err)
-		}
-		for _, id := range ids {
-			all = append(all, flexd.Timer{Kind: q.kind, EntityID: id, DueAt: now})
-		}
-	}
-	return all, nil
 }
 
 // Reset deletes projects with everything in them, in one transaction.

@@ -23,14 +23,18 @@ func scanRestoreJob(r rowScanner, j *flexd.RestoreJob) error {
 // DownloadToken is stored as NULL, which the token's unique index ignores.
 // On success j holds what a Get returns.
 func (s *Store) CreateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error {
-	_, err := s.run().exec(ctx,
+	return createRestoreJob(ctx, s.run(), j)
+}
+
+func createRestoreJob(ctx context.Context, r runner, j *flexd.RestoreJob) error {
+	_, err := r.exec(ctx,
 		"INSERT INTO restore_jobs ("+restoreJobColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		j.ID, j.ProjectID, j.ClusterID, j.InstanceName, j.SnapshotID, j.DeliveryType, j.Status,
 		j.TargetProjectID, j.TargetDeploymentItemName, nullIfEmpty(j.DownloadToken), unixSeconds(j.ExpirationDate),
 		unixSeconds(j.RestoreScheduledDate), unixSeconds(j.SnapshotFinishedDate), unixSeconds(j.RestoreFinishedDate),
 		j.FailureReason)
 	if err != nil {
-		return s.writeErr(err, fmt.Sprintf("create restore job %s of cluster %s", j.ID, j.ClusterID))
+		return r.s.writeErr(err, fmt.Sprintf("create restore job %s of cluster %s", j.ID, j.ClusterID))
 	}
 	normalRestoreJobTimes(j)
 	return nil
@@ -81,11 +85,16 @@ func restoreJobsList(d Dialect, clusterID string) listQuery {
 
 // UpdateRestoreJob writes j's status, dates and failure reason.
 func (s *Store) UpdateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error {
-	err := s.writeOne(ctx, s.run(), "update restore job "+j.ID,
+	return updateRestoreJob(ctx, s.run(), j, "1 = 1")
+}
+
+// updateRestoreJob writes j where cond (with its args) holds.
+func updateRestoreJob(ctx context.Context, r runner, j *flexd.RestoreJob, cond string, args ...any) error {
+	err := r.s.writeOne(ctx, r, "update restore job "+j.ID,
 		"UPDATE restore_jobs SET status = ?, expiration_date = ?, restore_scheduled_date = ?, "+
-			"snapshot_finished_date = ?, restore_finished_date = ?, failure_reason = ? WHERE id = ?",
-		j.Status, unixSeconds(j.ExpirationDate), unixSeconds(j.RestoreScheduledDate),
-		unixSeconds(j.SnapshotFinishedDate), unixSeconds(j.RestoreFinishedDate), j.FailureReason, j.ID)
+			"snapshot_finished_date = ?, restore_finished_date = ?, failure_reason = ? WHERE id = ? AND "+cond,
+		append([]any{j.Status, unixSeconds(j.ExpirationDate), unixSeconds(j.RestoreScheduledDate),
+			unixSeconds(j.SnapshotFinishedDate), unixSeconds(j.RestoreFinishedDate), j.FailureReason, j.ID}, args...)...)
 	if err != nil {
 		return err
 	}

@@ -20,13 +20,17 @@ func scanSnapshot(r rowScanner, sn *flexd.Snapshot) error {
 // CreateSnapshot stores sn: ErrConflict when its id is taken, ErrNotFound
 // when its cluster does not exist. On success sn holds what a Get returns.
 func (s *Store) CreateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
-	_, err := s.run().exec(ctx,
+	return createSnapshot(ctx, s.run(), sn)
+}
+
+func createSnapshot(ctx context.Context, r runner, sn *flexd.Snapshot) error {
+	_, err := r.exec(ctx,
 		"INSERT INTO snapshots ("+snapshotColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		sn.ID, sn.GroupID, sn.ClusterID, sn.ClusterName, sn.Status, sn.MongoDBVersion,
 		unixSeconds(sn.ScheduledTime), unixSeconds(sn.StartTime), unixSeconds(sn.FinishTime),
 		unixSeconds(sn.Expiration), sn.FailureReason, sn.ArtifactSize, sn.ArtifactChecksum)
 	if err != nil {
-		return s.writeErr(err, fmt.Sprintf("create snapshot %s of cluster %s", sn.ID, sn.ClusterID))
+		return r.s.writeErr(err, fmt.Sprintf("create snapshot %s of cluster %s", sn.ID, sn.ClusterID))
 	}
 	normalSnapshotTimes(sn)
 	return nil
@@ -64,11 +68,16 @@ func snapshotsList(d Dialect, clusterID string) listQuery {
 
 // UpdateSnapshot writes sn's status, times, failure reason and artifact.
 func (s *Store) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
-	err := s.writeOne(ctx, s.run(), "update snapshot "+sn.ID,
+	return updateSnapshot(ctx, s.run(), sn, "1 = 1")
+}
+
+// updateSnapshot writes sn where cond (with its args) holds.
+func updateSnapshot(ctx context.Context, r runner, sn *flexd.Snapshot, cond string, args ...any) error {
+	err := r.s.writeOne(ctx, r, "update snapshot "+sn.ID,
 		"UPDATE snapshots SET status = ?, scheduled_time = ?, start_time = ?, finish_time = ?, expiration = ?, "+
-			"failure_reason = ?, artifact_size = ?, artifact_checksum = ? WHERE id = ?",
-		sn.Status, unixSeconds(sn.ScheduledTime), unixSeconds(sn.StartTime), unixSeconds(sn.FinishTime),
-		unixSeconds(sn.Expiration), sn.FailureReason, sn.ArtifactSize, sn.ArtifactChecksum, sn.ID)
+			"failure_reason = ?, artifact_size = ?, artifact_checksum = ? WHERE id = ? AND "+cond,
+		append([]any{sn.Status, unixSeconds(sn.ScheduledTime), unixSeconds(sn.StartTime), unixSeconds(sn.FinishTime),
+			unixSeconds(sn.Expiration), sn.FailureReason, sn.ArtifactSize, sn.ArtifactChecksum, sn.ID}, args...)...)
 	if err != nil {
 		return err
 	}

@@ -8,16 +8,17 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// The lifecycle engine's storage (flexd.LifecycleStore) joins the suite for
-// every backend that has it.
+// The unit of work (flexd.Tx) and the lifecycle engine's storage
+// (flexd.LifecycleStore) join the suite for every backend that has it.
 func init() { suite = append(suite, lifecycleTests...) }
 
 var lifecycleTests = []subtest{
 	{"Lifecycle/Timers", testTimers},
 	{"Lifecycle/Faults", testFaults},
 	{"Lifecycle/SnapshotArtifactAndRetention", testRetention},
-	{"Lifecycle/RestoresOneAtATime", testRestoreQueue},
-	{"Lifecycle/UnfinishedWorkAndReset", testUnfinishedAndReset},
+	{"Lifecycle/ConditionalWrites", testConditionalWrites},
+	{"Lifecycle/UnitOfWorkIsAtomic", testUnitOfWork},
+	{"Lifecycle/Reset", testReset},
 	{"Lifecycle/DeletingIsFinal", testDeletingIsFinal},
 }
 
@@ -30,22 +31,33 @@ func (e *env) lifecycle() flexd.LifecycleStore {
 	return l
 }
 
+// tx runs fn in a unit of work and fails the test on its error.
+func (e *env) tx(fn func(tx flexd.Tx) error) {
+	e.t.Helper()
+	if err := e.s.InTx(e.ctx, fn); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func testTimers(e *env) {
 	l := e.lifecycle()
 	at := stored(t0)
-	for i, id := range []string{"c", "a", "b"} {
-		if err := l.SetTimer(e.ctx, flexd.Timer{Kind: flexd.TimerCluster, EntityID: id, DueAt: at.Add(time.Duration(i) * time.Hour)}); err != nil {
-			e.t.Fatal(err)
+	e.tx(func(tx flexd.Tx) error {
+		for i, id := range []string{"c", "a", "b"} {
+			if err := tx.SetTimer(e.ctx, flexd.Timer{Kind: flexd.TimerCluster, EntityID: id, DueAt: at.Add(time.Duration(i) * time.Hour)}); err != nil {
+				return err
+			}
 		}
-	}
+		return nil
+	})
 	first, err := l.NextTimer(e.ctx)
 	if err != nil || first.EntityID != "c" || !first.DueAt.Equal(at) || first.Seq == 0 {
 		e.t.Fatalf("NextTimer %+v, %v", first, err)
 	}
 	// Moving a timer re-arms it: later due, larger seq.
-	if err := l.SetTimer(e.ctx, flexd.Timer{Kind: flexd.TimerCluster, EntityID: "c", DueAt: at.Add(3 * time.Hour)}); err != nil {
-		e.t.Fatal(err)
-	}
+	e.tx(func(tx flexd.Tx) error {
+		return tx.SetTimer(e.ctx, flexd.Timer{Kind: flexd.TimerCluster, EntityID: "c", DueAt: at.Add(3 * time.Hour)})
+	})
 	due, err := l.DueTimers(e.ctx, at.Add(90*time.Minute), 10)
 	if err != nil || len(due) != 1 || due[0].EntityID != "a" {
 		e.t.Fatalf("DueTimers %+v, %v", due, err)
@@ -54,11 +66,20 @@ func testTimers(e *env) {
 	if len(all) != 3 || all[2].EntityID != "c" || all[2].Seq <= first.Seq {
 		e.t.Fatalf("after re-arming: %+v (first seq %d)", all, first.Seq)
 	}
-	for _, id := range []string{"a", "b", "c", "missing"} {
-		if err := l.DeleteTimer(e.ctx, flexd.TimerCluster, id); err != nil {
-			e.t.Fatal(err)
-		}
+	// Disarming the first arming of c leaves the second: a step never
+	// deletes an arming it did not run.
+	e.tx(func(tx flexd.Tx) error { return tx.DisarmTimer(e.ctx, *first) })
+	if got, _ := l.DueTimers(e.ctx, at.Add(3*time.Hour), 10); len(got) != 3 {
+		e.t.Fatalf("disarming a replaced arming deleted the timer: %+v", got)
 	}
+	e.tx(func(tx flexd.Tx) error {
+		for _, t := range all {
+			if err := tx.DisarmTimer(e.ctx, t); err != nil {
+				return err
+			}
+		}
+		return tx.DisarmTimer(e.ctx, flexd.Timer{Kind: flexd.TimerCluster, EntityID: "missing"})
+	})
 	if _, err := l.NextTimer(e.ctx); !errors.Is(err, flexd.ErrNotFound) {
 		e.t.Fatalf("NextTimer with none: %v", err)
 	}
@@ -73,14 +94,20 @@ func testFaults(e *env) {
 		}
 	}
 	for i, want := range []bool{true, true, false} {
-		reason, ok, err := l.TakeFault(e.ctx, c.ID, flexd.FaultRestore)
-		if err != nil || ok != want || (ok && reason != "boom") {
-			e.t.Fatalf("take %d: %q %v %v", i, reason, ok, err)
+		e.tx(func(tx flexd.Tx) error {
+			reason, ok, err := tx.TakeFault(e.ctx, c.ID, flexd.FaultRestore)
+			if err != nil || ok != want || (ok && reason != "boom") {
+				e.t.Fatalf("take %d: %q %v %v", i, reason, ok, err)
+			}
+			return nil
+		})
+	}
+	e.tx(func(tx flexd.Tx) error {
+		if _, ok, _ := tx.TakeFault(e.ctx, c.ID, flexd.FaultSnapshot); ok {
+			e.t.Fatal("a restore fault was taken as a snapshot fault")
 		}
-	}
-	if _, ok, _ := l.TakeFault(e.ctx, c.ID, flexd.FaultSnapshot); ok {
-		e.t.Fatal("a restore fault was taken as a snapshot fault")
-	}
+		return nil
+	})
 }
 
 func testRetention(e *env) {
@@ -89,11 +116,14 @@ func testRetention(e *env) {
 	var ids []string
 	for i := range 4 {
 		sn := e.snapshot(c)
-		sn.Status = flexd.StatusCompleted
-		a := &flexd.Artifact{SnapshotID: sn.ID, Format: "f", Content: []byte{'x', byte('0' + i)}, Checksum: "sum"}
-		if err := l.CompleteSnapshot(e.ctx, &sn, a); err != nil {
-			e.t.Fatal(err)
-		}
+		e.tx(func(tx flexd.Tx) error {
+			from := sn.Status
+			sn.Status = flexd.StatusCompleted
+			if err := tx.PutArtifact(e.ctx, &flexd.Artifact{SnapshotID: sn.ID, Format: "f", Content: []byte{'x', byte('0' + i)}, Checksum: "sum"}); err != nil {
+				return err
+			}
+			return tx.UpdateSnapshot(e.ctx, &sn, from)
+		})
 		ids = append(ids, sn.ID)
 	}
 	if a, err := l.GetArtifact(e.ctx, ids[0]); err != nil || string(a.Content) != "x0" || a.Format != "f" {
@@ -103,15 +133,27 @@ func testRetention(e *env) {
 	now := stored(t0)
 	e.job(c, ids[0], flexd.DeliveryRestore, flexd.StatusRunning, time.Time{})
 	e.job(c, ids[1], flexd.DeliveryDownload, flexd.StatusCompleted, now.Add(time.Hour))
-	deleted, err := l.PruneSnapshots(e.ctx, c.ID, 1, now)
-	if err != nil || !slices.Equal(deleted, []string{ids[2]}) {
-		e.t.Fatalf("prune: %v %v, want only %s", deleted, err, ids[2])
+	prune := func(at time.Time) []string {
+		var deleted []string
+		e.tx(func(tx flexd.Tx) error {
+			ids, err := tx.PrunableSnapshots(e.ctx, c.ID, 1, at)
+			for _, id := range ids {
+				if err == nil {
+					err = tx.DeleteSnapshot(e.ctx, id)
+				}
+			}
+			deleted = ids
+			return err
+		})
+		return deleted
+	}
+	if deleted := prune(now); !slices.Equal(deleted, []string{ids[2]}) {
+		e.t.Fatalf("prune: %v, want only %s", deleted, ids[2])
 	}
 	if _, err := l.GetArtifact(e.ctx, ids[2]); !errors.Is(err, flexd.ErrNotFound) {
 		e.t.Fatalf("artifact of a pruned snapshot: %v", err)
 	}
-	deleted, _ = l.PruneSnapshots(e.ctx, c.ID, 1, now.Add(2*time.Hour)) // the link expired
-	if !slices.Equal(deleted, []string{ids[1]}) {
+	if deleted := prune(now.Add(2 * time.Hour)); !slices.Equal(deleted, []string{ids[1]}) { // the link expired
 		e.t.Fatalf("prune after expiry: %v", deleted)
 	}
 }
@@ -130,94 +172,104 @@ func (e *env) job(c flexd.FlexCluster, snapshotID string, d flexd.DeliveryType, 
 	return j
 }
 
-func testRestoreQueue(e *env) {
-	l := e.lifecycle()
+// testConditionalWrites: each state write names the state it was computed
+// from, and one computed from a state that has moved on is refused.
+func testConditionalWrites(e *env) {
 	c := e.cluster(nil)
-	c.StateName = flexd.ClusterIdle
-	if err := e.s.UpdateFlexCluster(e.ctx, &c); err != nil {
-		e.t.Fatal(err)
-	}
 	sn := e.snapshot(c)
 	first := e.job(c, sn.ID, flexd.DeliveryRestore, flexd.StatusQueued, time.Time{})
-	second := e.job(c, sn.ID, flexd.DeliveryRestore, flexd.StatusQueued, time.Time{})
-	finish := stored(t0).Add(time.Hour)
-	started, err := l.StartNextRestore(e.ctx, c.GroupID, c.Name, finish)
-	if err != nil || started == nil || started.ID != first.ID || started.Status != flexd.StatusRunning {
-		e.t.Fatalf("start: %+v %v", started, err)
+	second := e.job(c, sn.ID, flexd.DeliveryRestore, flexd.StatusPending, time.Time{})
+	e.tx(func(tx flexd.Tx) error {
+		got, err := tx.GetFlexClusterByID(e.ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		from := got.StateName
+		got.StateName = flexd.ClusterUpdating
+		if err := tx.UpdateFlexCluster(e.ctx, got, from); err != nil {
+			return err
+		}
+		got.StateName = flexd.ClusterIdle
+		if err := tx.UpdateFlexCluster(e.ctx, got, from); !errors.Is(err, flexd.ErrConflict) && from != flexd.ClusterUpdating {
+			e.t.Errorf("a cluster write from a state it left: %v, want ErrConflict", err)
+		}
+		j, err := tx.GetRestoreJobByID(e.ctx, first.ID)
+		if err != nil {
+			return err
+		}
+		j.Status = flexd.StatusRunning
+		if err := tx.UpdateRestoreJob(e.ctx, j, flexd.StatusQueued); err != nil {
+			return err
+		}
+		if err := tx.UpdateRestoreJob(e.ctx, j, flexd.StatusQueued); !errors.Is(err, flexd.ErrConflict) {
+			e.t.Errorf("a job write from a status it left: %v, want ErrConflict", err)
+		}
+		into, err := tx.RestoresInto(e.ctx, c.GroupID, c.Name)
+		if err != nil || len(into) != 2 || into[0].ID != first.ID || into[1].ID != second.ID {
+			e.t.Errorf("RestoresInto %+v %v, want both, oldest first", into, err)
+		}
+		if from, err := tx.RestoresFrom(e.ctx, c.ID); err != nil || len(from) != 2 {
+			e.t.Errorf("RestoresFrom %+v %v", from, err)
+		}
+		if err := tx.RecordApplication(e.ctx, first.ID, stored(t0)); err != nil {
+			return err
+		}
+		if err := tx.RecordApplication(e.ctx, first.ID, stored(t0)); !errors.Is(err, flexd.ErrConflict) {
+			e.t.Errorf("applying twice: %v, want ErrConflict", err)
+		}
+		if at, ok, err := tx.Application(e.ctx, first.ID); err != nil || !ok || !at.Equal(stored(t0)) {
+			e.t.Errorf("Application %v %v %v", at, ok, err)
+		}
+		if _, ok, err := tx.Application(e.ctx, second.ID); err != nil || ok {
+			e.t.Errorf("Application of one not applied: %v %v", ok, err)
+		}
+		return nil
+	})
+}
+
+// testUnitOfWork: a unit of work that fails leaves nothing behind, its
+// writes and timers alike, and runs nothing OnCommit.
+func testUnitOfWork(e *env) {
+	l := e.lifecycle()
+	c := e.cluster(nil)
+	boom := errors.New("boom")
+	committed := false
+	err := e.s.InTx(e.ctx, func(tx flexd.Tx) error {
+		sn := flexd.Snapshot{ID: newID(), GroupID: c.GroupID, ClusterID: c.ID, ClusterName: c.Name, Status: flexd.StatusQueued}
+		if err := tx.CreateSnapshot(e.ctx, &sn); err != nil {
+			return err
+		}
+		if err := tx.SetTimer(e.ctx, flexd.Timer{Kind: flexd.TimerSnapshot, EntityID: sn.ID, DueAt: stored(t0)}); err != nil {
+			return err
+		}
+		tx.OnCommit(func() { committed = true })
+		return boom
+	})
+	if !errors.Is(err, boom) || committed {
+		e.t.Fatalf("InTx: %v, OnCommit ran: %v", err, committed)
 	}
-	if again, err := l.StartNextRestore(e.ctx, c.GroupID, c.Name, finish); err != nil || again != nil {
-		e.t.Fatalf("a second start while one runs: %+v %v", again, err)
+	if _, total, _ := e.s.ListSnapshots(e.ctx, c.ID, flexd.Page{Num: 1, ItemsPerPage: 10, Count: true}); total != 0 {
+		e.t.Errorf("%d snapshots after a rolled-back unit of work", total)
 	}
-	if got, _ := e.s.GetFlexClusterByID(e.ctx, c.ID); got.StateName != flexd.ClusterUpdating {
-		e.t.Fatalf("target %s, want UPDATING", got.StateName)
+	if _, err := l.NextTimer(e.ctx); !errors.Is(err, flexd.ErrNotFound) {
+		e.t.Errorf("a timer after a rolled-back unit of work: %v", err)
 	}
-	if ts, _ := l.DueTimers(e.ctx, finish, 10); len(ts) != 1 || ts[0].EntityID != first.ID {
-		e.t.Fatalf("finish timer %+v", ts)
-	}
-	target, _ := e.s.GetFlexClusterByID(e.ctx, c.ID)
-	target.StateName = flexd.ClusterIdle
-	target.Tags = []flexd.Tag{{Key: "restored", Value: "yes"}}
-	started.Status, started.RestoreFinishedDate = flexd.StatusCompleted, finish
-	if err := l.FinishRestore(e.ctx, started, target); err != nil {
-		e.t.Fatal(err)
-	}
-	if applied, _ := l.RestoreApplied(e.ctx, first.ID); !applied {
-		e.t.Fatal("application not recorded")
-	}
-	if err := l.FinishRestore(e.ctx, started, target); !errors.Is(err, flexd.ErrConflict) {
-		e.t.Fatalf("applying twice: %v, want ErrConflict", err)
-	}
-	if got, _ := e.s.GetFlexClusterByID(e.ctx, c.ID); got.StateName != flexd.ClusterIdle || len(got.Tags) != 1 {
-		e.t.Fatalf("target after restore %+v", got)
-	}
-	if ts, _ := l.DueTimers(e.ctx, finish, 10); len(ts) != 0 {
-		e.t.Fatalf("timers after finish %+v", ts)
-	}
-	rest, err := l.RestoresInto(e.ctx, c.GroupID, c.Name)
-	if err != nil || len(rest) != 1 || rest[0].ID != second.ID {
-		e.t.Fatalf("RestoresInto %+v %v", rest, err)
-	}
-	if ok, err := l.SetClusterState(e.ctx, c.ID, flexd.ClusterUpdating, flexd.ClusterIdle); ok || err != nil {
-		e.t.Fatalf("SetClusterState from a state it is not in: %v %v", ok, err)
+	e.tx(func(tx flexd.Tx) error {
+		tx.OnCommit(func() { committed = true })
+		return nil
+	})
+	if !committed {
+		e.t.Error("OnCommit did not run after the commit")
 	}
 }
 
-func testUnfinishedAndReset(e *env) {
+func testReset(e *env) {
 	l := e.lifecycle()
 	org := e.org()
 	p := e.project(org.ID)
 	c := e.cluster(&p)
-	c.StateName = flexd.ClusterCreating
-	if err := e.s.UpdateFlexCluster(e.ctx, &c); err != nil {
-		e.t.Fatal(err)
-	}
 	sn := e.snapshot(c)
-	sn.Status = flexd.StatusQueued
-	if err := e.s.UpdateSnapshot(e.ctx, &sn); err != nil {
-		e.t.Fatal(err)
-	}
-	j := e.job(c, sn.ID, flexd.DeliveryRestore, flexd.StatusPending, time.Time{})
-	if err := l.SetTimer(e.ctx, flexd.Timer{Kind: flexd.TimerSnapshot, EntityID: sn.ID, DueAt: t0}); err != nil {
-		e.t.Fatal(err)
-	}
-	now := stored(t0)
-	work, err := l.UnfinishedWork(e.ctx, now)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	want := map[flexd.TimerKind]string{flexd.TimerCluster: c.ID, flexd.TimerRestore: j.ID}
-	found := 0
-	for _, w := range work {
-		if want[w.Kind] == w.EntityID && w.DueAt.Equal(now) {
-			found++
-		}
-		if w.EntityID == sn.ID {
-			e.t.Errorf("snapshot with a timer listed as unfinished")
-		}
-	}
-	if found != 2 {
-		e.t.Fatalf("UnfinishedWork %+v, want the cluster and the job", work)
-	}
+	e.job(c, sn.ID, flexd.DeliveryRestore, flexd.StatusPending, time.Time{})
 	other := e.cluster(nil)
 	if err := l.Reset(e.ctx, []string{org.ID}); err != nil {
 		e.t.Fatal(err)
@@ -237,7 +289,6 @@ func testUnfinishedAndReset(e *env) {
 // DELETING (a PATCH, a restore's end, racing a DELETE) must not bring it
 // back, or the delete is lost and the cluster lives on.
 func testDeletingIsFinal(e *env) {
-	l := e.lifecycle()
 	c := e.cluster(nil)
 	stale := c
 	deleting := c
@@ -250,11 +301,10 @@ func testDeletingIsFinal(e *env) {
 	if err := e.s.UpdateFlexCluster(e.ctx, &stale); err == nil {
 		e.t.Error("UpdateFlexCluster moved a cluster out of DELETING")
 	}
-	stale.StateName = flexd.ClusterIdle
-	j := e.job(c, e.snapshot(c).ID, flexd.DeliveryRestore, flexd.StatusRunning, time.Time{})
-	j.Status = flexd.StatusCompleted
-	if err := l.FinishRestore(e.ctx, &j, &stale); err == nil {
-		e.t.Error("FinishRestore moved its target out of DELETING")
+	if err := e.s.InTx(e.ctx, func(tx flexd.Tx) error {
+		return tx.UpdateFlexCluster(e.ctx, &stale, flexd.ClusterUpdating)
+	}); !errors.Is(err, flexd.ErrConflict) {
+		e.t.Errorf("a unit of work moved a cluster out of DELETING: %v", err)
 	}
 	got, err := e.s.GetFlexCluster(e.ctx, c.GroupID, c.Name)
 	if err != nil || got.StateName != flexd.ClusterDeleting || len(got.Tags) != 0 {

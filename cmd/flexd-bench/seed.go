@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
 )
@@ -20,9 +21,10 @@ const clustersPerProject = 100
 
 // bulkLoad creates clusters [from, to), each with a completed snapshot and
 // perCluster completed restore jobs, in the stopped server's data
-// directory. It goes through the service layer (with the Inline engine,
-// which completes each job at once), so the rows are exactly what the API
-// would have written, at the speed of the store rather than of HTTP.
+// directory. It goes through the service layer with the synchronous engine
+// (jobs.NewSync), which runs each job's whole lifecycle before the call
+// returns, so the rows are exactly what the API and the engine would have
+// written, at the speed of the store rather than of HTTP.
 func (b *bench) bulkLoad(ctx context.Context, from, to, perCluster int) error {
 	t0 := time.Now()
 	b.logf("bulk loading clusters %d..%d with %d restore jobs each", from, to-1, perCluster)
@@ -31,7 +33,7 @@ func (b *bench) bulkLoad(ctx context.Context, from, to, perCluster int) error {
 		return err
 	}
 	defer store.Close()
-	svc := service.New(store, nil, nil, service.Config{DownloadTTL: service.AtlasDownloadTTL})
+	svc := service.New(store, nil, jobs.NewSync(store, flexd.SystemClock{}, jobs.Config{}), service.Config{DownloadTTL: service.AtlasDownloadTTL})
 	if err := svc.Init(ctx); err != nil {
 		return err
 	}

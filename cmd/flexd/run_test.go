@@ -295,6 +295,16 @@ func TestZeroDownloadTTL(t *testing.T) {
 	cluster := s.base + "/api/atlas/v2/groups/" + project["id"].(string) + "/flexClusters/c1"
 	do(t, "POST", s.base+"/api/atlas/v2/groups/"+project["id"].(string)+"/flexClusters",
 		`{"name":"c1","providerSettings":{"backingProviderName":"GCP","regionName":"CENTRAL_US"}}`)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		// A snapshot of a cluster still CREATING is refused.
+		if _, c := do(t, "GET", cluster, ""); c["stateName"] == "IDLE" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("cluster not IDLE after 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	code, snap := do(t, "POST", strings.Replace(cluster, "/api/atlas/v2/", "/_flexd/", 1)+"/snapshots", "")
 	if code != 201 {
 		t.Fatalf("take snapshot = %d %v", code, snap)
