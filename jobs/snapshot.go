@@ -93,6 +93,13 @@ func (e *Engine) runSnapshot(ctx context.Context, t flexd.Timer) error {
 	}
 	format, content, captureErr := e.cfg.Artifacts.Capture(ctx, cluster)
 	return e.store.InTx(ctx, func(tx flexd.Tx) error {
+		// The cluster first, held: a delete of it then lands wholly
+		// before this unit of work (the snapshot is gone) or after it.
+		if _, err := tx.GetFlexClusterByID(ctx, cluster.ID); notFound(err) {
+			return disarm(ctx, tx, t)
+		} else if err != nil {
+			return err
+		}
 		sn, err := tx.GetSnapshotByID(ctx, t.EntityID)
 		if notFound(err) || (err == nil && sn.Status != flexd.StatusRunning) {
 			return disarm(ctx, tx, t)

@@ -28,10 +28,7 @@ func TestCrashDuringRestores(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the flexd binary")
 	}
-	bin := filepath.Join(t.TempDir(), "flexd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := flexdBinary(t)
 	dataDir := t.TempDir()
 
 	p := startProcess(t, bin, dataDir)
@@ -131,11 +128,45 @@ type process struct {
 	done chan struct{}
 }
 
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// flexdBinary builds the flexd binary once for the tests that run it as a
+// process of its own.
+func flexdBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "flexd-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "flexd")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
 func startProcess(t *testing.T, bin, dataDir string) *process {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json",
-		"--provision-time", "0", "--restore-time", "1s", "--snapshot-interval", "0")
-	cmd.Env = append(os.Environ(), "FLEXD_CLOCK=real", "FLEXD_AUTH=off")
+	return startProcessWith(t, bin, []string{"--data-dir", dataDir, "--restore-time", "1s"}, nil)
+}
+
+// startProcessWith starts `flexd serve` with args (after the common ones,
+// so they win) and env added to the test's environment.
+func startProcessWith(t *testing.T, bin string, args, env []string) *process {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json",
+		"--provision-time", "0", "--snapshot-interval", "0"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "FLEXD_CLOCK=real", "FLEXD_AUTH=off"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
