@@ -150,6 +150,10 @@ func (s *Service) CreateRestoreJob(ctx context.Context, groupID, name string, c 
 		if target.StateName == flexd.ClusterDeleting {
 			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", target.Name)
 		}
+		snap, err := heldSnapshot(ctx, tx, src, snap.ID)
+		if err != nil {
+			return err
+		}
 		j := newRestoreJob(s.clock.Now(), src, snap, target)
 		if err := tx.CreateRestoreJob(ctx, j); err != nil {
 			return err
@@ -216,25 +220,44 @@ func (s *Service) CreateDownload(ctx context.Context, groupID, name, snapshotID 
 	if snap.Status != flexd.StatusCompleted {
 		return nil, flexd.Errorf("CANNOT_DOWNLOAD_INCOMPLETE_SNAPSHOT")
 	}
-	now := s.clock.Now()
-	j := &flexd.RestoreJob{
-		ID:                   flexd.NewID(now),
-		ProjectID:            groupID,
-		ClusterID:            src.ID,
-		InstanceName:         src.Name,
-		SnapshotID:           snap.ID,
-		DeliveryType:         flexd.DeliveryDownload,
-		Status:               flexd.StatusCompleted,
-		DownloadToken:        newToken(),
-		ExpirationDate:       now.Add(s.cfg.DownloadTTL),
-		RestoreScheduledDate: now,
-		RestoreFinishedDate:  now,
-		SnapshotFinishedDate: snap.FinishTime,
-	}
-	if err := s.store.CreateRestoreJob(ctx, j); err != nil {
-		return nil, internal("create download", err)
+	var j *flexd.RestoreJob
+	err = s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, src *flexd.FlexCluster) error {
+		snap, err := heldSnapshot(ctx, tx, src, snap.ID)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		j = &flexd.RestoreJob{
+			ID:                   flexd.NewID(now),
+			ProjectID:            groupID,
+			ClusterID:            src.ID,
+			InstanceName:         src.Name,
+			SnapshotID:           snap.ID,
+			DeliveryType:         flexd.DeliveryDownload,
+			Status:               flexd.StatusCompleted,
+			DownloadToken:        newToken(),
+			ExpirationDate:       now.Add(s.cfg.DownloadTTL),
+			RestoreScheduledDate: now,
+			RestoreFinishedDate:  now,
+			SnapshotFinishedDate: snap.FinishTime,
+		}
+		return tx.CreateRestoreJob(ctx, j)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return j, nil
+}
+
+// heldSnapshot reads a completed snapshot of src again inside the unit of
+// work that holds src: retention (which holds the cluster too) may have
+// dropped it since the request's first look.
+func heldSnapshot(ctx context.Context, tx flexd.Tx, src *flexd.FlexCluster, id string) (*flexd.Snapshot, error) {
+	snap, err := tx.GetSnapshotByID(ctx, id)
+	if isNotFound(err) || (err == nil && snap.ClusterID != src.ID) {
+		return nil, flexd.Errorf("SNAPSHOT_NOT_FOUND", id, src.Name)
+	}
+	return snap, err
 }
 
 // newToken returns 32 random bytes, URL-safe: the unguessable part of a
