@@ -326,3 +326,33 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// Each operation runs as a River job kind of its own, with its own
+// timeout and retry policy.
+func TestOneJobKindPerOperation(t *testing.T) {
+	h := newHarness(t, nil, jobs.Config{SnapshotInterval: time.Hour})
+	h.createCluster("c")
+	h.advance("1h")
+	snap := h.snapshots("c")[0]["id"].(string)
+	h.restore("c", snap, "c")
+	h.advance("0s")
+	h.ok(204, "DELETE", h.clusterPath("c"), "")
+	h.advance("0s")
+	rows, err := h.store.DB().Query("SELECT DISTINCT kind FROM river_job ORDER BY kind")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var kinds []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		kinds = append(kinds, k)
+	}
+	want := []string{"flexd_delete", "flexd_provision", "flexd_prune", "flexd_restore", "flexd_schedule", "flexd_snapshot"}
+	if strings.Join(kinds, " ") != strings.Join(want, " ") {
+		t.Errorf("job kinds %v, want %v", kinds, want)
+	}
+}

@@ -36,22 +36,65 @@ type Queue interface {
 // Handler does the work of a due timer.
 type Handler func(ctx context.Context, t flexd.Timer) error
 
-// workArgs is the one River job kind: "do the work of this timer arming".
-// The timer's kind dispatches; seq makes each arming its own unique job.
-type workArgs struct {
+// policy is how River runs one kind of lifecycle work: how long one run
+// may take, how often it is tried, and how long it waits between tries.
+// A run that fails leaves its timer due, so work that ran out of tries is
+// enqueued again by the scheduler: no job is ever given up for good.
+type policy struct {
+	kind        string
+	timeout     time.Duration
+	maxAttempts int
+	// retryEvery grows linearly with the attempt: the step failed on
+	// something passing (a database restart, a lost race retried past
+	// InTx's own attempts), and the job it drives is waiting.
+	retryEvery time.Duration
+}
+
+// policies gives each operation its own River job kind and policy. The
+// steps of provisioning, deletion, schedules and retention are short units
+// of work; snapshot and restore steps copy data (the data plane's, once it
+// is wired in), so they get longer. RescueStuckJobsAfter must stay above
+// the longest timeout.
+var policies = map[flexd.TimerKind]policy{
+	flexd.TimerCluster:  {"flexd_provision", 30 * time.Second, 20, time.Second},
+	flexd.TimerDelete:   {"flexd_delete", 30 * time.Second, 20, time.Second},
+	flexd.TimerSchedule: {"flexd_schedule", 30 * time.Second, 20, time.Second},
+	flexd.TimerPrune:    {"flexd_prune", 30 * time.Second, 20, time.Second},
+	flexd.TimerSnapshot: {"flexd_snapshot", time.Minute, 10, 2 * time.Second},
+	flexd.TimerRestore:  {"flexd_restore", time.Minute, 10, 2 * time.Second},
+}
+
+// legacyKind is the one job kind of flexd before one kind per operation;
+// jobs of it still queued at an upgrade run as before.
+const legacyKind = "flexd_lifecycle"
+
+// timerArgs is every job kind's arguments: one arming of a timer. The
+// River kind says which timer kind; seq makes each arming its own unique
+// job.
+type timerArgs struct {
 	Timer    flexd.TimerKind `json:"timer"`
 	EntityID string          `json:"entity_id"`
 	Seq      int64           `json:"seq"`
 }
 
-func (workArgs) Kind() string { return "flexd_lifecycle" }
+// jobArgs is a timerArgs as the River job kind of its timer kind.
+type jobArgs struct {
+	timerArgs
+	kind string
+}
+
+func (a jobArgs) Kind() string { return a.kind }
 
 // InsertOpts makes a job unique per timer arming among unfinished jobs: a
-// reconcile or a second scheduler pass never doubles work, while a
-// completed arming does not block the next one.
-func (workArgs) InsertOpts() river.InsertOpts {
+// second scheduler pass (or replica) never doubles work, while a completed
+// arming does not block the next one.
+func (a jobArgs) InsertOpts() river.InsertOpts {
+	attempts := 10
+	if p, ok := policies[a.Timer]; ok {
+		attempts = p.maxAttempts
+	}
 	return river.InsertOpts{
-		MaxAttempts: 10,
+		MaxAttempts: attempts,
 		UniqueOpts: river.UniqueOpts{
 			ByArgs: true,
 			ByState: []rivertype.JobState{
@@ -60,6 +103,54 @@ func (workArgs) InsertOpts() river.InsertOpts {
 			},
 		},
 	}
+}
+
+// kindArgs is what River decodes a job of one kind into: its kind is
+// fixed by the worker registered for it.
+type kindArgs[K kindName] struct{ timerArgs }
+
+func (kindArgs[K]) Kind() string { var k K; return k.name() }
+
+type kindName interface{ name() string }
+
+type (
+	provisionKind struct{}
+	deleteKind    struct{}
+	scheduleKind  struct{}
+	pruneKind     struct{}
+	snapshotKind  struct{}
+	restoreKind   struct{}
+	legacy        struct{}
+)
+
+func (provisionKind) name() string { return policies[flexd.TimerCluster].kind }
+func (deleteKind) name() string    { return policies[flexd.TimerDelete].kind }
+func (scheduleKind) name() string  { return policies[flexd.TimerSchedule].kind }
+func (pruneKind) name() string     { return policies[flexd.TimerPrune].kind }
+func (snapshotKind) name() string  { return policies[flexd.TimerSnapshot].kind }
+func (restoreKind) name() string   { return policies[flexd.TimerRestore].kind }
+func (legacy) name() string        { return legacyKind }
+
+// kindWorker runs one job kind with its policy.
+type kindWorker[K kindName] struct {
+	river.WorkerDefaults[kindArgs[K]]
+	run    func(ctx context.Context, id int64, t flexd.Timer) error
+	policy policy
+}
+
+func (w *kindWorker[K]) Work(ctx context.Context, job *river.Job[kindArgs[K]]) error {
+	a := job.Args.timerArgs
+	return w.run(ctx, job.ID, flexd.Timer{Kind: a.Timer, EntityID: a.EntityID, Seq: a.Seq})
+}
+
+func (w *kindWorker[K]) Timeout(*river.Job[kindArgs[K]]) time.Duration { return w.policy.timeout }
+
+func (w *kindWorker[K]) NextRetry(job *river.Job[kindArgs[K]]) time.Time {
+	return time.Now().Add(time.Duration(job.Attempt) * w.policy.retryEvery)
+}
+
+func addKind[K kindName](ws *river.Workers, run func(context.Context, int64, flexd.Timer) error, p policy) error {
+	return river.AddWorkerSafely(ws, &kindWorker[K]{run: run, policy: p})
 }
 
 // RiverQueue is a Queue on River, for any River driver: riversqlite for the
@@ -92,8 +183,18 @@ const defaultFetchPoll = 50 * time.Millisecond
 func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, workers int, poll time.Duration, log *slog.Logger) (*RiverQueue[TTx], error) {
 	q := &RiverQueue[TTx]{handle: handle, finished: map[int64]bool{}, changed: make(chan struct{})}
 	ws := river.NewWorkers()
-	if err := river.AddWorkerSafely(ws, river.WorkFunc(q.work)); err != nil {
-		return nil, err
+	for _, err := range []error{
+		addKind[provisionKind](ws, q.work, policies[flexd.TimerCluster]),
+		addKind[deleteKind](ws, q.work, policies[flexd.TimerDelete]),
+		addKind[scheduleKind](ws, q.work, policies[flexd.TimerSchedule]),
+		addKind[pruneKind](ws, q.work, policies[flexd.TimerPrune]),
+		addKind[snapshotKind](ws, q.work, policies[flexd.TimerSnapshot]),
+		addKind[restoreKind](ws, q.work, policies[flexd.TimerRestore]),
+		addKind[legacy](ws, q.work, policy{legacyKind, time.Minute, 10, time.Second}),
+	} {
+		if err != nil {
+			return nil, err
+		}
 	}
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: workers}},
@@ -104,10 +205,10 @@ func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, work
 		FetchPollInterval: poll,
 		// A job left running by a replica that died holds its arming's
 		// unique key until River's rescuer frees it (SQLite frees its
-		// orphans at start instead). Lifecycle work takes moments and
-		// JobTimeout cancels it, so a job running for twice that long is an
-		// orphan; River's default, an hour, would keep a restore RUNNING
-		// that long on PostgreSQL.
+		// orphans at start instead). Each kind's timeout (policies)
+		// cancels its work, so a job running for twice the longest one is
+		// an orphan; River's default, an hour, would keep a restore
+		// RUNNING that long on PostgreSQL.
 		JobTimeout:           time.Minute,
 		RescueStuckJobsAfter: 2 * time.Minute,
 	})
@@ -118,13 +219,13 @@ func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, work
 	return q, nil
 }
 
-func (q *RiverQueue[TTx]) work(ctx context.Context, job *river.Job[workArgs]) error {
-	err := q.handle(ctx, flexd.Timer{Kind: job.Args.Timer, EntityID: job.Args.EntityID, Seq: job.Args.Seq})
+func (q *RiverQueue[TTx]) work(ctx context.Context, id int64, t flexd.Timer) error {
+	err := q.handle(ctx, t)
 	q.mu.Lock()
 	if len(q.finished) > 10000 { // only ids not waited for pile up
 		clear(q.finished)
 	}
-	q.finished[job.ID] = true
+	q.finished[id] = true
 	close(q.changed)
 	q.changed = make(chan struct{})
 	q.mu.Unlock()
@@ -133,7 +234,11 @@ func (q *RiverQueue[TTx]) work(ctx context.Context, job *river.Job[workArgs]) er
 
 // Enqueue inserts the timer arming's job.
 func (q *RiverQueue[TTx]) Enqueue(ctx context.Context, t flexd.Timer) (int64, error) {
-	res, err := q.client.Insert(ctx, workArgs{Timer: t.Kind, EntityID: t.EntityID, Seq: t.Seq}, nil)
+	kind := legacyKind // a timer kind of a newer flexd: the legacy worker disarms it
+	if p, ok := policies[t.Kind]; ok {
+		kind = p.kind
+	}
+	res, err := q.client.Insert(ctx, jobArgs{timerArgs{Timer: t.Kind, EntityID: t.EntityID, Seq: t.Seq}, kind}, nil)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue %s work of %s: %w", t.Kind, t.EntityID, err)
 	}
