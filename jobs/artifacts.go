@@ -17,10 +17,13 @@ type Artifacts interface {
 	// Capture reads the cluster's contents into an artifact's format and
 	// content (the caller adds the checksum and stores it).
 	Capture(ctx context.Context, c *flexd.FlexCluster) (format string, content []byte, err error)
-	// Apply writes an artifact into target. Changes to target's own fields
-	// are stored by the caller in the same transaction that records the
-	// application, so a restore is applied once, crash or not.
-	Apply(ctx context.Context, a *flexd.Artifact, target *flexd.FlexCluster) error
+	// Apply writes an artifact's contents into target, outside any
+	// transaction: with real data it is a long copy, done again whole when
+	// a restore resumes after a crash, so it must overwrite, never add. It
+	// returns the change to target's own fields, which the caller makes to
+	// the target as it then is, in the unit of work that records the
+	// application: a restore is applied once, crash or not.
+	Apply(ctx context.Context, a *flexd.Artifact, target *flexd.FlexCluster) (change func(*flexd.FlexCluster), err error)
 }
 
 // configFormat names ConfigArtifacts' content.
@@ -54,17 +57,17 @@ func (ConfigArtifacts) Capture(_ context.Context, c *flexd.FlexCluster) (string,
 	return configFormat, b, err
 }
 
-// Apply sets target's tags to the captured ones.
-func (ConfigArtifacts) Apply(_ context.Context, a *flexd.Artifact, target *flexd.FlexCluster) error {
+// Apply sets target's tags to the captured ones: a configuration has no
+// contents to copy, only fields to change.
+func (ConfigArtifacts) Apply(_ context.Context, a *flexd.Artifact, _ *flexd.FlexCluster) (func(*flexd.FlexCluster), error) {
 	if a.Format != configFormat {
-		return fmt.Errorf("artifact format %q is not %s", a.Format, configFormat)
+		return nil, fmt.Errorf("artifact format %q is not %s", a.Format, configFormat)
 	}
 	var cfg clusterConfig
 	if err := json.Unmarshal(a.Content, &cfg); err != nil {
-		return fmt.Errorf("decode artifact: %w", err)
+		return nil, fmt.Errorf("decode artifact: %w", err)
 	}
-	target.Tags = cfg.Tags
-	return nil
+	return func(c *flexd.FlexCluster) { c.Tags = cfg.Tags }, nil
 }
 
 // checksum is the hex SHA-256 an artifact is stored and verified with.

@@ -253,7 +253,7 @@ func (e *Engine) work(ctx context.Context, t flexd.Timer) error {
 	case flexd.TimerSnapshot:
 		return e.runSnapshot(ctx, t)
 	case flexd.TimerRestore:
-		step = e.restoreStep
+		return e.runRestore(ctx, t)
 	case flexd.TimerPrune:
 		step = e.prune
 	default:

@@ -7,53 +7,106 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// restoreStep moves a restore job on, one unit of work per step:
+// runRestore moves a restore job on:
 //
 //	PENDING → QUEUED, at once;
 //	QUEUED → RUNNING, when the target is IDLE, no restore runs into it and
 //	  no older one waits for it (the target goes UPDATING); a job that
 //	  cannot start waits without a timer until whatever frees the target
 //	  wakes it (wakeRestoresInto);
-//	RUNNING: the artifact is applied, recorded in the same unit of work as
-//	  the target's new contents; once applied and RestoreTime has passed,
-//	  the job is COMPLETED and the target IDLE again.
+//	RUNNING: the artifact is applied to the target outside any transaction
+//	  (Artifacts.Apply; with real data a long copy), then recorded in one
+//	  unit of work with the target's changed fields; once applied and
+//	  RestoreTime has passed since, the job is COMPLETED and the target
+//	  IDLE again.
 //
-// The target is read (and held) before the job's state is trusted, so two
-// steps into one target, on any replica, decide one after the other.
-func (e *Engine) restoreStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) error {
-	j, err := tx.GetRestoreJobByID(ctx, t.EntityID)
-	if notFound(err) {
-		return disarm(ctx, tx, t)
-	}
-	if err != nil {
+// A crash before the record redoes the copy whole; after it, nothing is
+// applied again.
+func (e *Engine) runRestore(ctx context.Context, t flexd.Timer) error {
+	var work *applyWork
+	err := e.store.InTx(ctx, func(tx flexd.Tx) error {
+		var err error
+		work, err = e.restoreStep(ctx, tx, t)
+		return err
+	})
+	if err != nil || work == nil {
 		return err
 	}
-	if j.Status.Done() {
-		return disarm(ctx, tx, t)
+	change, applyErr := e.cfg.Artifacts.Apply(ctx, work.artifact, work.target)
+	return e.store.InTx(ctx, func(tx flexd.Tx) error {
+		return e.recordRestore(ctx, tx, t, change, applyErr)
+	})
+}
+
+// applyWork is a RUNNING restore's copy, to be done outside the unit of
+// work that found it due.
+type applyWork struct {
+	artifact *flexd.Artifact
+	target   *flexd.FlexCluster
+}
+
+// heldJob reads a restore job and its target, holding the target, and
+// reads the job again once the target is held: every change to a restore
+// holds its target, so what the step then decides stays true. It returns a
+// nil job when there is nothing left to do, and a nil target when the
+// target is gone or being deleted.
+func heldJob(ctx context.Context, tx flexd.Tx, id string) (*flexd.RestoreJob, *flexd.FlexCluster, error) {
+	j, err := tx.GetRestoreJobByID(ctx, id)
+	if notFound(err) || (err == nil && j.Status.Done()) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	target, err := liveTarget(ctx, tx, j)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	if j, err = tx.GetRestoreJobByID(ctx, t.EntityID); notFound(err) || (err == nil && j.Status.Done()) {
-		return disarm(ctx, tx, t) // ended while the target was awaited
-	} else if err != nil {
-		return err
+	if j, err = tx.GetRestoreJobByID(ctx, id); notFound(err) || (err == nil && j.Status.Done()) {
+		return nil, nil, nil // ended while the target was awaited
+	}
+	return j, target, err
+}
+
+// restoreStep takes a job one step on in tx, or returns the copy a RUNNING
+// job needs done first.
+func (e *Engine) restoreStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) (*applyWork, error) {
+	j, target, err := heldJob(ctx, tx, t.EntityID)
+	if err != nil || j == nil {
+		if err == nil {
+			err = disarm(ctx, tx, t)
+		}
+		return nil, err
 	}
 	if target == nil {
-		return e.endRestore(ctx, tx, j, nil, "target cluster "+j.TargetDeploymentItemName+" was deleted")
+		return nil, e.endRestore(ctx, tx, j, nil, "target cluster "+j.TargetDeploymentItemName+" was deleted")
 	}
 	switch j.Status {
 	case flexd.StatusPending:
 		j.Status = flexd.StatusQueued
 		if err := tx.UpdateRestoreJob(ctx, j, flexd.StatusPending); err != nil {
-			return err
+			return nil, err
 		}
 		fallthrough
 	case flexd.StatusQueued:
-		return e.startRestore(ctx, tx, j, target, t)
+		return nil, e.startRestore(ctx, tx, j, target, t)
 	}
-	return e.applyRestore(ctx, tx, j, target, t)
+	if _, applied, err := tx.Application(ctx, j.ID); err != nil || applied {
+		if err != nil {
+			return nil, err
+		}
+		return nil, e.endOrWait(ctx, tx, j, target)
+	}
+	art, err := tx.GetArtifact(ctx, j.SnapshotID)
+	switch {
+	case notFound(err):
+		return nil, e.endRestore(ctx, tx, j, target, "snapshot "+j.SnapshotID+" has no artifact to restore")
+	case err != nil:
+		return nil, err
+	case art.Checksum != checksum(art.Content):
+		return nil, e.endRestore(ctx, tx, j, target, "snapshot "+j.SnapshotID+" artifact fails its checksum")
+	}
+	return &applyWork{artifact: art, target: target}, nil
 }
 
 // startRestore starts j if it is next into target, and otherwise leaves it
@@ -81,44 +134,54 @@ func (e *Engine) startRestore(ctx context.Context, tx flexd.Tx, j *flexd.Restore
 	return e.arm(ctx, tx, flexd.TimerRestore, j.ID, e.clock.Now())
 }
 
-// applyRestore does a RUNNING restore's work, once, and ends it when the
-// work is done and its least running time has passed.
-func (e *Engine) applyRestore(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJob, target *flexd.FlexCluster, t flexd.Timer) error {
-	now := e.clock.Now()
-	appliedAt, applied, err := tx.Application(ctx, j.ID)
+// recordRestore records a copy done outside the unit of work: the target's
+// changed fields and the record that it is applied commit together, unless
+// the job ended meanwhile, or an injected fault or the copy's failure ends
+// it FAILED.
+func (e *Engine) recordRestore(ctx context.Context, tx flexd.Tx, t flexd.Timer, change func(*flexd.FlexCluster), applyErr error) error {
+	j, target, err := heldJob(ctx, tx, t.EntityID)
+	if err != nil || j == nil || j.Status != flexd.StatusRunning {
+		if err == nil {
+			err = disarm(ctx, tx, t)
+		}
+		return err
+	}
+	if target == nil {
+		return e.endRestore(ctx, tx, j, nil, "target cluster "+j.TargetDeploymentItemName+" was deleted")
+	}
+	if _, applied, err := tx.Application(ctx, j.ID); err != nil || applied {
+		if err != nil {
+			return err
+		}
+		return e.endOrWait(ctx, tx, j, target) // another run recorded it
+	}
+	if reason, fault, err := tx.TakeFault(ctx, target.ID, flexd.FaultRestore); err != nil {
+		return err
+	} else if fault {
+		return e.endRestore(ctx, tx, j, target, reason)
+	}
+	if applyErr != nil {
+		return e.endRestore(ctx, tx, j, target, "restore failed: "+applyErr.Error())
+	}
+	from := target.StateName
+	change(target)
+	if err := tx.UpdateFlexCluster(ctx, target, from); err != nil {
+		return err
+	}
+	if err := tx.RecordApplication(ctx, j.ID, e.clock.Now()); err != nil {
+		return err
+	}
+	return e.endOrWait(ctx, tx, j, target)
+}
+
+// endOrWait ends an applied restore once RestoreTime has passed since it
+// was applied, and until then sets its timer for that moment.
+func (e *Engine) endOrWait(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJob, target *flexd.FlexCluster) error {
+	appliedAt, _, err := tx.Application(ctx, j.ID)
 	if err != nil {
 		return err
 	}
-	if !applied {
-		if reason, fault, err := tx.TakeFault(ctx, target.ID, flexd.FaultRestore); err != nil {
-			return err
-		} else if fault {
-			return e.endRestore(ctx, tx, j, target, reason)
-		}
-		art, err := tx.GetArtifact(ctx, j.SnapshotID)
-		switch {
-		case notFound(err):
-			return e.endRestore(ctx, tx, j, target, "snapshot "+j.SnapshotID+" has no artifact to restore")
-		case err != nil:
-			return err
-		case art.Checksum != checksum(art.Content):
-			return e.endRestore(ctx, tx, j, target, "snapshot "+j.SnapshotID+" artifact fails its checksum")
-		}
-		restored := *target
-		if err := e.cfg.Artifacts.Apply(ctx, art, &restored); err != nil {
-			return e.endRestore(ctx, tx, j, target, "restore failed: "+err.Error())
-		}
-		// The target's new contents and the record that they are there
-		// commit together: a restore is applied once, crash or not.
-		if err := tx.UpdateFlexCluster(ctx, &restored, target.StateName); err != nil {
-			return err
-		}
-		if err := tx.RecordApplication(ctx, j.ID, now); err != nil {
-			return err
-		}
-		*target, appliedAt = restored, now
-	}
-	if end := appliedAt.Add(e.cfg.RestoreTime); now.Before(end) {
+	if end := appliedAt.Add(e.cfg.RestoreTime); e.clock.Now().Before(end) {
 		return tx.SetTimer(ctx, flexd.Timer{Kind: flexd.TimerRestore, EntityID: j.ID, DueAt: end})
 	}
 	return e.endRestore(ctx, tx, j, target, "")
