@@ -138,6 +138,8 @@ var matrixRoutes = []matrixRoute{
 	// CLUSTER_NOT_FOUND once allowed).
 	{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/snapshots", orgOwnerOfGroup, "", map[string]string{"name": "nope"}},
 	{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", orgOwnerOfGroup, `{"operation":"restore","count":1}`, nil},
+	{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/snapshots/{snapshotId}", projectReadOnly, "", nil},
+	{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}", projectOwner, "", nil},
 	{"GET", "/_flexd/clock", orgOwnerAnywhere, "", nil},
 	{"POST", "/_flexd/clock:advance", orgOwnerAnywhere, `{"by":"1h"}`, nil},
 	{"POST", "/_flexd/reset", orgOwnerAnywhere, "", nil},

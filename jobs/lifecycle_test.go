@@ -330,9 +330,9 @@ func must[T any](v T, err error) T {
 // Each operation runs as a River job kind of its own, with its own
 // timeout and retry policy.
 func TestOneJobKindPerOperation(t *testing.T) {
-	h := newHarness(t, nil, jobs.Config{SnapshotInterval: time.Hour})
+	h := newHarness(t, nil, jobs.Config{SnapshotInterval: time.Hour, SnapshotRetention: 1})
 	h.createCluster("c")
-	h.advance("1h")
+	h.advance("2h") // two scheduled snapshots: retention drops the first
 	snap := h.snapshots("c")[0]["id"].(string)
 	h.restore("c", snap, "c")
 	h.advance("0s")

@@ -6,6 +6,17 @@ import (
 	"github.com/flexd/flexd"
 )
 
+// armPrune arms retention for a cluster when it has snapshots to drop: a
+// restore's end frees its snapshot, a new snapshot pushes the oldest out.
+// Most of the time there is none, and no job is queued for nothing.
+func (e *Engine) armPrune(ctx context.Context, tx flexd.Tx, clusterID string) error {
+	ids, err := tx.PrunableSnapshots(ctx, clusterID, e.cfg.SnapshotRetention, e.clock.Now())
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return e.arm(ctx, tx, flexd.TimerPrune, clusterID, e.clock.Now())
+}
+
 // prune applies retention to a cluster: its completed snapshots beyond the
 // newest SnapshotRetention go, except those an unfinished restore or an
 // unexpired download link still needs.

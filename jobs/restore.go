@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/flexd/flexd"
 )
@@ -24,13 +25,23 @@ import (
 // applied again.
 func (e *Engine) runRestore(ctx context.Context, t flexd.Timer) error {
 	var work *applyWork
-	err := e.store.InTx(ctx, func(tx flexd.Tx) error {
-		var err error
-		work, err = e.restoreStep(ctx, tx, t)
-		return err
-	})
-	if err != nil || work == nil {
-		return err
+	for {
+		started := false
+		err := e.store.InTx(ctx, func(tx flexd.Tx) error {
+			var err error
+			work, started, err = e.restoreStep(ctx, tx, t)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !started {
+			break
+		}
+		// Started: its work is next, in this job rather than the next.
+	}
+	if work == nil {
+		return nil
 	}
 	change, applyErr := e.cfg.Artifacts.Apply(ctx, work.artifact, work.target)
 	return e.store.InTx(ctx, func(tx flexd.Tx) error {
@@ -69,28 +80,35 @@ func heldJob(ctx context.Context, tx flexd.Tx, id string) (*flexd.RestoreJob, *f
 }
 
 // restoreStep takes a job one step on in tx, or returns the copy a RUNNING
-// job needs done first.
-func (e *Engine) restoreStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) (*applyWork, error) {
+// job needs done first; started tells that it started the job.
+func (e *Engine) restoreStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) (_ *applyWork, started bool, _ error) {
 	j, target, err := heldJob(ctx, tx, t.EntityID)
 	if err != nil || j == nil {
 		if err == nil {
 			err = disarm(ctx, tx, t)
 		}
-		return nil, err
+		return nil, false, err
 	}
 	if target == nil {
-		return nil, e.endRestore(ctx, tx, j, nil, "target cluster "+j.TargetDeploymentItemName+" was deleted")
+		return nil, false, e.endRestore(ctx, tx, j, nil, "target cluster "+j.TargetDeploymentItemName+" was deleted")
 	}
 	switch j.Status {
 	case flexd.StatusPending:
 		j.Status = flexd.StatusQueued
 		if err := tx.UpdateRestoreJob(ctx, j, flexd.StatusPending); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		fallthrough
 	case flexd.StatusQueued:
-		return nil, e.startRestore(ctx, tx, j, target, t)
+		started, err := e.startRestore(ctx, tx, j, target, t)
+		return nil, started, err
 	}
+	work, err := e.restoreWork(ctx, tx, j, target)
+	return work, false, err
+}
+
+// restoreWork is a RUNNING job's step: the copy to do, unless it is done.
+func (e *Engine) restoreWork(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJob, target *flexd.FlexCluster) (*applyWork, error) {
 	if _, applied, err := tx.Application(ctx, j.ID); err != nil || applied {
 		if err != nil {
 			return nil, err
@@ -109,29 +127,33 @@ func (e *Engine) restoreStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) (*
 	return &applyWork{artifact: art, target: target}, nil
 }
 
+// restoreLease is how long after its start a restore's work is left to the
+// job that started it before its timer hands it to any worker: the job
+// goes straight on to the work, and the timer is there for a crash.
+const restoreLease = 10 * time.Second
+
 // startRestore starts j if it is next into target, and otherwise leaves it
 // QUEUED, making sure the one that is next is awake.
-func (e *Engine) startRestore(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJob, target *flexd.FlexCluster, t flexd.Timer) error {
+func (e *Engine) startRestore(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJob, target *flexd.FlexCluster, t flexd.Timer) (bool, error) {
 	js, err := tx.RestoresInto(ctx, target.GroupID, target.Name)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if target.StateName != flexd.ClusterIdle || len(js) == 0 || js[0].ID != j.ID {
 		if err := e.wakeRestoresInto(ctx, tx, target); err != nil {
-			return err
+			return false, err
 		}
-		return disarm(ctx, tx, t)
+		return false, disarm(ctx, tx, t)
 	}
 	j.Status = flexd.StatusRunning
 	if err := tx.UpdateRestoreJob(ctx, j, flexd.StatusQueued); err != nil {
-		return err
+		return false, err
 	}
 	target.StateName = flexd.ClusterUpdating
 	if err := tx.UpdateFlexCluster(ctx, target, flexd.ClusterIdle); err != nil {
-		return err
+		return false, err
 	}
-	// The work itself is the next step, at once.
-	return e.arm(ctx, tx, flexd.TimerRestore, j.ID, e.clock.Now())
+	return true, tx.SetTimer(ctx, flexd.Timer{Kind: flexd.TimerRestore, EntityID: j.ID, DueAt: e.clock.Now().Add(restoreLease)})
 }
 
 // recordRestore records a copy done outside the unit of work: the target's
@@ -218,7 +240,7 @@ func (e *Engine) endRestore(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJo
 			e.log.WarnContext(ctx, "restore job failed", "job", id, "cluster", cluster, "reason", failure)
 		})
 	}
-	if err := e.arm(ctx, tx, flexd.TimerPrune, j.ClusterID, e.clock.Now()); err != nil {
+	if err := e.armPrune(ctx, tx, j.ClusterID); err != nil {
 		return err
 	}
 	return tx.DisarmTimer(ctx, flexd.Timer{Kind: flexd.TimerRestore, EntityID: j.ID})

@@ -133,7 +133,7 @@ func (e *Engine) runSnapshot(ctx context.Context, t flexd.Timer) error {
 			tx.OnCommit(func() {
 				e.log.WarnContext(ctx, "snapshot failed", "snapshot", id, "cluster", cluster.Name, "reason", reason)
 			})
-		} else if err := e.arm(ctx, tx, flexd.TimerPrune, sn.ClusterID, e.clock.Now()); err != nil {
+		} else if err := e.armPrune(ctx, tx, sn.ClusterID); err != nil {
 			return err
 		}
 		return disarm(ctx, tx, t)

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/flexd/flexd"
@@ -20,9 +21,27 @@ func open(t *testing.T, dsn string) *sqlstore.Store {
 	return s
 }
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtest.DropTemplates()
+	os.Exit(code)
+}
+
+// migrated is a new database with flexd's schema, copied from a template
+// migrated once.
+func migrated(t *testing.T) string {
+	return pgtest.FromTemplate(t, "flexd", func(dsn string) error {
+		s, err := postgres.Open(t.Context(), dsn)
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	})
+}
+
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) flexd.Store {
-		s := open(t, pgtest.Database(t))
+		s := open(t, migrated(t))
 		t.Cleanup(func() { _ = s.Close() })
 		return s
 	})

@@ -64,6 +64,21 @@ func (d Dialect) forUpdate() string {
 	return ""
 }
 
+// holdRow is appended to a SELECT of a cluster that a unit of work holds
+// (flexd.Tx): on PostgreSQL FOR NO KEY UPDATE, which excludes the other
+// units of work that hold the row but not the foreign key checks of rows
+// that reference it (a restore job's update checks its source cluster
+// with a KEY SHARE lock): FOR UPDATE made those wait on the hold, and a
+// unit of work holding the target while updating a job from the source
+// deadlocked with one holding the source while it waited for the target.
+// SQLite needs none, as for forUpdate.
+func (d Dialect) holdRow() string {
+	if d == Postgres {
+		return " FOR NO KEY UPDATE"
+	}
+	return ""
+}
+
 // inJSON is the condition "col is one of the strings in the JSON array bound
 // to ?". Binding one JSON text instead of a variable IN (?, ?, …) list keeps
 // every query's text fixed, so the rebind cache stays small and plans stay

@@ -71,14 +71,14 @@ func (u *unit) OnCommit(f func()) { *u.after = append(*u.after, f) }
 // GetFlexCluster reads and locks a cluster.
 func (u *unit) GetFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
 	return getOne(ctx, u.r, fmt.Sprintf("cluster %q in project %s", name, groupID),
-		"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE group_id = ? AND name = ?"+u.s.dialect.forUpdate(),
+		"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE group_id = ? AND name = ?"+u.s.dialect.holdRow(),
 		[]any{groupID, name}, scanFlexCluster)
 }
 
 // GetFlexClusterByID reads and locks a cluster.
 func (u *unit) GetFlexClusterByID(ctx context.Context, id string) (*flexd.FlexCluster, error) {
 	return getOne(ctx, u.r, "cluster "+id,
-		"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE id = ?"+u.s.dialect.forUpdate(), []any{id}, scanFlexCluster)
+		"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE id = ?"+u.s.dialect.holdRow(), []any{id}, scanFlexCluster)
 }
 
 func (u *unit) CreateFlexCluster(ctx context.Context, c *flexd.FlexCluster) error {
