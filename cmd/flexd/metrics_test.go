@@ -81,8 +81,8 @@ func TestJobMetricsAfterRestore(t *testing.T) {
 	waitField(t, flex+"/a/backup/restoreJobs/"+jobID, "status", "COMPLETED")
 
 	// A job is counted once its work has returned, just after what it
-	// stored became visible: look until both steps of the restore
-	// (PENDING to RUNNING, RUNNING to COMPLETED) are there.
+	// stored became visible: look until the restore's run is there (with
+	// no least restore time, one job takes it from PENDING to COMPLETED).
 	want := []string{
 		`flexd_jobs_total{kind="cluster",outcome="ok"}`,
 		`flexd_jobs_total{kind="snapshot",outcome="ok"}`,
@@ -91,7 +91,7 @@ func TestJobMetricsAfterRestore(t *testing.T) {
 		`flexd_queue_depth{kind="restore"}`,
 		`flexd_queue_depth{kind="cluster"}`,
 	}
-	restores := regexp.MustCompile(`\nflexd_jobs_total\{kind="restore",outcome="ok"\} ([2-9]|\d\d)`)
+	restores := regexp.MustCompile(`\nflexd_jobs_total\{kind="restore",outcome="ok"\} ([1-9]|\d\d)`)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		body := scrape(t, s.base)
@@ -103,7 +103,7 @@ func TestJobMetricsAfterRestore(t *testing.T) {
 			}
 		}
 		if missing == "" && !restores.MatchString(body) {
-			missing = "both runs of the restore"
+			missing = "the run of the restore"
 		}
 		if missing == "" {
 			return
