@@ -50,6 +50,12 @@ type Config struct {
 	// Ready reports whether the store is reachable, for /readyz; nil means
 	// always ready.
 	Ready func(context.Context) error
+	// Versions tells which parents the store's writes changed, so encoded
+	// list answers can be reused while theirs did not (page_cache.go); nil
+	// encodes every answer afresh. Pass it only with a store whose every
+	// write it sees (sqlstore.Store.Versions, with the data directory
+	// locked).
+	Versions flexd.Versions
 }
 
 // Authenticator sits in front of every /api route (and flexd's own /_flexd

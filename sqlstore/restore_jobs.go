@@ -23,7 +23,8 @@ func scanRestoreJob(r rowScanner, j *flexd.RestoreJob) error {
 // DownloadToken is stored as NULL, which the token's unique index ignores.
 // On success j holds what a Get returns.
 func (s *Store) CreateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error {
-	_, err := s.run().exec(ctx,
+	r := s.run()
+	_, err := r.exec(ctx,
 		"INSERT INTO restore_jobs ("+restoreJobColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		j.ID, j.ProjectID, j.ClusterID, j.InstanceName, j.SnapshotID, j.DeliveryType, j.Status,
 		j.TargetProjectID, j.TargetDeploymentItemName, nullIfEmpty(j.DownloadToken), unixSeconds(j.ExpirationDate),
@@ -32,6 +33,7 @@ func (s *Store) CreateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error
 	if err != nil {
 		return s.writeErr(err, fmt.Sprintf("create restore job %s of cluster %s", j.ID, j.ClusterID))
 	}
+	r.touch(flexd.ClusterParent(j.ClusterID))
 	normalRestoreJobTimes(j)
 	return nil
 }
@@ -79,9 +81,11 @@ func restoreJobsList(d Dialect, clusterID string) listQuery {
 	return q
 }
 
-// UpdateRestoreJob writes j's status, dates and failure reason.
+// UpdateRestoreJob writes j's status, dates and failure reason. j.ClusterID
+// must be the job's, as a Get returns it: it names what the write changes.
 func (s *Store) UpdateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error {
-	err := s.writeOne(ctx, s.run(), "update restore job "+j.ID,
+	r := s.run()
+	err := s.writeOne(ctx, r, "update restore job "+j.ID,
 		"UPDATE restore_jobs SET status = ?, expiration_date = ?, restore_scheduled_date = ?, "+
 			"snapshot_finished_date = ?, restore_finished_date = ?, failure_reason = ? WHERE id = ?",
 		j.Status, unixSeconds(j.ExpirationDate), unixSeconds(j.RestoreScheduledDate),
@@ -89,6 +93,7 @@ func (s *Store) UpdateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.ClusterParent(j.ClusterID))
 	normalRestoreJobTimes(j)
 	return nil
 }
