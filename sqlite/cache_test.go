@@ -170,3 +170,36 @@ func TestCachedCopies(t *testing.T) {
 		t.Errorf("a caller's change leaked into the cache: %+v", again)
 	}
 }
+
+// TestWritesChangeOnlyTheirParents: a write moves the versions of the
+// parents of what it wrote and no others, so it costs the caches of
+// everything else nothing: a job of one cluster leaves another cluster's
+// pages valid, and a DELETE of rows no cache holds (expired nonces, as
+// well as the lifecycle's timers) leaves cached credentials valid. Before,
+// any DELETE counted as a write to every table.
+func TestWritesChangeOnlyTheirParents(t *testing.T) {
+	f := newCachedFixture(t)
+	ctx := t.Context()
+	vs := f.s.Versions()
+	other := flexd.FlexCluster{ID: flexd.NewID(time.Now()), GroupID: f.project.ID, Name: "d", BackingProviderName: "AWS",
+		RegionName: "US_EAST_1", StateName: flexd.ClusterIdle, CreateDate: time.Now()}
+	must(t, f.s.CreateFlexCluster(ctx, &other))
+	credential := flexd.CredentialParent("mdb_sa_id_000000000000000000000000")
+
+	mark := vs.Mark()
+	f.job(t)
+	if !vs.ChangedSince(mark, flexd.ClusterParent(f.cluster.ID)) {
+		t.Error("a new job did not change its cluster")
+	}
+	if vs.ChangedSince(mark, flexd.ClusterParent(other.ID), flexd.ProjectParent(f.project.ID), credential) {
+		t.Error("a new job changed another cluster, the project or a credential")
+	}
+
+	mark = vs.Mark()
+	_, err := f.s.UseNonce(ctx, "n", 1, time.Now().Add(time.Minute))
+	must(t, err)
+	must(t, f.s.DeleteExpiredCredentials(ctx, time.Now().Add(time.Hour)))
+	if vs.ChangedSince(mark, credential, flexd.ClusterParent(f.cluster.ID), flexd.ProjectParent(f.project.ID)) {
+		t.Error("a write to a table no cache reads changed what the caches hold")
+	}
+}
