@@ -28,6 +28,12 @@ type Config struct {
 	// Lifecycle serves flexd's drills (clock, faults, reset) and download
 	// links; nil answers them FEATURE_UNSUPPORTED.
 	Lifecycle flexd.LifecycleService
+	// Settings serves the project sub-resources (settings, limits,
+	// addresses, managed slow ms); nil answers them FEATURE_UNSUPPORTED.
+	Settings flexd.ProjectSettingsService
+	// Instance serves flexd's instance administrator: organizations and
+	// who is one. nil: nobody is, unless authentication is off.
+	Instance flexd.InstanceService
 	// APIKeys and ServiceAccounts manage credentials.
 	APIKeys         flexd.APIKeyService
 	ServiceAccounts flexd.ServiceAccountService
