@@ -44,15 +44,6 @@ func (s *server) getOrganization() http.Handler {
 	}, viewOrganization)
 }
 
-// instance returns the instance service, or the error its routes answer
-// when the server has none.
-func (s *server) instance() (flexd.InstanceService, error) {
-	if s.cfg.Instance == nil {
-		return nil, flexd.Errorf("FEATURE_UNSUPPORTED", "this flexd has no instance administration")
-	}
-	return s.cfg.Instance, nil
-}
-
 // organizationCreate is CreateOrganizationRequest. flexd has no users and no
 // federation: orgOwnerId and federationSettingsId are accepted unread (the
 // new organization's owner is the API key asked for in apiKey), and it has
@@ -83,16 +74,12 @@ func viewCreatedOrganization(base string, c *flexd.CreatedOrganization) createdO
 // createOrganization answers 201 (the spec's status).
 func (s *server) createOrganization() http.Handler {
 	return withBody(s, http.StatusCreated, func(r *http.Request, in *organizationCreate) (*flexd.CreatedOrganization, error) {
-		svc, err := s.instance()
-		if err != nil {
-			return nil, err
-		}
 		c := flexd.OrganizationCreate{Name: in.Name}
 		if in.APIKey != nil {
 			k := in.APIKey.create()
 			c.APIKey = &k
 		}
-		return svc.CreateOrganization(r.Context(), c)
+		return s.cfg.Instance.CreateOrganization(r.Context(), c)
 	}, viewCreatedOrganization)
 }
 
@@ -107,21 +94,13 @@ func (organizationUpdate) ignored() []string { return []string{"id", "isDeleted"
 
 func (s *server) updateOrganization() http.Handler {
 	return withBody(s, http.StatusOK, func(r *http.Request, in *organizationUpdate) (*flexd.Organization, error) {
-		svc, err := s.instance()
-		if err != nil {
-			return nil, err
-		}
-		return svc.UpdateOrganization(r.Context(), r.PathValue("orgId"), flexd.OrganizationUpdate{Name: in.Name})
+		return s.cfg.Instance.UpdateOrganization(r.Context(), r.PathValue("orgId"), flexd.OrganizationUpdate{Name: in.Name})
 	}, viewOrganization)
 }
 
 func (s *server) deleteOrganization() http.Handler {
 	return remove(s, func(r *http.Request) error {
-		svc, err := s.instance()
-		if err != nil {
-			return err
-		}
-		return svc.DeleteOrganization(r.Context(), r.PathValue("orgId"))
+		return s.cfg.Instance.DeleteOrganization(r.Context(), r.PathValue("orgId"))
 	})
 }
 
@@ -129,10 +108,6 @@ func (s *server) deleteOrganization() http.Handler {
 // key or service account {id} as an instance administrator: 204.
 func (s *server) setInstanceAdministrator(on bool) http.Handler {
 	return remove(s, func(r *http.Request) error {
-		svc, err := s.instance()
-		if err != nil {
-			return err
-		}
-		return svc.SetInstanceAdministrator(r.Context(), r.PathValue("id"), on)
+		return s.cfg.Instance.SetInstanceAdministrator(r.Context(), r.PathValue("id"), on)
 	})
 }

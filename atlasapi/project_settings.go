@@ -10,15 +10,6 @@ import (
 // mongodbatlas_project reads all of it on every refresh): settings, limits,
 // teams, the cluster addresses and the managed slow operation threshold.
 
-// settings returns the project settings service, or the error every route
-// of it answers when the server has none.
-func (s *server) settings() (flexd.ProjectSettingsService, error) {
-	if s.cfg.Settings == nil {
-		return nil, flexd.Errorf("FEATURE_UNSUPPORTED", "this flexd serves no project settings")
-	}
-	return s.cfg.Settings, nil
-}
-
 // groupSettingsUpdate is the body of PATCH /groups/{groupId}/settings: the
 // spec's GroupSettings, plus the settings real Atlas answers beyond it
 // (ATLAS-NOTES §7), since clients send back what they read.
@@ -67,21 +58,13 @@ func viewSettings(_ string, ps *flexd.ProjectSettings) map[string]bool { return 
 
 func (s *server) getProjectSettings() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.ProjectSettings, error) {
-		svc, err := s.settings()
-		if err != nil {
-			return nil, err
-		}
-		return svc.GetProjectSettings(r.Context(), r.PathValue("groupId"))
+		return s.cfg.Settings.GetProjectSettings(r.Context(), r.PathValue("groupId"))
 	}, viewSettings)
 }
 
 func (s *server) updateProjectSettings() http.Handler {
 	return withBody(s, http.StatusOK, func(r *http.Request, in *groupSettingsUpdate) (*flexd.ProjectSettings, error) {
-		svc, err := s.settings()
-		if err != nil {
-			return nil, err
-		}
-		return svc.UpdateProjectSettings(r.Context(), r.PathValue("groupId"), in.settings())
+		return s.cfg.Settings.UpdateProjectSettings(r.Context(), r.PathValue("groupId"), in.settings())
 	}, viewSettings)
 }
 
@@ -119,11 +102,7 @@ type limitsView []limitView
 
 func (s *server) listProjectLimits() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*[]flexd.ProjectLimit, error) {
-		svc, err := s.settings()
-		if err != nil {
-			return nil, err
-		}
-		ls, err := svc.ListProjectLimits(r.Context(), r.PathValue("groupId"))
+		ls, err := s.cfg.Settings.ListProjectLimits(r.Context(), r.PathValue("groupId"))
 		return &ls, err
 	}, func(base string, ls *[]flexd.ProjectLimit) limitsView {
 		out := limitsView{}
@@ -136,31 +115,19 @@ func (s *server) listProjectLimits() http.Handler {
 
 func (s *server) getProjectLimit() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.ProjectLimit, error) {
-		svc, err := s.settings()
-		if err != nil {
-			return nil, err
-		}
-		return svc.GetProjectLimit(r.Context(), r.PathValue("groupId"), r.PathValue("limitName"))
+		return s.cfg.Settings.GetProjectLimit(r.Context(), r.PathValue("groupId"), r.PathValue("limitName"))
 	}, viewLimit)
 }
 
 func (s *server) setProjectLimit() http.Handler {
 	return withBody(s, http.StatusOK, func(r *http.Request, in *limitUpdate) (*flexd.ProjectLimit, error) {
-		svc, err := s.settings()
-		if err != nil {
-			return nil, err
-		}
-		return svc.SetProjectLimit(r.Context(), r.PathValue("groupId"), r.PathValue("limitName"), *in.Value)
+		return s.cfg.Settings.SetProjectLimit(r.Context(), r.PathValue("groupId"), r.PathValue("limitName"), *in.Value)
 	}, viewLimit)
 }
 
 func (s *server) deleteProjectLimit() http.Handler {
 	return remove(s, func(r *http.Request) error {
-		svc, err := s.settings()
-		if err != nil {
-			return err
-		}
-		return svc.DeleteProjectLimit(r.Context(), r.PathValue("groupId"), r.PathValue("limitName"))
+		return s.cfg.Settings.DeleteProjectLimit(r.Context(), r.PathValue("groupId"), r.PathValue("limitName"))
 	})
 }
 
@@ -212,22 +179,14 @@ func viewIPAddresses(_ string, a *flexd.ProjectIPAddresses) ipAddressesView {
 
 func (s *server) getProjectIPAddresses() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.ProjectIPAddresses, error) {
-		svc, err := s.settings()
-		if err != nil {
-			return nil, err
-		}
-		return svc.GetProjectIPAddresses(r.Context(), r.PathValue("groupId"))
+		return s.cfg.Settings.GetProjectIPAddresses(r.Context(), r.PathValue("groupId"))
 	}, viewIPAddresses)
 }
 
 // getManagedSlowMs answers a bare JSON boolean, as the spec says.
 func (s *server) getManagedSlowMs() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*bool, error) {
-		svc, err := s.settings()
-		if err != nil {
-			return nil, err
-		}
-		on, err := svc.ManagedSlowMs(r.Context(), r.PathValue("groupId"))
+		on, err := s.cfg.Settings.ManagedSlowMs(r.Context(), r.PathValue("groupId"))
 		return &on, err
 	}, func(_ string, on *bool) bool { return *on })
 }
@@ -236,10 +195,6 @@ func (s *server) getManagedSlowMs() http.Handler {
 // DELETE …/managedSlowMs/disable: 204.
 func (s *server) setManagedSlowMs(enabled bool) http.Handler {
 	return remove(s, func(r *http.Request) error {
-		svc, err := s.settings()
-		if err != nil {
-			return err
-		}
-		return svc.SetManagedSlowMs(r.Context(), r.PathValue("groupId"), enabled)
+		return s.cfg.Settings.SetManagedSlowMs(r.Context(), r.PathValue("groupId"), enabled)
 	})
 }

@@ -29,10 +29,12 @@ type Config struct {
 	// links; nil answers them FEATURE_UNSUPPORTED.
 	Lifecycle flexd.LifecycleService
 	// Settings serves the project sub-resources (settings, limits,
-	// addresses, managed slow ms); nil answers them FEATURE_UNSUPPORTED.
+	// addresses, managed slow ms).
 	Settings flexd.ProjectSettingsService
 	// Instance serves flexd's instance administrator: organizations and
-	// who is one. nil: nobody is, unless authentication is off.
+	// who is one. Without it nobody is one unless authentication is off
+	// (flexd's drills then work as before); the organization routes need
+	// it.
 	Instance flexd.InstanceService
 	// APIKeys and ServiceAccounts manage credentials.
 	APIKeys         flexd.APIKeyService

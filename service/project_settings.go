@@ -49,11 +49,7 @@ func (s *Service) UpdateProjectSettings(ctx context.Context, groupID string, u f
 // ListProjectLimits lists every limit with a default and every limit the
 // project set, by name.
 func (s *Service) ListProjectLimits(ctx context.Context, groupID string) ([]flexd.ProjectLimit, error) {
-	set, err := s.store.ProjectLimitValues(ctx, groupID)
-	if err != nil {
-		return nil, internal("read project limits", err)
-	}
-	usage, err := s.limitUsage(ctx, groupID)
+	set, usage, err := s.projectLimits(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -72,11 +68,7 @@ func (s *Service) GetProjectLimit(ctx context.Context, groupID, name string) (*f
 	if err := knownLimit(name); err != nil {
 		return nil, err
 	}
-	set, err := s.store.ProjectLimitValues(ctx, groupID)
-	if err != nil {
-		return nil, internal("read project limits", err)
-	}
-	usage, err := s.limitUsage(ctx, groupID)
+	set, usage, err := s.projectLimits(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -139,14 +131,18 @@ func projectLimit(name string, set map[string]int64, usage map[string]int64) (fl
 		CurrentUsage: usage[name]}, true
 }
 
-// limitUsage is what the project uses of the limits flexd can count: its
-// clusters (Flex clusters count against Atlas's cluster limit).
-func (s *Service) limitUsage(ctx context.Context, groupID string) (map[string]int64, error) {
+// projectLimits reads what the project set of its limits, and what it uses
+// of those flexd can count: its clusters (Flex clusters count against
+// Atlas's cluster limit).
+func (s *Service) projectLimits(ctx context.Context, groupID string) (set, usage map[string]int64, err error) {
+	if set, err = s.store.ProjectLimitValues(ctx, groupID); err != nil {
+		return nil, nil, internal("read project limits", err)
+	}
 	p, err := s.GetProject(ctx, groupID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return map[string]int64{"atlas.project.deployment.clusters": p.ClusterCount}, nil
+	return set, map[string]int64{"atlas.project.deployment.clusters": p.ClusterCount}, nil
 }
 
 // GetProjectIPAddresses lists the project's clusters. flexd serves every
