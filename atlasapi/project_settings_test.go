@@ -3,6 +3,7 @@ package atlasapi_test
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/flexd/flexd"
@@ -156,5 +157,41 @@ func TestProjectTeamsAddressesAndSlowMs(t *testing.T) {
 	// Managed slow ms is not one of the settings.
 	if m := h.ok(200, "GET", base+"/settings", "", accept); m[flexd.ManagedSlowMsSetting] != nil {
 		t.Errorf("settings %v", m)
+	}
+}
+
+// TestNewRoutesRefuseBadInput sends malformed bodies, queries and path
+// values to every route this change added: each is an Atlas 4xx, never a
+// 5xx.
+func TestNewRoutesRefuseBadInput(t *testing.T) {
+	h := newHarness(t)
+	g := h.createProject("p")
+	h.createCluster(g, "c1")
+	p := "/api/atlas/v2/groups/" + g
+	bodies := []string{`{`, `[]`, `"x"`, `null`, `{"value":1e30}`, `{"value":-1}`, `{"value":"5"}`, `{"name":7}`,
+		`{"isDataExplorerEnabled":null,"x":1}`, `{"apiKey":{"desc":"","roles":["GROUP_OWNER"]},"name":"n"}`,
+		`{"name":"` + strings.Repeat("n", 100) + `"}`, `{"apiKey":[],"name":"n"}`}
+	paths := []struct{ method, path string }{
+		{"POST", "/api/atlas/v2/orgs"}, {"PATCH", "/api/atlas/v2/orgs/" + h.orgID}, {"DELETE", "/api/atlas/v2/orgs/nope"},
+		{"PATCH", "/api/atlas/v2/orgs/" + missingID},
+		{"GET", p + "/settings"}, {"PATCH", p + "/settings"},
+		{"GET", p + "/limits"}, {"PATCH", p + "/limits/atlas.project.deployment.clusters"},
+		{"PATCH", p + "/limits/%00"}, {"GET", p + "/limits/a%2Fb"}, {"DELETE", p + "/limits/x"},
+		{"GET", p + "/teams?itemsPerPage=0"}, {"GET", p + "/teams?pageNum=x"}, {"GET", p + "/ipAddresses?pretty=maybe"},
+		{"GET", p + "/managedSlowMs?envelope=2"}, {"POST", p + "/managedSlowMs/enable"},
+		{"GET", p + "/clusters?itemsPerPage=501"}, {"POST", p + "/clusters"}, {"PATCH", p + "/clusters/c1"},
+		{"DELETE", p + "/clusters/-bad"}, {"GET", p + "/clusters/a%2Fb"},
+		{"PUT", "/_flexd/instanceAdministrators/%20"}, {"DELETE", "/_flexd/instanceAdministrators/x"},
+		{"GET", "/api/atlas/v2/groups/nope/settings"}, {"GET", "/api/atlas/v2/groups/" + missingID + "/limits"},
+	}
+	for _, rt := range paths {
+		for _, body := range bodies {
+			for _, accept := range []string{"Accept: " + tfAccept, "Accept: application/vnd.atlas.2023-02-01+json", "Accept: */*"} {
+				res := h.call(rt.method, rt.path, body, accept)
+				if res.status >= 500 {
+					t.Errorf("%s %s %s (%s): %d %s", rt.method, rt.path, body, accept, res.status, res.body)
+				}
+			}
+		}
 	}
 }

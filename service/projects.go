@@ -62,8 +62,9 @@ func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*fl
 
 // ownerOfNewProject is the principal a project created in orgID by the
 // caller must be granted to: Atlas makes the creator Project Owner. An
-// ORG_OWNER already is one of every project of its organization, and with
-// authentication off there is nobody to grant.
+// ORG_OWNER already is one of every project of its organization; with
+// authentication off, or for a principal that is no stored credential (no
+// id), there is nobody to grant.
 func ownerOfNewProject(ctx context.Context, orgID string) (flexd.ProjectOwner, bool) {
 	p := flexd.PrincipalFrom(ctx)
 	if p == nil || p.All || p.HasOrgRole(orgID, flexd.RoleOrgOwner) {
