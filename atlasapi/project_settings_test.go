@@ -3,7 +3,9 @@ package atlasapi_test
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/flexd/flexd"
@@ -192,6 +194,31 @@ func TestNewRoutesRefuseBadInput(t *testing.T) {
 					t.Errorf("%s %s %s (%s): %d %s", rt.method, rt.path, body, accept, res.status, res.body)
 				}
 			}
+		}
+	}
+}
+
+// TestConcurrentSettingsPatchesKeepEveryChange: a PATCH writes only the
+// settings it names, so concurrent PATCHes of different settings all land
+// (none writes back a value it read before another changed it).
+func TestConcurrentSettingsPatchesKeepEveryChange(t *testing.T) {
+	h := newHarness(t)
+	g := h.createProject("p")
+	settings := "/api/atlas/v2/groups/" + g + "/settings"
+	var wg sync.WaitGroup
+	for name, def := range flexd.DefaultProjectSettings {
+		wg.Go(func() {
+			body := `{"` + name + `":` + strconv.FormatBool(!def) + `}`
+			if res := h.call("PATCH", settings, body, "Accept: "+tfAccept); res.status != 200 {
+				t.Errorf("PATCH %s: %d %s", body, res.status, res.body)
+			}
+		})
+	}
+	wg.Wait()
+	got := h.ok(200, "GET", settings, "", "Accept: "+tfAccept)
+	for name, def := range flexd.DefaultProjectSettings {
+		if got[name] != !def {
+			t.Errorf("%s = %v after its PATCH, want %v", name, got[name], !def)
 		}
 	}
 }
