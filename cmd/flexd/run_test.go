@@ -323,3 +323,24 @@ func TestZeroDownloadTTL(t *testing.T) {
 		t.Fatalf("zero-TTL link answered %d, want 410", resp.StatusCode)
 	}
 }
+
+func TestAPIRateLimitsFlag(t *testing.T) {
+	for mode, wantLimit := range map[string]string{"": "300", "report": "300", "enforce": "300", "off": ""} {
+		s := start(t, t.TempDir(), map[string]string{"FLEXD_API_RATE_LIMITS": mode})
+		code, h := get(t, s.base, "/api/atlas/v2/orgs", "")
+		if code != 200 || h.Get("Ratelimit-Limit") != wantLimit || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%q: %d Ratelimit-Limit %q X-Frame-Options %q", mode, code, h.Get("Ratelimit-Limit"), h.Get("X-Frame-Options"))
+		}
+		s.stop(t)
+	}
+	env := map[string]string{"FLEXD_API_RATE_LIMITS": "sometimes", "FLEXD_DATA_DIR": t.TempDir(), "FLEXD_LISTEN": "127.0.0.1:0"}
+	err := run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if !errors.Is(err, errUsage) {
+		t.Errorf("a bad mode: %v, want a usage error", err)
+	}
+	var help strings.Builder
+	_ = run(context.Background(), []string{"flexd", "serve", "--help"}, func(string) string { return "" }, io.Discard, &help)
+	if !strings.Contains(help.String(), "-api-rate-limits") || !strings.Contains(help.String(), "FLEXD_API_RATE_LIMITS") {
+		t.Errorf("serve --help does not mention --api-rate-limits")
+	}
+}
