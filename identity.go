@@ -50,8 +50,9 @@ const (
 )
 
 // APIKey is an Atlas programmatic API key, authenticated with HTTP Digest.
-// Only what Digest verification needs is kept of its private key: the HA1
-// values H(publicKey:realm:privateKey) for MD5 and SHA-256.
+// Of its private key only what Digest verification needs is kept, the HA1
+// values H(publicKey:realm:privateKey) for MD5 and SHA-256, and the last 12
+// characters that Atlas shows masked on every read.
 type APIKey struct {
 	ID        string // 24 hex digits ("apiUserId" on the wire)
 	OrgID     string

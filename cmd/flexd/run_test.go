@@ -158,7 +158,7 @@ func TestServeKeepsDataAcrossRestarts(t *testing.T) {
 		t.Fatalf("/healthz = %d %v", code, body)
 	}
 	code, project := do(t, "POST", s.base+"/api/atlas/v2/groups", `{"name":"restart-proof"}`)
-	if code != 200 {
+	if code != 201 {
 		t.Fatalf("create project = %d %v", code, project)
 	}
 	gid := project["id"].(string)
@@ -250,7 +250,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	pw.Close()
 	r := <-resc
-	if r.err != nil || r.code != 200 {
+	if r.err != nil || r.code != 201 {
 		t.Fatalf("in-flight request: code %d err %v", r.code, r.err)
 	}
 	if err := <-s.done; err != nil {
