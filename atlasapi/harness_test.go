@@ -70,9 +70,27 @@ func loadSpec(t *testing.T) (*openapi3.T, routers.Router) {
 		spec.router, spec.err = legacy.NewRouter(doc)
 	})
 	if spec.err != nil {
-		t.Fatalf("cannot load the Atlas spec subset (%v): set FLEXD_ATLAS_SPEC to the path of atlas-flexd-subset.yaml, the Atlas Admin API v2 spec subset in shared/spec/", spec.err)
+		if os.IsNotExist(spec.err) && os.Getenv("FLEXD_ATLAS_SPEC") == "" && os.Getenv("FLEXD_REQUIRE_SPEC") != "1" {
+			// A clone without ../shared still runs every behaviour test;
+			// only the validation against the spec is left out, and
+			// TestAtlasSpecContract says so once.
+			return nil, nil
+		}
+		t.Fatalf("cannot load the Atlas spec subset (%v): %s", spec.err, specHint)
 	}
 	return spec.doc, spec.router
+}
+
+// specHint tells how to turn the spec checks on.
+const specHint = "set FLEXD_ATLAS_SPEC to the path of atlas-flexd-subset.yaml, the Atlas Admin API v2 spec subset in shared/spec/ (FLEXD_REQUIRE_SPEC=1 makes a missing spec a failure, as CI does)"
+
+// TestAtlasSpecContract reports whether the responses of this package's
+// tests are validated against the Atlas spec: without the spec the tests
+// still check behaviour, and this one skip says what was left out.
+func TestAtlasSpecContract(t *testing.T) {
+	if doc, _ := loadSpec(t); doc == nil {
+		t.Skipf("Atlas spec not found, so no response is validated against it: %s", specHint)
+	}
 }
 
 // repoRoot is the directory holding go.mod, found by walking up.
@@ -342,6 +360,9 @@ func (c *client) check(req *http.Request, res *response) {
 		c.visit(doc, "FlexBackupSnapshot20241113", unenvelope(req, res.body), req)
 		return
 	}
+	if router == nil {
+		return // no spec: TestAtlasSpecContract says so
+	}
 	route, params, err := router.FindRoute(req)
 	if err != nil {
 		c.t.Errorf("%s %s: no operation in the spec: %v", req.Method, req.URL.Path, err)
@@ -398,6 +419,9 @@ func unenvelope(req *http.Request, body []byte) []byte {
 
 func (c *client) visit(doc *openapi3.T, schema string, body []byte, req *http.Request) {
 	c.t.Helper()
+	if doc == nil {
+		return // no spec: TestAtlasSpecContract says so
+	}
 	var v any
 	if err := json.Unmarshal(unenvelope(req, body), &v); err != nil {
 		c.t.Errorf("%s %s: body is not JSON: %v\n%s", req.Method, req.URL.Path, err, body)

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -241,10 +243,20 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if _, err := pw.Write([]byte(`{"name":`)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let the server start reading the request
+	// Order the events by observing them, not by sleeping: the request is
+	// in a handler (the in-flight gauge counts it), then shutdown has begun
+	// (the listener refuses new connections) while the body is unfinished.
+	awaitUntil(t, "the request to be in flight", func() bool { return inFlight(t, s.base) == 1 })
+	addr := strings.TrimPrefix(s.base, "http://")
 	s.cancel()
 	s.cancel = nil
-	time.Sleep(100 * time.Millisecond) // shutdown is now waiting on this request
+	awaitUntil(t, "the listener to close", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 	if _, err := pw.Write([]byte(`"in-flight"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +268,40 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if err := <-s.done; err != nil {
 		t.Fatalf("run returned %v", err)
 	}
+}
+
+// awaitUntil polls cond until it holds, failing the test after 10 s.
+func awaitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// inFlight reads flexd_http_requests_in_flight from GET /metrics.
+func inFlight(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "flexd_http_requests_in_flight "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("in-flight gauge %q", v)
+			}
+			return n
+		}
+	}
+	t.Fatal("GET /metrics has no flexd_http_requests_in_flight")
+	return 0
 }
 
 func TestCommandLine(t *testing.T) {
