@@ -13,7 +13,10 @@ type Project struct {
 	Created                 time.Time
 	Tags                    []Tag
 	RegionUsageRestrictions string
-	ClusterCount            int64 // filled on read: clusters in the project
+	// WithDefaultAlertsSettings records what the create asked for (true
+	// unless it said false); flexd has no alerts, but clients read it back.
+	WithDefaultAlertsSettings bool
+	ClusterCount              int64 // filled on read: clusters in the project
 }
 
 // Tag is a key/value resource tag (ResourceTag on the wire).
@@ -35,6 +38,9 @@ type ProjectCreate struct {
 	OrgID                   string // empty: the default organization
 	Tags                    []Tag
 	RegionUsageRestrictions string
+	// WithoutDefaultAlertsSettings is true when the create said
+	// withDefaultAlertsSettings: false; the zero value is Atlas's default.
+	WithoutDefaultAlertsSettings bool
 }
 
 // ProjectUpdate holds the fields a PATCH may change; nil leaves a field as is.

@@ -199,7 +199,7 @@ func (r matrixRoute) request(t tenant) (path, body string) {
 func newTenant(h *idHarness, orgID, prefix string, admin digestCaller) tenant {
 	h.t.Helper()
 	ctx := context.Background()
-	g := h.ok(admin, 200, "POST", v2+"/groups", `{"name":"`+prefix+`-project","orgId":"`+orgID+`"}`)
+	g := h.ok(admin, 201, "POST", v2+"/groups", `{"name":"`+prefix+`-project","orgId":"`+orgID+`"}`)
 	gid := g["id"].(string)
 	cluster := prefix + "-cluster"
 	c := h.ok(admin, 201, "POST", v2+"/groups/"+gid+"/flexClusters",

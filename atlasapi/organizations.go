@@ -6,19 +6,24 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// organizationView is the spec's AtlasOrganization.
+// organizationView is the spec's AtlasOrganization. flexd creates no
+// alerts, so skipDefaultAlertsSettings is what Atlas answers by default.
 type organizationView struct {
-	ID        string `json:"id"`
-	IsDeleted bool   `json:"isDeleted"`
-	Links     []link `json:"links"`
-	Name      string `json:"name"`
+	ID                        string `json:"id"`
+	IsDeleted                 bool   `json:"isDeleted"`
+	Links                     []link `json:"links"`
+	Name                      string `json:"name"`
+	SkipDefaultAlertsSettings bool   `json:"skipDefaultAlertsSettings"`
 }
+
+// orgCollections are the sub-collections an organization links to.
+var orgCollections = []string{"groups", "teams", "users"}
 
 func viewOrganization(base string, o *flexd.Organization) organizationView {
 	return organizationView{
 		ID:        o.ID,
 		IsDeleted: o.IsDeleted,
-		Links:     selfLink(apiPath(base, "orgs", o.ID)),
+		Links:     resourceLinks(apiPath(base, "orgs", o.ID), orgCollections...),
 		Name:      o.Name,
 	}
 }

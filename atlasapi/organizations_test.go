@@ -27,7 +27,7 @@ func TestTerraformProjectSequence(t *testing.T) {
 	}
 
 	// apply
-	g := h.ok(tf, 200, "POST", v2+"/groups", `{"name":"tf-project","orgId":"`+h.orgID+`","withDefaultAlertsSettings":true}`)
+	g := h.ok(tf, 201, "POST", v2+"/groups", `{"name":"tf-project","orgId":"`+h.orgID+`","withDefaultAlertsSettings":true}`)
 	gid := g["id"].(string)
 	p := v2 + "/groups/" + gid
 	refresh := func() map[string]string {
@@ -74,7 +74,7 @@ func TestTerraformProjectSequence(t *testing.T) {
 		t.Errorf("cluster list %v", l)
 	}
 	h.ok(tf, 204, "DELETE", p+"/flexClusters/tf-flex", "")
-	h.ok(tf, 204, "DELETE", p, "")
+	h.ok(tf, 202, "DELETE", p, "")
 	h.fail(tf, 404, "GROUP_NOT_FOUND", "GET", p+"/settings", "")
 }
 
@@ -85,7 +85,7 @@ func TestGroupCreatorOwnsWhatItCreates(t *testing.T) {
 	h := newIDHarness(t, idOptions{})
 	keyID, creds := h.newKey(h.orgID, flexd.RoleOrgGroupCreator)
 	creator := digestCaller{creds, "MD5"}
-	g := h.ok(creator, 200, "POST", v2+"/groups", `{"name":"mine"}`)
+	g := h.ok(creator, 201, "POST", v2+"/groups", `{"name":"mine"}`)
 	gid := g["id"].(string)
 	h.ok(creator, 200, "GET", v2+"/groups/"+gid, "")
 	h.ok(creator, 200, "PATCH", v2+"/groups/"+gid+"/settings", `{"isDataExplorerEnabled":false}`)
@@ -105,7 +105,7 @@ func TestGroupCreatorOwnsWhatItCreates(t *testing.T) {
 	sa := h.ok(h.adminDigest(), 201, "POST", v2+"/orgs/"+h.orgID+"/serviceAccounts",
 		`{"name":"creator robot","description":"d","roles":["ORG_GROUP_CREATOR"],"secretExpiresAfterHours":8}`)
 	robot := h.token(sa["clientId"].(string), secretOf(sa))
-	rg := h.ok(robot, 200, "POST", v2+"/groups", `{"name":"robots"}`)
+	rg := h.ok(robot, 201, "POST", v2+"/groups", `{"name":"robots"}`)
 	h.ok(robot, 200, "GET", v2+"/groups/"+rg["id"].(string)+"/settings", "")
 }
 
@@ -147,7 +147,7 @@ func TestOrganizationAdministration(t *testing.T) {
 	if m := h.ok(bOwner, 200, "GET", v2+"/orgs", ""); m["totalCount"] != 1.0 || results(m)[0].(map[string]any)["id"] != orgB {
 		t.Errorf("team B lists %v", m)
 	}
-	gB := h.ok(bOwner, 200, "POST", v2+"/groups", `{"name":"b-project"}`)["id"].(string)
+	gB := h.ok(bOwner, 201, "POST", v2+"/groups", `{"name":"b-project"}`)["id"].(string)
 	h.fail(owner, 401, "NOT_IN_GROUP", "GET", v2+"/groups/"+gB, "")
 	h.fail(owner, 401, "USER_CANNOT_ACCESS_ORG", "GET", v2+"/orgs/"+orgB, "")
 	h.fail(bOwner, 401, "USER_CANNOT_ACCESS_ORG", "GET", v2+"/orgs/"+h.orgID, "")
@@ -173,7 +173,7 @@ func TestOrganizationAdministration(t *testing.T) {
 	h.fail(admin, 409, "ORG_NOT_EMPTY", "DELETE", v2+"/orgs/"+orgB, "")
 	h.fail(admin, 409, "CANNOT_DELETE_DEFAULT_ORG", "DELETE", v2+"/orgs/"+h.orgID, "")
 	h.fail(admin, 404, "ORG_NOT_FOUND", "DELETE", v2+"/orgs/"+missingID, "")
-	h.ok(bOwner, 204, "DELETE", v2+"/groups/"+gB, "")
+	h.ok(bOwner, 202, "DELETE", v2+"/groups/"+gB, "")
 	h.ok(admin, 204, "DELETE", v2+"/orgs/"+orgB, "")
 	// Its credentials went with it.
 	h.unauthorized(h.call(bOwner, "GET", v2+"/orgs", "", ""), "a deleted organization's key")

@@ -44,6 +44,8 @@ func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*fl
 		Created:                 now,
 		Tags:                    cloneTags(c.Tags),
 		RegionUsageRestrictions: c.RegionUsageRestrictions,
+
+		WithDefaultAlertsSettings: !c.WithoutDefaultAlertsSettings,
 	}
 	var err error
 	if owner, ok := ownerOfNewProject(ctx, c.OrgID); ok {

@@ -91,9 +91,9 @@ func TestInstanceAdministratorAndReset(t *testing.T) {
 	key := created["apiKey"].(map[string]any)
 	teamB := digestCaller(key["publicKey"].(string), key["privateKey"].(string))
 
-	a := must(admin, 200, "POST", v2+"/groups", `{"name":"a-project"}`)["id"].(string)
+	a := must(admin, 201, "POST", v2+"/groups", `{"name":"a-project"}`)["id"].(string)
 	must(admin, 201, "POST", v2+"/groups/"+a+"/flexClusters", cluster)
-	b := must(teamB, 200, "POST", v2+"/groups", `{"name":"b-project"}`)["id"].(string)
+	b := must(teamB, 201, "POST", v2+"/groups", `{"name":"b-project"}`)["id"].(string)
 	must(teamB, 201, "POST", v2+"/groups/"+b+"/flexClusters", cluster)
 
 	// The clock is the instance's: only its administrator reads or moves it.
@@ -112,7 +112,7 @@ func TestInstanceAdministratorAndReset(t *testing.T) {
 	}
 
 	// The administrator's clears everything.
-	b = must(teamB, 200, "POST", v2+"/groups", `{"name":"b-project"}`)["id"].(string)
+	b = must(teamB, 201, "POST", v2+"/groups", `{"name":"b-project"}`)["id"].(string)
 	must(admin, 204, "POST", "/_flexd/reset", "")
 	for who, c := range map[string]caller{"admin": admin, "team B": teamB} {
 		if m := must(c, 200, "GET", v2+"/groups", ""); m["totalCount"] != 0.0 {

@@ -160,7 +160,7 @@ func TestServeKeepsDataAcrossRestarts(t *testing.T) {
 		t.Fatalf("/healthz = %d %v", code, body)
 	}
 	code, project := do(t, "POST", s.base+"/api/atlas/v2/groups", `{"name":"restart-proof"}`)
-	if code != 200 {
+	if code != 201 {
 		t.Fatalf("create project = %d %v", code, project)
 	}
 	gid := project["id"].(string)
@@ -262,7 +262,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	pw.Close()
 	r := <-resc
-	if r.err != nil || r.code != 200 {
+	if r.err != nil || r.code != 201 {
 		t.Fatalf("in-flight request: code %d err %v", r.code, r.err)
 	}
 	if err := <-s.done; err != nil {
@@ -367,5 +367,26 @@ func TestZeroDownloadTTL(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusGone {
 		t.Fatalf("zero-TTL link answered %d, want 410", resp.StatusCode)
+	}
+}
+
+func TestAPIRateLimitsFlag(t *testing.T) {
+	for mode, wantLimit := range map[string]string{"": "300", "report": "300", "enforce": "300", "off": ""} {
+		s := start(t, t.TempDir(), map[string]string{"FLEXD_API_RATE_LIMITS": mode})
+		code, h := get(t, s.base, "/api/atlas/v2/orgs", "")
+		if code != 200 || h.Get("Ratelimit-Limit") != wantLimit || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%q: %d Ratelimit-Limit %q X-Frame-Options %q", mode, code, h.Get("Ratelimit-Limit"), h.Get("X-Frame-Options"))
+		}
+		s.stop(t)
+	}
+	env := map[string]string{"FLEXD_API_RATE_LIMITS": "sometimes", "FLEXD_DATA_DIR": t.TempDir(), "FLEXD_LISTEN": "127.0.0.1:0"}
+	err := run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if !errors.Is(err, errUsage) {
+		t.Errorf("a bad mode: %v, want a usage error", err)
+	}
+	var help strings.Builder
+	_ = run(context.Background(), []string{"flexd", "serve", "--help"}, func(string) string { return "" }, io.Discard, &help)
+	if !strings.Contains(help.String(), "-api-rate-limits") || !strings.Contains(help.String(), "FLEXD_API_RATE_LIMITS") {
+		t.Errorf("serve --help does not mention --api-rate-limits")
 	}
 }
