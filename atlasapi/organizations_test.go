@@ -196,4 +196,12 @@ func TestInstanceAdministrators(t *testing.T) {
 	h.ok(admin, 204, "DELETE", "/_flexd/instanceAdministrators/"+id, "")
 	h.fail(deputy, 401, "USER_UNAUTHORIZED", "POST", v2+"/orgs", `{"name":"again"}`)
 	h.fail(admin, 404, "RESOURCE_NOT_FOUND", "PUT", "/_flexd/instanceAdministrators/"+missingID, "")
+
+	// A service account is designated by its client id.
+	sa := h.ok(admin, 201, "POST", v2+"/orgs/"+h.orgID+"/serviceAccounts",
+		`{"name":"ops robot","description":"d","roles":["ORG_READ_ONLY"],"secretExpiresAfterHours":8}`)
+	robot := h.token(sa["clientId"].(string), secretOf(sa))
+	h.fail(robot, 401, "USER_UNAUTHORIZED", "POST", v2+"/orgs", `{"name":"by-robot"}`)
+	h.ok(admin, 204, "PUT", "/_flexd/instanceAdministrators/"+sa["clientId"].(string), "")
+	h.ok(robot, 201, "POST", v2+"/orgs", `{"name":"by-robot"}`)
 }

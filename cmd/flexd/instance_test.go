@@ -96,6 +96,16 @@ func TestInstanceAdministratorAndReset(t *testing.T) {
 	b := must(teamB, 201, "POST", v2+"/groups", `{"name":"b-project"}`)["id"].(string)
 	must(teamB, 201, "POST", v2+"/groups/"+b+"/flexClusters", cluster)
 
+	// An ORG_GROUP_CREATOR of team B owns the project it creates, at once
+	// (the served store caches reads: the grant must show on the next
+	// request).
+	ck := must(teamB, 200, "POST", v2+"/orgs/"+created["organization"].(map[string]any)["id"].(string)+"/apiKeys",
+		`{"desc":"creator","roles":["ORG_GROUP_CREATOR"]}`)
+	creator := digestCaller(ck["publicKey"].(string), ck["privateKey"].(string))
+	mine := must(creator, 201, "POST", v2+"/groups", `{"name":"creators-project"}`)["id"].(string)
+	must(creator, 200, "GET", v2+"/groups/"+mine, "")
+	must(creator, 201, "POST", v2+"/groups/"+mine+"/flexClusters", cluster)
+
 	// The clock is the instance's: only its administrator reads or moves it.
 	must(teamB, 401, "GET", "/_flexd/clock", "")
 	must(teamB, 401, "POST", "/_flexd/clock:advance", `{"by":"1h"}`)
