@@ -33,19 +33,18 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		for _, q := range []string{
-			"UPDATE access_tokens SET revoked = ? WHERE subject IN (SELECT client_id FROM service_accounts WHERE org_id = ?)",
-			"DELETE FROM instance_administrators WHERE id IN (SELECT client_id FROM service_accounts WHERE org_id = ?)",
-			"DELETE FROM instance_administrators WHERE id IN (SELECT id FROM api_keys WHERE org_id = ?)",
-			"DELETE FROM service_accounts WHERE org_id = ?",
-			"DELETE FROM api_keys WHERE org_id = ?",
-			"DELETE FROM organizations WHERE id = ?",
+		for _, w := range []struct {
+			query string
+			args  []any
+		}{
+			{"UPDATE access_tokens SET revoked = ? WHERE subject IN (SELECT client_id FROM service_accounts WHERE org_id = ?)", []any{true, id}},
+			{"DELETE FROM instance_administrators WHERE id IN (SELECT client_id FROM service_accounts WHERE org_id = ?)", []any{id}},
+			{"DELETE FROM instance_administrators WHERE id IN (SELECT id FROM api_keys WHERE org_id = ?)", []any{id}},
+			{"DELETE FROM service_accounts WHERE org_id = ?", []any{id}},
+			{"DELETE FROM api_keys WHERE org_id = ?", []any{id}},
+			{"DELETE FROM organizations WHERE id = ?", []any{id}},
 		} {
-			args := []any{id}
-			if q[0] == 'U' {
-				args = []any{true, id}
-			}
-			if _, err := r.exec(ctx, q, args...); err != nil {
+			if _, err := r.exec(ctx, w.query, w.args...); err != nil {
 				if s.dialect.violation(err) == foreignKeyViolation {
 					return fmt.Errorf("%s: it has projects: %w", what, flexd.ErrNotEmpty)
 				}
