@@ -22,7 +22,7 @@ func TestRevocationWithCache(t *testing.T) {
 	h := newIDHarness(t, idOptions{cached: true})
 	admin := h.adminDigest()
 	org := orgsPath + "/" + h.orgID
-	gid := h.ok(admin, 200, "POST", "/api/atlas/v2/groups", `{"name":"revocation"}`)["id"].(string)
+	gid := h.ok(admin, 201, "POST", "/api/atlas/v2/groups", `{"name":"revocation"}`)["id"].(string)
 	group := "/api/atlas/v2/groups/" + gid
 	h.ok(admin, 201, "POST", group+"/flexClusters",
 		`{"name":"c","providerSettings":{"backingProviderName":"AWS","regionName":"US_EAST_1"}}`)
@@ -103,6 +103,23 @@ func TestRevocationWithCache(t *testing.T) {
 	warm(tok, jobs)
 	h.ok(admin, 204, "DELETE", psas+"/"+cid, "")
 	h.fail(tok, 401, "NOT_IN_GROUP", "GET", jobs, "")
+
+	// Rights are granted at once too: a project creator owns what it
+	// created on its next request.
+	_, creds = h.newKey(h.orgID, "ORG_GROUP_CREATOR")
+	key = digestCaller{creds, "MD5"}
+	warm(key, org)
+	made := h.ok(key, 201, "POST", "/api/atlas/v2/groups", `{"name":"made"}`)["id"].(string)
+	h.ok(key, 200, "GET", "/api/atlas/v2/groups/"+made, "")
+
+	// Organization deleted: its credentials go with it.
+	created := h.ok(admin, 201, "POST", orgsPath, `{"name":"team-b","apiKey":{"desc":"b","roles":["ORG_OWNER"]}}`)
+	orgB := orgsPath + "/" + created["organization"].(map[string]any)["id"].(string)
+	bKey := created["apiKey"].(map[string]any)
+	key = digestCaller{digestCreds{bKey["publicKey"].(string), bKey["privateKey"].(string)}, "MD5"}
+	warm(key, orgB)
+	h.ok(admin, 204, "DELETE", orgB, "")
+	h.unauthorized(h.call(key, "GET", orgB, "", ""), "a deleted organization's key")
 }
 
 // TestStoreCallsPerRequest counts the store calls of the hot reads, through
@@ -121,7 +138,7 @@ func TestStoreCallsPerRequest(t *testing.T) {
 	}})
 	ctx := context.Background()
 	admin := h.adminDigest()
-	gid := h.ok(admin, 200, "POST", "/api/atlas/v2/groups", `{"name":"calls"}`)["id"].(string)
+	gid := h.ok(admin, 201, "POST", "/api/atlas/v2/groups", `{"name":"calls"}`)["id"].(string)
 	if _, err := h.svc.CreateFlexCluster(ctx, gid, flexd.FlexClusterCreate{Name: "c", BackingProviderName: "AWS",
 		RegionName: "US_EAST_1"}); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/flexd/flexd"
 )
@@ -64,6 +66,46 @@ func remove(s *server, del func(r *http.Request) error) http.Handler {
 	})
 }
 
+// selfQuery is a list's own query as Atlas writes its self link:
+// includeCount first when the request gave it, then the other parameters
+// (filters, pretty, envelope) sorted by name, then pageNum and
+// itemsPerPage ("includeCount=true&pageNum=1&itemsPerPage=100").
+func selfQuery(q url.Values, p flexd.Page) string {
+	var b strings.Builder
+	add := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(v))
+	}
+	for _, v := range q["includeCount"] {
+		add("includeCount", v)
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if k == "includeCount" || k == "pageNum" || k == "itemsPerPage" {
+			continue
+		}
+		for _, v := range q[k] {
+			add(k, v)
+		}
+	}
+	add("pageNum", itoa(p.Num))
+	add("itemsPerPage", itoa(p.ItemsPerPage))
+	return b.String()
+}
+
+// removeAccepted answers a delete that Atlas acknowledges as accepted:
+// 202 with an empty object in the route's version.
+func removeAccepted(s *server, del func(r *http.Request) error) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if err := del(r); err != nil {
+			return err
+		}
+		s.respond(w, r, http.StatusAccepted, struct{}{})
+		return nil
+	})
+}
+
 // lister fetches one page of a list and, when the page asks for it, the
 // total count. It must honour Page.Peek (the store's lists do): the item
 // after the page is how list learns that a next page exists.
@@ -95,10 +137,10 @@ func list[T, V any](s *server, fetch lister[T], view func(base string, t *T) V) 
 	})
 }
 
-// clusterList answers a list of what a cluster holds (snapshots, restore
+// listInCluster answers a list of what a cluster holds (snapshots, restore
 // jobs). The cluster of the path is read once, and the encoded answer is
 // reused while nothing of the cluster changed (page_cache.go).
-func clusterList[T, V any](s *server, fetch func(r *http.Request, c *flexd.FlexCluster, p flexd.Page) ([]T, int, error),
+func listInCluster[T, V any](s *server, fetch func(r *http.Request, c *flexd.FlexCluster, p flexd.Page) ([]T, int, error),
 	view func(base string, t *T) V) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		p, qerr := pageParams(stateOf(r).query)
@@ -170,8 +212,11 @@ func (s *server) clusterOf(r *http.Request) (*flexd.FlexCluster, error) {
 
 // pageLinks are a list's self, previous and next links: the request's own
 // absolute URL with pageNum and itemsPerPage set for that page and every
-// other query parameter kept.
+// other query parameter kept. The previous and next queries are sorted by
+// name; the self query is in the order real Atlas writes it
+// (selfQuery).
 func pageLinks(base string, r *http.Request, q url.Values, p flexd.Page, next bool) []link {
+	path := base + r.URL.EscapedPath() + "?"
 	href := func(num int) string {
 		v := maps.Clone(q)
 		if v == nil {
@@ -179,9 +224,9 @@ func pageLinks(base string, r *http.Request, q url.Values, p flexd.Page, next bo
 		}
 		v.Set("pageNum", itoa(num))
 		v.Set("itemsPerPage", itoa(p.ItemsPerPage))
-		return base + r.URL.EscapedPath() + "?" + v.Encode()
+		return path + v.Encode()
 	}
-	links := []link{{Href: href(p.Num), Rel: "self"}}
+	links := []link{{Href: path + selfQuery(q, p), Rel: "self"}}
 	if p.Num > 1 {
 		links = append(links, link{Href: href(p.Num - 1), Rel: "previous"})
 	}

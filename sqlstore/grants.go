@@ -94,9 +94,11 @@ func normalGrants(g flexd.Grants) flexd.Grants {
 	return out
 }
 
-// insert stores every project assignment of the principal id. A project
-// that does not exist fails the foreign key: flexd.ErrNotFound.
+// insert stores every project assignment of the principal id, whose
+// credential it touches. A project that does not exist fails the foreign
+// key: flexd.ErrNotFound.
 func (a assignments) insert(ctx context.Context, r runner, id string, projects []flexd.ProjectRoles) error {
+	r.touch(flexd.CredentialParent(id))
 	for _, p := range projects {
 		if len(p.Roles) == 0 {
 			continue
