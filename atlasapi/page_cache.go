@@ -38,9 +38,10 @@ type encodedPage struct {
 	data    []byte
 }
 
-// pageKey is everything besides the items that a list answer depends on.
-func pageKey(base string, r *http.Request, st *state) string {
-	return st.version + " " + base + r.URL.EscapedPath() + "?" + r.URL.RawQuery
+// pageKey is everything besides the items that a list of parent's items
+// depends on.
+func pageKey(parent flexd.Parent, base string, r *http.Request, st *state) string {
+	return parent.ID + " " + st.version + " " + base + r.URL.EscapedPath() + "?" + r.URL.RawQuery
 }
 
 func (c *pageCache) get(key string, vs flexd.Versions) []byte {
@@ -76,7 +77,7 @@ func (s *server) cachedList(w http.ResponseWriter, r *http.Request, parent flexd
 		return err
 	}
 	st := stateOf(r)
-	key := parent.ID + " " + pageKey(s.baseURL(r), r, st)
+	key := pageKey(parent, s.baseURL(r), r, st)
 	if data := s.pages.get(key, vs); data != nil {
 		s.writeBody(w, st, http.StatusOK, data)
 		return nil
