@@ -203,3 +203,30 @@ func TestWritesChangeOnlyTheirParents(t *testing.T) {
 		t.Error("a write to a table no cache reads changed what the caches hold")
 	}
 }
+
+// TestWritesTouchTheRowsParent: an update changes the parent the row has,
+// whatever the value passed says, so a caller holding a partly filled
+// job or snapshot cannot leave a cached page stale.
+func TestWritesTouchTheRowsParent(t *testing.T) {
+	f := newCachedFixture(t)
+	ctx := t.Context()
+	jobs, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	snaps, _, err := f.s.ListSnapshots(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+
+	j := jobs[0]
+	j.ClusterID, j.Status = "", flexd.StatusFailed
+	must(t, f.s.UpdateRestoreJob(ctx, &j))
+	sn := snaps[0]
+	sn.ClusterID, sn.Status = "", flexd.StatusFailed
+	must(t, f.s.UpdateSnapshot(ctx, &sn))
+
+	jobs, _, err = f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	snaps, _, err = f.s.ListSnapshots(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	if jobs[0].Status != flexd.StatusFailed || snaps[0].Status != flexd.StatusFailed {
+		t.Errorf("pages stale after updates naming no cluster: job %s, snapshot %s", jobs[0].Status, snaps[0].Status)
+	}
+}

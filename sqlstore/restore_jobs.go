@@ -81,11 +81,10 @@ func restoreJobsList(d Dialect, clusterID string) listQuery {
 	return q
 }
 
-// UpdateRestoreJob writes j's status, dates and failure reason. j.ClusterID
-// must be the job's, as a Get returns it: it names what the write changes.
+// UpdateRestoreJob writes j's status, dates and failure reason.
 func (s *Store) UpdateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error {
 	r := s.run()
-	err := s.writeOne(ctx, r, "update restore job "+j.ID,
+	clusterID, err := s.writeOneIn(ctx, r, "update restore job "+j.ID, "cluster_id",
 		"UPDATE restore_jobs SET status = ?, expiration_date = ?, restore_scheduled_date = ?, "+
 			"snapshot_finished_date = ?, restore_finished_date = ?, failure_reason = ? WHERE id = ?",
 		j.Status, unixSeconds(j.ExpirationDate), unixSeconds(j.RestoreScheduledDate),
@@ -93,7 +92,7 @@ func (s *Store) UpdateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error
 	if err != nil {
 		return err
 	}
-	r.touch(flexd.ClusterParent(j.ClusterID))
+	r.touch(flexd.ClusterParent(clusterID))
 	normalRestoreJobTimes(j)
 	return nil
 }

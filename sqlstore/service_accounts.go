@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -240,14 +238,10 @@ func (s *Store) ReplaceServiceAccountSecrets(ctx context.Context, sec *flexd.Ser
 // belongs to, whose cached value shows the use, comes back from the row.
 func (s *Store) TouchServiceAccountSecret(ctx context.Context, id string, at time.Time) error {
 	r := s.run()
-	var clientID string
-	err := r.queryRow(ctx, "UPDATE service_account_secrets SET last_used_at = ? WHERE id = ? RETURNING client_id",
-		unixSeconds(at), id).Scan(&clientID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("touch secret %s: %w", id, flexd.ErrNotFound)
-	}
+	clientID, err := s.writeOneIn(ctx, r, "touch secret "+id, "client_id",
+		"UPDATE service_account_secrets SET last_used_at = ? WHERE id = ?", unixSeconds(at), id)
 	if err != nil {
-		return s.writeErr(err, "touch secret "+id)
+		return err
 	}
 	r.touch(flexd.CredentialParent(clientID))
 	return nil

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/flexd/flexd"
@@ -67,10 +65,9 @@ func snapshotsList(d Dialect, clusterID string) listQuery {
 }
 
 // UpdateSnapshot writes sn's status, times, failure reason and artifact.
-// sn.ClusterID must be the snapshot's, as a Get returns it.
 func (s *Store) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
 	r := s.run()
-	err := s.writeOne(ctx, r, "update snapshot "+sn.ID,
+	clusterID, err := s.writeOneIn(ctx, r, "update snapshot "+sn.ID, "cluster_id",
 		"UPDATE snapshots SET status = ?, scheduled_time = ?, start_time = ?, finish_time = ?, expiration = ?, "+
 			"failure_reason = ?, artifact_size = ?, artifact_checksum = ? WHERE id = ?",
 		sn.Status, unixSeconds(sn.ScheduledTime), unixSeconds(sn.StartTime), unixSeconds(sn.FinishTime),
@@ -78,7 +75,7 @@ func (s *Store) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
 	if err != nil {
 		return err
 	}
-	r.touch(flexd.ClusterParent(sn.ClusterID))
+	r.touch(flexd.ClusterParent(clusterID))
 	normalSnapshotTimes(sn)
 	return nil
 }
@@ -88,13 +85,9 @@ func (s *Store) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
 // expires.
 func (s *Store) DeleteSnapshot(ctx context.Context, id string) error {
 	r := s.run()
-	var clusterID string
-	err := r.queryRow(ctx, "DELETE FROM snapshots WHERE id = ? RETURNING cluster_id", id).Scan(&clusterID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("delete snapshot %s: %w", id, flexd.ErrNotFound)
-	}
+	clusterID, err := s.writeOneIn(ctx, r, "delete snapshot "+id, "cluster_id", "DELETE FROM snapshots WHERE id = ?", id)
 	if err != nil {
-		return s.writeErr(err, "delete snapshot "+id)
+		return err
 	}
 	r.touch(flexd.ClusterParent(clusterID))
 	return nil

@@ -10,6 +10,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -160,4 +161,20 @@ func (s *Store) writeOne(ctx context.Context, r runner, what, query string, args
 		return fmt.Errorf("%s: %w", what, flexd.ErrNotFound)
 	}
 	return nil
+}
+
+// writeOneIn runs an UPDATE or DELETE of one row by id, as writeOne, and
+// returns the row's column col (RETURNING, which both databases speak):
+// the parent the write changes, as the row has it rather than as the
+// caller believes.
+func (s *Store) writeOneIn(ctx context.Context, r runner, what, col, query string, args ...any) (string, error) {
+	var parent string
+	err := r.queryRow(ctx, query+" RETURNING "+col, args...).Scan(&parent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%s: %w", what, flexd.ErrNotFound)
+	}
+	if err != nil {
+		return "", s.writeErr(err, what)
+	}
+	return parent, nil
 }
