@@ -1,6 +1,10 @@
 package sqlstore
 
 import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -60,5 +64,47 @@ func TestVersionsNeverGoBack(t *testing.T) {
 	}
 	if !v.ChangedSince(v.Mark()-1, p) {
 		t.Error("the last bump's step was overwritten by an earlier one")
+	}
+}
+
+// TestTouchAppliesAtCommit: a touch outside a transaction applies at once
+// (its statement has run); inside one it applies only once the
+// transaction has ended, committed or not, so no reader marks after the
+// bump and still reads what the transaction replaced. Store.InTx, the
+// unit of work, inherits this from inTx.
+func TestTouchAppliesAtCommit(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "v.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	s := New(db, SQLite)
+	vs := s.Versions()
+	p := flexd.ClusterParent("c")
+
+	mark := vs.Mark()
+	s.run().touch(p)
+	if !vs.ChangedSince(mark, p) {
+		t.Error("a touch outside a transaction did not apply at once")
+	}
+
+	for _, fail := range []bool{false, true} {
+		mark = vs.Mark()
+		err := s.inTx(context.Background(), func(r runner) error {
+			r.touch(p)
+			if vs.ChangedSince(mark, p) {
+				t.Error("a touch applied before its transaction ended")
+			}
+			if fail {
+				return errors.New("roll back")
+			}
+			return nil
+		})
+		if (err != nil) != fail {
+			t.Fatal(err)
+		}
+		if !vs.ChangedSince(mark, p) {
+			t.Errorf("a touch did not apply when its transaction ended (rolled back: %v)", fail)
+		}
 	}
 }
