@@ -261,6 +261,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Backups:         svc,
 		APIKeys:         svc,
 		ServiceAccounts: svc,
+		DatabaseAccess:  svc,
 		Lifecycle:       eng,
 		Authenticator:   as.authenticator,
 		OAuthToken:      as.token,
