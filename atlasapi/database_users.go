@@ -16,19 +16,19 @@ var databaseAccessVersions = []string{"2023-01-01"}
 // arrays, groupId (writeOnly in the spec, present on the wire), never the
 // password.
 type databaseUserView struct {
-	AWSIAMType      string                   `json:"awsIAMType"`
-	DatabaseName    string                   `json:"databaseName"`
-	DeleteAfterDate atlasTime                `json:"deleteAfterDate,omitzero"`
-	Description     string                   `json:"description,omitempty"`
-	GroupID         string                   `json:"groupId"`
-	Labels          []tag                    `json:"labels"`
-	LDAPAuthType    string                   `json:"ldapAuthType"`
-	Links           []link                   `json:"links"`
-	OIDCAuthType    string                   `json:"oidcAuthType"`
-	Roles           []databaseUserRoleView   `json:"roles"`
-	Scopes          []flexd.UserScope        `json:"scopes"`
-	Username        string                   `json:"username"`
-	X509Type        string                   `json:"x509Type"`
+	AWSIAMType      string                 `json:"awsIAMType"`
+	DatabaseName    string                 `json:"databaseName"`
+	DeleteAfterDate atlasTime              `json:"deleteAfterDate,omitzero"`
+	Description     string                 `json:"description,omitempty"`
+	GroupID         string                 `json:"groupId"`
+	Labels          []tag                  `json:"labels"`
+	LDAPAuthType    string                 `json:"ldapAuthType"`
+	Links           []link                 `json:"links"`
+	OIDCAuthType    string                 `json:"oidcAuthType"`
+	Roles           []databaseUserRoleView `json:"roles"`
+	Scopes          []flexd.UserScope      `json:"scopes"`
+	Username        string                 `json:"username"`
+	X509Type        string                 `json:"x509Type"`
 }
 
 func viewDatabaseUser(base string, u *flexd.DatabaseUser) databaseUserView {

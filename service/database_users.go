@@ -17,13 +17,13 @@ var _ flexd.DatabaseAccessService = (*Service)(nil)
 
 // Limits from the spec's CloudDatabaseUser and Atlas's documentation.
 const (
-	maxUsernameLen    = 1024
-	minPasswordLen    = 8
-	maxUserDescLen    = 100
-	maxLabelLen       = 255
-	maxTemporaryDays  = 7 // deleteAfterDate: at most a week ahead
-	externalDatabase  = "$external"
-	maxDatabaseName   = 63
+	maxUsernameLen   = 1024
+	minPasswordLen   = 8
+	maxUserDescLen   = 100
+	maxLabelLen      = 255
+	maxTemporaryDays = 7 // deleteAfterDate: at most a week ahead
+	externalDatabase = "$external"
+	maxDatabaseName  = 63
 )
 
 // databaseRoles are the built-in roles flexd serves, and whether a
