@@ -140,7 +140,9 @@ func TestSCRAMSuccess(t *testing.T) {
 func TestSCRAMFailuresLookAlike(t *testing.T) {
 	a, _, clk := fixture(t)
 	clk.now = clk.now.Add(2 * time.Hour) // temp has expired
-	at := func(g, cluster string) dbauth.Target { return dbauth.Target{GroupID: g, Cluster: cluster, Database: "admin"} }
+	at := func(g, cluster string) dbauth.Target {
+		return dbauth.Target{GroupID: g, Cluster: cluster, Database: "admin"}
+	}
 	for _, tc := range []struct {
 		name, user, password string
 		target               dbauth.Target
