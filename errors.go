@@ -58,6 +58,8 @@ var catalogue = map[string]errorDef{
 	"RATE_LIMITED":                             {429, "Resource %v is limited to %v requests every %v minutes."},
 	"SERVICE_UNAVAILABLE":                      {503, "Service is unavailable, please try again later."},
 	"ORG_NOT_FOUND":                            {404, "No organization with ID %v exists."},
+	"INVALID_ORG_NAME":                         {400, "An invalid org name \"%v\" was specified."},
+	"ORG_NOT_EMPTY":                            {409, "Organization cannot be deleted because it still contains active groups."},
 	"GROUP_NOT_FOUND":                          {404, "No group with ID %v exists."},
 	"GROUP_ALREADY_EXISTS":                     {409, "A group with name \"%v\" already exists."},
 	"INVALID_GROUP_NAME":                       {400, "An invalid group name \"%v\" was specified."},
@@ -112,6 +114,9 @@ var catalogue = map[string]errorDef{
 	"BAD_WHITELIST_ADD_REQUEST":                                    {400, "Should not specify both the IP address and the CIDR block."},
 	"DUPLICATE_ADDRESSES_IN_INPUT":                                 {400, "Two or more of the IP addresses being added to the whitelist are the same."},
 	"CANNOT_USE_AWS_SECURITY_GROUP_WITHOUT_VPC_PEERING_CONNECTION": {400, "Cannot use aws security groups as whitelist entries without a vpc peering connection."},
+	// flexd's own: the default organization holds the instance
+	// administrators and the projects created without an orgId.
+	"CANNOT_DELETE_DEFAULT_ORG": {409, "Organization %v is flexd's default organization and cannot be deleted."},
 	// flexd's own: a snapshot download link past its expirationDate.
 	"DOWNLOAD_LINK_EXPIRED": {410, "The download link expired at %v; request a new one with POST .../backup/download."},
 }

@@ -57,3 +57,11 @@ type ProjectService interface {
 	UpdateProject(ctx context.Context, id string, u ProjectUpdate) (*Project, error)
 	DeleteProject(ctx context.Context, id string) error
 }
+
+// ProjectOwner names the principal a new project is granted to: an API key
+// (Kind KindAPIKey, ID its id) or a service account (KindServiceAccount,
+// its client id).
+type ProjectOwner struct {
+	Kind string
+	ID   string
+}

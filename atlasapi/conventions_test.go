@@ -160,7 +160,7 @@ func TestUnknownPathsAndMethods(t *testing.T) {
 	}
 	for _, tc := range []struct{ method, path, allow string }{
 		{"PUT", "/api/atlas/v2/groups", "GET, POST"},
-		{"DELETE", "/api/atlas/v2/orgs", "GET"},
+		{"DELETE", "/api/atlas/v2/orgs", "GET, POST"},
 		{"POST", "/api/atlas/v2/groups/" + g + "/flexClusters/c1", "GET, PATCH, DELETE"},
 		{"DELETE", "/api/atlas/v2/groups/" + g + "/flexClusters/c1/backup/restoreJobs", "GET, POST"},
 		{"POST", "/healthz", "GET"},

@@ -171,7 +171,8 @@ func (s *server) chain(rt route) http.Handler {
 		if err := checkIDParams(r, params); err != nil {
 			return err
 		}
-		if err := s.authorize(r, rt.access); err != nil {
+		var err error
+		if r, err = s.authorize(r, rt.access); err != nil {
 			return err
 		}
 		if err := checkNameParams(r, params); err != nil {

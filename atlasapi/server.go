@@ -28,6 +28,14 @@ type Config struct {
 	// Lifecycle serves flexd's drills (clock, faults, reset) and download
 	// links; nil answers them FEATURE_UNSUPPORTED.
 	Lifecycle flexd.LifecycleService
+	// Settings serves the project sub-resources (settings, limits,
+	// addresses, managed slow ms).
+	Settings flexd.ProjectSettingsService
+	// Instance serves flexd's instance administrator: organizations and
+	// who is one. Without it nobody is one unless authentication is off
+	// (flexd's drills then work as before); the organization routes need
+	// it.
+	Instance flexd.InstanceService
 	// APIKeys and ServiceAccounts manage credentials.
 	APIKeys         flexd.APIKeyService
 	ServiceAccounts flexd.ServiceAccountService

@@ -196,6 +196,13 @@ func (s *Service) UpgradeFlexCluster(ctx context.Context, groupID, name string) 
 		fmt.Sprintf("flexd emulates Flex clusters only; cluster %s cannot be upgraded to a dedicated tier.", name))
 }
 
+// CreateCluster answers POST /groups/{groupId}/clusters as
+// UpgradeFlexCluster does: flexd emulates no dedicated tiers.
+func (s *Service) CreateCluster(ctx context.Context, groupID string) error {
+	return flexd.Errorf("FEATURE_UNSUPPORTED",
+		"flexd emulates Flex clusters only; create one with POST /api/atlas/v2/groups/"+groupID+"/flexClusters.")
+}
+
 // GetCluster answers the dedicated-cluster read: a Flex cluster there is a
 // 400 that tells clients to use the Flex API (the Atlas CLI relies on it).
 func (s *Service) GetCluster(ctx context.Context, groupID, name string) error {

@@ -259,6 +259,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Projects:        svc,
 		Clusters:        svc,
 		Backups:         svc,
+		Settings:        svc,
+		Instance:        svc,
 		APIKeys:         svc,
 		ServiceAccounts: svc,
 		DatabaseAccess:  svc,
