@@ -96,6 +96,16 @@ func TestDatabaseUserLifecycle(t *testing.T) {
 	// The user's name is one path segment, escaped as the SDK does.
 	h.ok(201, "POST", users, cliUser(g, "a/b c", ""), dbAccept)
 	h.ok(200, "GET", users+"/admin/a%2Fb%20c", "", dbAccept)
+	// No password reaches the log, whatever happened to the request.
+	h.fail(400, "INVALID_ATTRIBUTE", "PATCH", users+"/admin/bob", `{"password":"short7!"}`, dbAccept)
+	for _, pw := range []string{"s3cret-pass", "another-pass", "short7!"} {
+		if strings.Contains(h.logs.String(), pw) {
+			t.Errorf("the log holds password %q", pw)
+		}
+	}
+	if !strings.Contains(h.logs.String(), "databaseUsers") {
+		t.Error("the log holds no request at all: the scan proves nothing")
+	}
 	// A date that is no release is refused.
 	h.fail(406, "INVALID_VERSION_DATE", "GET", users, "", "Accept: application/vnd.atlas.2022-12-31+json")
 }

@@ -42,7 +42,7 @@ func (c *clock) Now() time.Time { return c.now }
 
 const groupA, groupB = "aaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbb"
 
-func fixture(t *testing.T) (*dbauth.Authenticator, *users, *clock) {
+func fixture(t testing.TB) (*dbauth.Authenticator, *users, *clock) {
 	t.Helper()
 	us := &users{m: map[string]*flexd.DatabaseUser{}}
 	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -333,4 +333,27 @@ func (l listStore) ListAccessListEntries(_ context.Context, groupID string, _ ti
 		return nil, 0, nil
 	}
 	return l[groupID], len(l[groupID]), nil
+}
+
+// FuzzConversation sends arbitrary client messages: never a panic, and
+// never a user without the right proof.
+func FuzzConversation(f *testing.F) {
+	f.Add("n,,n=alice,r=abc", "c=biws,r=abc,p=AAAA", true)
+	f.Add("n,,n=,r=", "", false)
+	f.Add("y,a=x,n=alice,r=a", "c=eSxhPXgs,r=a,p=", true)
+	a, _, _ := fixture(f)
+	target := dbauth.Target{GroupID: groupA, Cluster: "flexA", Database: "admin"}
+	f.Fuzz(func(t *testing.T, first, final string, sha256 bool) {
+		mech := dbauth.SHA1
+		if sha256 {
+			mech = dbauth.SHA256
+		}
+		conv, _, err := a.Start(context.Background(), target, mech, []byte(first))
+		if err != nil {
+			return
+		}
+		if _, done, err := conv.Continue([]byte(final)); err == nil || done || conv.User() != nil {
+			t.Fatalf("authenticated with a made-up proof: %q %q", first, final)
+		}
+	})
 }
