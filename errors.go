@@ -58,6 +58,8 @@ var catalogue = map[string]errorDef{
 	"RATE_LIMITED":                             {429, "Resource %v is limited to %v requests every %v minutes."},
 	"SERVICE_UNAVAILABLE":                      {503, "Service is unavailable, please try again later."},
 	"ORG_NOT_FOUND":                            {404, "No organization with ID %v exists."},
+	"INVALID_ORG_NAME":                         {400, "An invalid org name \"%v\" was specified."},
+	"ORG_NOT_EMPTY":                            {409, "Organization cannot be deleted because it still contains active groups."},
 	"GROUP_NOT_FOUND":                          {404, "No group with ID %v exists."},
 	"GROUP_ALREADY_EXISTS":                     {409, "A group with name \"%v\" already exists."},
 	"INVALID_GROUP_NAME":                       {400, "An invalid group name \"%v\" was specified."},
@@ -89,6 +91,35 @@ var catalogue = map[string]errorDef{
 	// flexd's own: a drill snapshot of a cluster that is still being
 	// created has nothing to capture yet (README, "Lifecycle rules").
 	"CANNOT_TAKE_SNAPSHOT_OF_CREATING_CLUSTER": {400, "Cannot take a snapshot of cluster %v while it is being created; try again once its stateName is IDLE."},
+	// Database users and the project IP access list (DOC: Atlas's error
+	// code page; ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND's wording as
+	// recorded from real Atlas, which says "access list" where the page
+	// still says "whitelist").
+	"GROUP_MISMATCH":                                               {400, "The specified group ID %v does not match the URL."},
+	"USERNAME_NOT_FOUND":                                           {404, "No user with username %v exists."},
+	"USER_ALREADY_EXISTS":                                          {409, "A user with username %v already exists."},
+	"ATLAS_INVALID_USERNAME":                                       {400, "The specified username %v is not valid for an Atlas database user."},
+	"ATLAS_INVALID_ROLE":                                           {400, "The specified role %v@%v does not exist."},
+	"ATLAS_RESTRICTED_ROLE":                                        {400, "The specified role %v@%v is restricted."},
+	"ATLAS_INVALID_ROLE_DATABASE":                                  {400, "The specified role %v only exists for database %v."},
+	"DUPLICATE_DATABASE_ROLES":                                     {400, "Duplicate database roles specified for user %v: %v."},
+	"INVALID_DATABASE_NAME":                                        {400, "Invalid database name specified: %v."},
+	"INVALID_COLLECTION_NAME":                                      {400, "Invalid collection names specified: %v."},
+	"DATABASE_NAME_INVALID_ADMIN":                                  {400, "Database name invalid. %v can only be created on the admin database."},
+	"DATABASE_USERNAME_CANNOT_BE_CHANGED":                          {409, "Cannot modify the username of an existing database user."},
+	"DATABASE_NAME_CANNOT_BE_CHANGED":                              {409, "Cannot modify the authentication database of an existing database user."},
+	"AUTH_TYPE_CANNOT_BE_CHANGED":                                  {409, "Cannot modify the authentication type of an existing database user."},
+	"EXPIRATION_DATE_IN_PAST":                                      {400, "The specified expiration date must be in the future."},
+	"EXPIRATION_DATE_EXCEEDS_MAX":                                  {400, "The specified expiration date can be at most %v days in the future."},
+	"ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND":                     {404, "IP Address %v not on Atlas access list for group %v."},
+	"INVALID_IP_ADDRESS_OR_CIDR_NOTATION":                          {400, "The address %v must be in valid IP address or CIDR notation."},
+	"INVALID_CIDR_BLOCK":                                           {400, "The cidr block %v must be in valid CIDR notation."},
+	"BAD_WHITELIST_ADD_REQUEST":                                    {400, "Should not specify both the IP address and the CIDR block."},
+	"DUPLICATE_ADDRESSES_IN_INPUT":                                 {400, "Two or more of the IP addresses being added to the whitelist are the same."},
+	"CANNOT_USE_AWS_SECURITY_GROUP_WITHOUT_VPC_PEERING_CONNECTION": {400, "Cannot use aws security groups as whitelist entries without a vpc peering connection."},
+	// flexd's own: the default organization holds the instance
+	// administrators and the projects created without an orgId.
+	"CANNOT_DELETE_DEFAULT_ORG": {409, "Organization %v is flexd's default organization and cannot be deleted."},
 	// flexd's own: a snapshot download link past its expirationDate.
 	"DOWNLOAD_LINK_EXPIRED": {410, "The download link expired at %v; request a new one with POST .../backup/download."},
 }

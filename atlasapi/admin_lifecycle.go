@@ -141,7 +141,11 @@ type restoreJobDetail struct {
 
 func (s *server) getSnapshotDetail() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.Snapshot, error) {
-		return s.cfg.Backups.GetSnapshot(r.Context(), r.PathValue("groupId"), r.PathValue("name"), r.PathValue("snapshotId"))
+		c, err := s.clusterOf(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.cfg.Backups.GetSnapshot(r.Context(), c, r.PathValue("snapshotId"))
 	}, func(base string, sn *flexd.Snapshot) snapshotDetail {
 		return snapshotDetail{viewSnapshot(base, sn), sn.FailureReason}
 	})
@@ -149,7 +153,11 @@ func (s *server) getSnapshotDetail() http.Handler {
 
 func (s *server) getRestoreJobDetail() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.RestoreJob, error) {
-		return s.cfg.Backups.GetRestoreJob(r.Context(), r.PathValue("groupId"), r.PathValue("name"), r.PathValue("restoreJobId"))
+		c, err := s.clusterOf(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.cfg.Backups.GetRestoreJob(r.Context(), c, r.PathValue("restoreJobId"))
 	}, func(base string, j *flexd.RestoreJob) restoreJobDetail {
 		return restoreJobDetail{viewRestoreJob(base, j), j.FailureReason}
 	})

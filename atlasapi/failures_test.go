@@ -38,7 +38,7 @@ func (s *stubs) GetProject(_ context.Context, id string) (*flexd.Project, error)
 	return &flexd.Project{ID: id, OrgID: missingID, Name: "p", Created: time.Unix(1746349200, 0)}, nil
 }
 
-func (s *stubs) GetFlexCluster(context.Context, string, string) (*flexd.FlexCluster, error) {
+func (s *stubs) GetFlexCluster(context.Context, *flexd.Project, string) (*flexd.FlexCluster, error) {
 	return nil, nil // neither a value nor an error: a service bug
 }
 
@@ -152,7 +152,7 @@ func TestNotReady(t *testing.T) {
 func TestPublicURL(t *testing.T) {
 	c, _ := stubServer(t, atlasapi.Config{PublicURL: "https://flexd.example.com/"})
 	m := c.ok(200, "GET", "/api/atlas/v2/orgs?itemsPerPage=1", "")
-	if got := links(t, m)["self"]; got != "https://flexd.example.com/api/atlas/v2/orgs?itemsPerPage=1&pageNum=1" {
+	if got := links(t, m)["self"]; got != "https://flexd.example.com/api/atlas/v2/orgs?pageNum=1&itemsPerPage=1" {
 		t.Errorf("list self %q", got)
 	}
 	if got := links(t, results(m)[0].(map[string]any))["self"]; got != "https://flexd.example.com/api/atlas/v2/orgs/"+missingID {

@@ -29,6 +29,8 @@ const (
 	cluster = flex + "/{name}"
 	backup  = cluster + "/backup"
 
+	clusters = project + "/clusters"
+
 	orgAPIKeys             = orgs + "/{orgId}/apiKeys"
 	orgAPIKey              = orgAPIKeys + "/{apiUserId}"
 	projectAPIKeys         = project + "/apiKeys"
@@ -37,6 +39,10 @@ const (
 	orgServiceAccount      = orgServiceAccounts + "/{clientId}"
 	projectServiceAccounts = project + "/serviceAccounts"
 	projectServiceAccount  = projectServiceAccounts + "/{clientId}"
+	databaseUsers          = project + "/databaseUsers"
+	databaseUser           = databaseUsers + "/{databaseName}/{username}"
+	accessList             = project + "/accessList"
+	accessListEntry        = accessList + "/{entryValue}"
 )
 
 // Roles the routes need (ATLAS-NOTES §4).
@@ -48,13 +54,18 @@ const (
 	readOnly       = flexd.RoleGroupReadOnly
 	owner          = flexd.RoleGroupOwner
 	clusterManager = flexd.RoleGroupClusterManager
+
+	databaseAccessAdmin = flexd.RoleGroupDatabaseAccessAdmin
 )
 
 // routes is the whole API surface.
 func (s *server) routes() []route {
 	return []route{
 		{"GET", orgs, orgsAndProjects, caller(), s.listOrganizations()},
+		{"POST", orgs, orgsAndProjects, instance(), s.createOrganization()},
 		{"GET", orgs + "/{orgId}", orgsAndProjects, org(orgReadOnly), s.getOrganization()},
+		{"PATCH", orgs + "/{orgId}", orgsAndProjects, org(orgOwner).orInstanceAdmin(), s.updateOrganization()},
+		{"DELETE", orgs + "/{orgId}", orgsAndProjects, instance(), s.deleteOrganization()},
 		{"GET", orgs + "/{orgId}/groups", orgsAndProjects, org(orgReadOnly), s.listOrganizationProjects()},
 
 		{"GET", groups, orgsAndProjects, caller(), s.listProjects()},
@@ -63,7 +74,26 @@ func (s *server) routes() []route {
 		{"PATCH", project, orgsAndProjects, group(owner), s.updateProject()},
 		{"DELETE", project, orgsAndProjects, group(owner), s.deleteProject()},
 
-		{"GET", project + "/clusters/{clusterName}", clusterRead, group(readOnly), s.getCluster()},
+		// Project sub-resources the official clients read and write.
+		{"GET", project + "/settings", orgsAndProjects, group(readOnly), s.getProjectSettings()},
+		{"PATCH", project + "/settings", orgsAndProjects, group(owner), s.updateProjectSettings()},
+		{"GET", project + "/limits", orgsAndProjects, group(readOnly), s.listProjectLimits()},
+		{"GET", project + "/limits/{limitName}", orgsAndProjects, group(readOnly), s.getProjectLimit()},
+		{"PATCH", project + "/limits/{limitName}", orgsAndProjects, group(owner), s.setProjectLimit()},
+		{"DELETE", project + "/limits/{limitName}", orgsAndProjects, group(owner), s.deleteProjectLimit()},
+		{"GET", project + "/teams", orgsAndProjects, group(readOnly), s.listProjectTeams()},
+		{"GET", project + "/ipAddresses", orgsAndProjects, group(readOnly), s.getProjectIPAddresses()},
+		{"GET", project + "/managedSlowMs", orgsAndProjects, group(readOnly), s.getManagedSlowMs()},
+		{"POST", project + "/managedSlowMs/enable", orgsAndProjects, group(owner), s.setManagedSlowMs(true)},
+		{"DELETE", project + "/managedSlowMs/disable", orgsAndProjects, group(owner), s.setManagedSlowMs(false)},
+
+		// The dedicated-cluster API: no dedicated clusters, and a Flex
+		// cluster's name answered as Atlas does.
+		{"GET", clusters, clusterList, group(readOnly), s.listClusters()},
+		{"POST", clusters, clusterWrite, group(owner), s.createCluster()},
+		{"GET", clusters + "/{clusterName}", clusterRead, group(readOnly), s.clusterByName()},
+		{"PATCH", clusters + "/{clusterName}", clusterWrite, group(clusterManager), s.clusterByName()},
+		{"DELETE", clusters + "/{clusterName}", clusterDelete, group(owner), s.clusterByName()},
 
 		{"GET", flex, flexFamily, group(readOnly), s.listFlexClusters()},
 		{"POST", flex, flexFamily, group(owner), s.createFlexCluster()},
@@ -107,6 +137,21 @@ func (s *server) routes() []route {
 		{"DELETE", projectServiceAccount, serviceAccountVersions, group(owner), s.removeProjectServiceAccount()},
 		{"POST", projectServiceAccount + ":invite", serviceAccountVersions, group(owner), s.inviteProjectServiceAccount()},
 
+		// Database access: Project Owner (or Database Access Admin, which
+		// Owner implies) manages users and the access list, Project Read
+		// Only reads them; Database Access Admin also reads the users it
+		// manages.
+		{"GET", databaseUsers, databaseAccessVersions, group(readOnly).orRole(databaseAccessAdmin), s.listDatabaseUsers()},
+		{"POST", databaseUsers, databaseAccessVersions, group(databaseAccessAdmin), s.createDatabaseUser()},
+		{"GET", databaseUser, databaseAccessVersions, group(readOnly).orRole(databaseAccessAdmin), s.getDatabaseUser()},
+		{"PATCH", databaseUser, databaseAccessVersions, group(databaseAccessAdmin), s.updateDatabaseUser()},
+		{"DELETE", databaseUser, databaseAccessVersions, group(databaseAccessAdmin), s.deleteDatabaseUser()},
+		{"GET", accessList, databaseAccessVersions, group(readOnly), s.listAccessList()},
+		{"POST", accessList, databaseAccessVersions, group(owner), s.createAccessList()},
+		{"GET", accessListEntry, databaseAccessVersions, group(readOnly), s.getAccessListEntry()},
+		{"DELETE", accessListEntry, databaseAccessVersions, group(owner), s.deleteAccessListEntry()},
+		{"GET", accessListEntry + "/status", databaseAccessVersions, group(readOnly), s.getAccessListStatus()},
+
 		// OAuth 2.0 for service accounts: the client authenticates itself.
 		{"POST", "/api/oauth/token", unversioned, public(), s.oauthEndpoint(s.cfg.OAuthToken)},
 		{"POST", "/api/oauth/revoke", unversioned, public(), s.oauthEndpoint(s.cfg.OAuthRevoke)},
@@ -116,9 +161,13 @@ func (s *server) routes() []route {
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", unversioned, group(orgOwner), s.injectFault()},
 		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/snapshots/{snapshotId}", unversioned, group(readOnly), s.getSnapshotDetail()},
 		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}", unversioned, group(owner), s.getRestoreJobDetail()},
-		{"GET", "/_flexd/clock", unversioned, ownOrg(orgOwner), s.getClock()},
-		{"POST", "/_flexd/clock:advance", unversioned, ownOrg(orgOwner), s.advanceClock()},
-		{"POST", "/_flexd/reset", unversioned, ownOrg(orgOwner), s.reset()},
+		// Instance-wide: the instance administrator's. A reset by an
+		// ORG_OWNER clears its organization, by the administrator all.
+		{"GET", "/_flexd/clock", unversioned, instance(), s.getClock()},
+		{"POST", "/_flexd/clock:advance", unversioned, instance(), s.advanceClock()},
+		{"POST", "/_flexd/reset", unversioned, ownOrg(orgOwner).orInstanceAdmin(), s.reset()},
+		{"PUT", "/_flexd/instanceAdministrators/{id}", unversioned, instance(), s.setInstanceAdministrator(true)},
+		{"DELETE", "/_flexd/instanceAdministrators/{id}", unversioned, instance(), s.setInstanceAdministrator(false)},
 		{"GET", "/_flexd/downloads/{token}", unversioned, public(), s.download()},
 		{"GET", "/healthz", unversioned, public(), s.healthz()},
 		{"GET", "/readyz", unversioned, public(), s.readyz()},

@@ -6,24 +6,23 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// snapshotView is the spec's FlexBackupSnapshot20241113.
+// snapshotView is the spec's FlexBackupSnapshot20241113; as in real Atlas,
+// it has no links member of its own.
 type snapshotView struct {
 	Expiration     atlasTime       `json:"expiration,omitzero"`
 	FinishTime     atlasTime       `json:"finishTime,omitzero"`
 	ID             string          `json:"id"`
-	Links          []link          `json:"links"`
 	MongoDBVersion string          `json:"mongoDBVersion,omitempty"`
 	ScheduledTime  atlasTime       `json:"scheduledTime,omitzero"`
 	StartTime      atlasTime       `json:"startTime,omitzero"`
 	Status         flexd.JobStatus `json:"status"`
 }
 
-func viewSnapshot(base string, sn *flexd.Snapshot) snapshotView {
+func viewSnapshot(_ string, sn *flexd.Snapshot) snapshotView {
 	return snapshotView{
 		Expiration:     atlasTime(sn.Expiration),
 		FinishTime:     atlasTime(sn.FinishTime),
 		ID:             sn.ID,
-		Links:          selfLink(apiPath(base, "groups", sn.GroupID, "flexClusters", sn.ClusterName, "backup", "snapshots", sn.ID)),
 		MongoDBVersion: sn.MongoDBVersion,
 		ScheduledTime:  atlasTime(sn.ScheduledTime),
 		StartTime:      atlasTime(sn.StartTime),
@@ -34,13 +33,17 @@ func viewSnapshot(base string, sn *flexd.Snapshot) snapshotView {
 // listSnapshots lists a cluster's snapshots, newest first (the store's
 // order).
 func (s *server) listSnapshots() http.Handler {
-	return list(s, func(r *http.Request, p flexd.Page) ([]flexd.Snapshot, int, error) {
-		return s.cfg.Backups.ListSnapshots(r.Context(), r.PathValue("groupId"), r.PathValue("name"), p)
+	return listInCluster(s, func(r *http.Request, c *flexd.FlexCluster, p flexd.Page) ([]flexd.Snapshot, int, error) {
+		return s.cfg.Backups.ListSnapshots(r.Context(), c, p)
 	}, viewSnapshot)
 }
 
 func (s *server) getSnapshot() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.Snapshot, error) {
-		return s.cfg.Backups.GetSnapshot(r.Context(), r.PathValue("groupId"), r.PathValue("name"), r.PathValue("snapshotId"))
+		c, err := s.clusterOf(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.cfg.Backups.GetSnapshot(r.Context(), c, r.PathValue("snapshotId"))
 	}, viewSnapshot)
 }

@@ -93,6 +93,12 @@ type Engine struct {
 	// inflight maps each timer arming handed to the queue to its job, so
 	// the scheduler does not hand it over again on every pass.
 	inflight map[armKey]int64
+	// active counts the jobs running in this process, and idle is closed
+	// when it drops to zero: AdvanceClock waits for work that has moved
+	// its own timer on but is not done yet (a restore goes from its start
+	// straight on to its copy).
+	active int
+	idle   chan struct{}
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -133,9 +139,16 @@ func New(store Store, clock flexd.Clock, cfg Config) *Engine {
 
 // Handle is the Queue's Handler: it does the work of one timer arming.
 func (e *Engine) Handle(ctx context.Context, t flexd.Timer) error {
+	e.mu.Lock()
+	e.active++
+	e.mu.Unlock()
 	defer func() {
 		e.mu.Lock()
 		delete(e.inflight, armKey{t.Kind, t.EntityID, t.Seq})
+		if e.active--; e.active == 0 && e.idle != nil {
+			close(e.idle)
+			e.idle = nil
+		}
 		e.mu.Unlock()
 		e.poke()
 	}()
@@ -176,6 +189,27 @@ func (e *Engine) Stop(ctx context.Context) error {
 		return nil
 	}
 	return e.queue.Stop(ctx)
+}
+
+// waitIdle returns once no job runs in this process; busy tells whether
+// one did.
+func (e *Engine) waitIdle(ctx context.Context) (busy bool, err error) {
+	e.mu.Lock()
+	if e.active == 0 {
+		e.mu.Unlock()
+		return false, nil
+	}
+	if e.idle == nil {
+		e.idle = make(chan struct{})
+	}
+	idle := e.idle
+	e.mu.Unlock()
+	select {
+	case <-idle:
+		return true, nil
+	case <-ctx.Done():
+		return true, ctx.Err()
+	}
 }
 
 // arm sets a timer in tx and wakes the scheduler once tx has committed.

@@ -170,6 +170,13 @@ func (e *Engine) runDue(ctx context.Context, target *time.Time) error {
 				return fmt.Errorf("%w: %s still due; see the log", errStuck, strings.Join(stuck, ", "))
 			}
 			if target == nil || next == nil || next.DueAt.After(*target) {
+				// Work still running may arm more that is due.
+				if busy, err := e.waitIdle(ctx); busy || err != nil {
+					if err != nil {
+						return err
+					}
+					continue
+				}
 				return nil
 			}
 		}

@@ -67,19 +67,28 @@ func (s *Service) CreateFlexCluster(ctx context.Context, groupID string, c flexd
 
 // connectionStrings derives stable, cluster-specific connection strings the
 // way Atlas shapes them: a per-project host label under the service domain.
+// The SRV one exists only under a configured SRVDomain.
 func (s *Service) connectionStrings(groupID, name string) (standard, srv string) {
 	sum := sha256.Sum256([]byte(groupID))
 	label := hex.EncodeToString(sum[:])[:5]
-	host := fmt.Sprintf("%s.%s.%s", strings.ToLower(name), label, s.cfg.ConnectionDomain)
+	if s.cfg.SRVDomain != "" {
+		srv = fmt.Sprintf("mongodb+srv://%s.%s.%s", strings.ToLower(name), label, s.cfg.SRVDomain)
+	}
 	standard = fmt.Sprintf("mongodb://%s-shard-00-00.%s.%s:27017,%s-shard-00-01.%s.%s:27017,%s-shard-00-02.%s.%s:27017/?ssl=true&authSource=admin",
 		strings.ToLower(name), label, s.cfg.ConnectionDomain,
 		strings.ToLower(name), label, s.cfg.ConnectionDomain,
 		strings.ToLower(name), label, s.cfg.ConnectionDomain)
-	return standard, "mongodb+srv://" + host
+	return standard, srv
 }
 
-// GetFlexCluster returns a cluster or CLUSTER_NOT_FOUND.
-func (s *Service) GetFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
+// GetFlexCluster returns a cluster of the project or CLUSTER_NOT_FOUND.
+func (s *Service) GetFlexCluster(ctx context.Context, project *flexd.Project, name string) (*flexd.FlexCluster, error) {
+	return s.cluster(ctx, project.ID, name)
+}
+
+// clusterIn looks a cluster up by project id and name: GROUP_NOT_FOUND or
+// CLUSTER_NOT_FOUND.
+func (s *Service) clusterIn(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
 	if _, err := s.GetProject(ctx, groupID); err != nil {
 		return nil, err
 	}
@@ -102,11 +111,8 @@ func (s *Service) cluster(ctx context.Context, groupID, name string) (*flexd.Fle
 }
 
 // ListFlexClusters lists a project's clusters in creation order.
-func (s *Service) ListFlexClusters(ctx context.Context, groupID string, p flexd.Page) ([]flexd.FlexCluster, int, error) {
-	if _, err := s.GetProject(ctx, groupID); err != nil {
-		return nil, 0, err
-	}
-	cs, total, err := s.store.ListFlexClusters(ctx, groupID, p)
+func (s *Service) ListFlexClusters(ctx context.Context, project *flexd.Project, p flexd.Page) ([]flexd.FlexCluster, int, error) {
+	cs, total, err := s.store.ListFlexClusters(ctx, project.ID, p)
 	if err != nil {
 		return nil, 0, internal("list flex clusters", err)
 	}
@@ -115,6 +121,10 @@ func (s *Service) ListFlexClusters(ctx context.Context, groupID string, p flexd.
 
 // UpdateFlexCluster changes tags and termination protection.
 func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u flexd.FlexClusterUpdate) (*flexd.FlexCluster, error) {
+	// A missing cluster answers before a bad body does.
+	if _, err := s.clusterIn(ctx, groupID, name); err != nil {
+		return nil, err
+	}
 	if u.Tags != nil {
 		if err := validateTags(*u.Tags); err != nil {
 			return nil, err
@@ -203,17 +213,24 @@ func (s *Service) DeleteFlexCluster(ctx context.Context, groupID, name string) e
 // UpgradeFlexCluster answers :tenantUpgrade. flexd has no dedicated tiers to
 // upgrade to, and says so in Atlas's shape rather than pretending.
 func (s *Service) UpgradeFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
-	if _, err := s.GetFlexCluster(ctx, groupID, name); err != nil {
+	if _, err := s.clusterIn(ctx, groupID, name); err != nil {
 		return nil, err
 	}
 	return nil, flexd.Errorf("FEATURE_UNSUPPORTED",
 		fmt.Sprintf("flexd emulates Flex clusters only; cluster %s cannot be upgraded to a dedicated tier.", name))
 }
 
+// CreateCluster answers POST /groups/{groupId}/clusters as
+// UpgradeFlexCluster does: flexd emulates no dedicated tiers.
+func (s *Service) CreateCluster(ctx context.Context, groupID string) error {
+	return flexd.Errorf("FEATURE_UNSUPPORTED",
+		"flexd emulates Flex clusters only; create one with POST /api/atlas/v2/groups/"+groupID+"/flexClusters.")
+}
+
 // GetCluster answers the dedicated-cluster read: a Flex cluster there is a
 // 400 that tells clients to use the Flex API (the Atlas CLI relies on it).
 func (s *Service) GetCluster(ctx context.Context, groupID, name string) error {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
+	c, err := s.clusterIn(ctx, groupID, name)
 	if err != nil {
 		return err
 	}

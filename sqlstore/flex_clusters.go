@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/flexd/flexd"
@@ -33,6 +35,7 @@ func createFlexCluster(ctx context.Context, r runner, c *flexd.FlexCluster) erro
 	if err != nil {
 		return r.s.writeErr(err, fmt.Sprintf("create cluster %q in project %s", c.Name, c.GroupID))
 	}
+	r.touch(flexd.ProjectParent(c.GroupID), flexd.ClusterParent(c.ID))
 	c.CreateDate = wholeSecondUTC(c.CreateDate)
 	c.Tags = normalTags(c.Tags)
 	return nil
@@ -86,6 +89,7 @@ func updateFlexCluster(ctx context.Context, r runner, c *flexd.FlexCluster, cond
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.ClusterParent(c.ID))
 	c.Tags = normalTags(c.Tags)
 	return nil
 }
@@ -100,9 +104,14 @@ func (s *Store) DeleteFlexCluster(ctx context.Context, id string) error {
 
 func deleteFlexCluster(ctx context.Context, r runner, id string) error {
 	what := "delete cluster " + id
-	if err := lockRow(ctx, r, "flex_clusters", id, "cluster "+id); err != nil {
-		return err
+	var groupID string
+	if err := r.queryRow(ctx, "SELECT group_id FROM flex_clusters WHERE id = ?"+r.s.dialect.forUpdate(), id).
+		Scan(&groupID); errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("cluster %s: %w", id, flexd.ErrNotFound)
+	} else if err != nil {
+		return fmt.Errorf("lock cluster %s: %w", id, err)
 	}
+	r.touch(flexd.ProjectParent(groupID), flexd.ClusterParent(id))
 	for _, q := range []string{
 		"DELETE FROM restore_applications WHERE restore_job_id IN (SELECT id FROM restore_jobs WHERE cluster_id = ?)",
 		"DELETE FROM restore_jobs WHERE cluster_id = ?",

@@ -118,6 +118,7 @@ func (s *Store) Reset(ctx context.Context, orgIDs []string) error {
 	snapshots := "SELECT id FROM snapshots WHERE cluster_id IN (" + clusters + ")"
 	jobs := "SELECT id FROM restore_jobs WHERE cluster_id IN (" + clusters + ")"
 	return s.inTx(ctx, func(r runner) error {
+		r.touch(everything)
 		for _, q := range []string{
 			"DELETE FROM lifecycle_timers WHERE entity_id IN (" + clusters + ") OR entity_id IN (" + snapshots + ") OR entity_id IN (" + jobs + ")",
 			"DELETE FROM lifecycle_faults WHERE cluster_id IN (" + clusters + ")",

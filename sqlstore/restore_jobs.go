@@ -36,6 +36,7 @@ func createRestoreJob(ctx context.Context, r runner, j *flexd.RestoreJob) error 
 	if err != nil {
 		return r.s.writeErr(err, fmt.Sprintf("create restore job %s of cluster %s", j.ID, j.ClusterID))
 	}
+	r.touch(flexd.ClusterParent(j.ClusterID))
 	normalRestoreJobTimes(j)
 	return nil
 }
@@ -90,7 +91,7 @@ func (s *Store) UpdateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error
 
 // updateRestoreJob writes j where cond (with its args) holds.
 func updateRestoreJob(ctx context.Context, r runner, j *flexd.RestoreJob, cond string, args ...any) error {
-	err := r.s.writeOne(ctx, r, "update restore job "+j.ID,
+	clusterID, err := r.s.writeOneIn(ctx, r, "update restore job "+j.ID, "cluster_id",
 		"UPDATE restore_jobs SET status = ?, expiration_date = ?, restore_scheduled_date = ?, "+
 			"snapshot_finished_date = ?, restore_finished_date = ?, failure_reason = ? WHERE id = ? AND "+cond,
 		append([]any{j.Status, unixSeconds(j.ExpirationDate), unixSeconds(j.RestoreScheduledDate),
@@ -98,6 +99,7 @@ func updateRestoreJob(ctx context.Context, r runner, j *flexd.RestoreJob, cond s
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.ClusterParent(clusterID))
 	normalRestoreJobTimes(j)
 	return nil
 }

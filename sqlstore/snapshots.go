@@ -32,6 +32,7 @@ func createSnapshot(ctx context.Context, r runner, sn *flexd.Snapshot) error {
 	if err != nil {
 		return r.s.writeErr(err, fmt.Sprintf("create snapshot %s of cluster %s", sn.ID, sn.ClusterID))
 	}
+	r.touch(flexd.ClusterParent(sn.ClusterID))
 	normalSnapshotTimes(sn)
 	return nil
 }
@@ -73,7 +74,7 @@ func (s *Store) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
 
 // updateSnapshot writes sn where cond (with its args) holds.
 func updateSnapshot(ctx context.Context, r runner, sn *flexd.Snapshot, cond string, args ...any) error {
-	err := r.s.writeOne(ctx, r, "update snapshot "+sn.ID,
+	clusterID, err := r.s.writeOneIn(ctx, r, "update snapshot "+sn.ID, "cluster_id",
 		"UPDATE snapshots SET status = ?, scheduled_time = ?, start_time = ?, finish_time = ?, expiration = ?, "+
 			"failure_reason = ?, artifact_size = ?, artifact_checksum = ? WHERE id = ? AND "+cond,
 		append([]any{sn.Status, unixSeconds(sn.ScheduledTime), unixSeconds(sn.StartTime), unixSeconds(sn.FinishTime),
@@ -81,6 +82,7 @@ func updateSnapshot(ctx context.Context, r runner, sn *flexd.Snapshot, cond stri
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.ClusterParent(clusterID))
 	normalSnapshotTimes(sn)
 	return nil
 }
@@ -89,5 +91,11 @@ func updateSnapshot(ctx context.Context, r runner, sn *flexd.Snapshot, cond stri
 // are the cluster's restore history, which Atlas keeps after a snapshot
 // expires.
 func (s *Store) DeleteSnapshot(ctx context.Context, id string) error {
-	return s.writeOne(ctx, s.run(), "delete snapshot "+id, "DELETE FROM snapshots WHERE id = ?", id)
+	r := s.run()
+	clusterID, err := s.writeOneIn(ctx, r, "delete snapshot "+id, "cluster_id", "DELETE FROM snapshots WHERE id = ?", id)
+	if err != nil {
+		return err
+	}
+	r.touch(flexd.ClusterParent(clusterID))
+	return nil
 }

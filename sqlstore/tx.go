@@ -146,7 +146,12 @@ func (u *unit) DeleteSnapshot(ctx context.Context, id string) error {
 	if _, err := u.r.exec(ctx, "DELETE FROM snapshot_artifacts WHERE snapshot_id = ?", id); err != nil {
 		return fmt.Errorf("delete artifact of snapshot %s: %w", id, err)
 	}
-	return u.s.writeOne(ctx, u.r, "delete snapshot "+id, "DELETE FROM snapshots WHERE id = ?", id)
+	clusterID, err := u.s.writeOneIn(ctx, u.r, "delete snapshot "+id, "cluster_id", "DELETE FROM snapshots WHERE id = ?", id)
+	if err != nil {
+		return err
+	}
+	u.r.touch(flexd.ClusterParent(clusterID))
+	return nil
 }
 
 func (u *unit) CreateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error {

@@ -25,7 +25,7 @@ func TestTwoReplicasFinishEveryRestore(t *testing.T) {
 	args := []string{"--postgres-url", dsn, "--restore-time", "0"}
 	replicas := []*process{startProcessWith(t, bin, args, nil), startProcessWith(t, bin, args, nil)}
 	a := replicas[0]
-	g := a.must(200, "POST", "/api/atlas/v2/groups", `{"name":"load"}`)["id"].(string)
+	g := a.must(201, "POST", "/api/atlas/v2/groups", `{"name":"load"}`)["id"].(string)
 	clusters := "/api/atlas/v2/groups/" + g + "/flexClusters"
 	targets := []string{"src", "t1", "t2"}
 	for _, name := range targets {
