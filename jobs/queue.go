@@ -298,8 +298,8 @@ func MigrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) 
 // available again. An embedded SQLite file is served by exactly one flexd
 // process, so at start every running job is an orphan; River's own rescuer
 // would find them too, but only after RescueStuckJobsAfter (two minutes), and
-// until then their unique keys would block the reconcile's inserts. This
-// is what the rescuer does, done at once.
+// until then their unique keys would keep the scheduler from enqueuing the
+// same timer armings again. This is what the rescuer does, done at once.
 func RecoverSQLiteOrphans(ctx context.Context, db *sql.DB) (int64, error) {
 	res, err := db.ExecContext(ctx, "UPDATE river_job SET state = 'available' WHERE state = 'running'")
 	if err != nil {
