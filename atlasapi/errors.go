@@ -49,6 +49,26 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			"method", r.Method, "path", r.URL.EscapedPath(), "err", err)
 		e = flexd.Errorf("UNEXPECTED_ERROR")
 	}
+	if merr := encodeError(w, e, st); merr != nil {
+		s.log.ErrorContext(r.Context(), "encoding error body", "request_id", st.id, "err", merr)
+	}
+}
+
+// WriteError writes e as Atlas does, for handlers that live outside the
+// API server but answer Atlas-shaped errors (the OAuth token endpoint's 429
+// and 500): the same encoder as every API error, so the two never drift.
+func WriteError(w http.ResponseWriter, r *http.Request, e *flexd.Error) {
+	st := &state{}
+	if r != nil {
+		st = stateOf(r)
+	}
+	_ = encodeError(w, e, st)
+}
+
+// encodeError writes e's status, headers and body, formatted as st asks
+// (pretty, envelope). It reports a parameter that could not be encoded;
+// the body is then written without parameters.
+func encodeError(w http.ResponseWriter, e *flexd.Error, st *state) error {
 	body := apiError{
 		Detail:     e.Detail,
 		Error:      e.Status,
@@ -65,7 +85,6 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	data, merr := marshal(body, st.pretty)
 	if merr != nil {
 		// Only an unencodable parameter gets here: drop the parameters.
-		s.log.ErrorContext(r.Context(), "encoding error body", "request_id", st.id, "err", merr)
 		body.Parameters = []any{}
 		data, _ = marshal(body, st.pretty)
 	}
@@ -73,8 +92,15 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Error-Code", e.Code)
 	if e.RetryAfter > 0 {
-		h.Set("Retry-After", itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		h.Set("Retry-After", RetryAfter(e.RetryAfter))
 	}
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(data)
+	return merr
+}
+
+// RetryAfter formats d for the Retry-After header: whole seconds, rounded
+// up, at least 1. It is flexd's one formatter of that header.
+func RetryAfter(d time.Duration) string {
+	return itoa(max(int((d+time.Second-1)/time.Second), 1))
 }

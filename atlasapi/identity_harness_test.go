@@ -96,7 +96,7 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oauth := auth.NewOAuth(creds, creds, auth.OAuthConfig{Clock: clock, FailureLimiter: failures,
+	oauth := auth.NewOAuth(creds, creds, auth.OAuthConfig{Clock: clock, FailureLimiter: failures, WriteError: atlasapi.WriteError,
 		Limiter: auth.NewLimiter(auth.LimiterConfig{Limit: opts.tokenLimit, Window: time.Minute, Clock: clock})})
 	srv := httptest.NewServer(authn.Handler(atlasapi.NewServer(atlasapi.Config{
 		Orgs: svc, Projects: svc, Clusters: svc, Backups: svc, APIKeys: svc, ServiceAccounts: svc,
