@@ -157,6 +157,20 @@ func TestFailedLoginsAreRateLimited(t *testing.T) {
 	}
 }
 
+// TestTokenEndpointWrongMethod: GET /api/oauth/token is a 405 in Atlas's
+// shape, naming POST; it got a Digest challenge before (the catch-all
+// authenticated every /api path first).
+func TestTokenEndpointWrongMethod(t *testing.T) {
+	h := newIDHarness(t, idOptions{})
+	for _, p := range []string{"/api/oauth/token", "/api/oauth/revoke"} {
+		res := h.rawCall("GET", p, "")
+		if res.status != 405 || res.header.Get("Allow") != "POST" || res.header.Get("WWW-Authenticate") != "" ||
+			res.header.Get("X-Error-Code") != "UNEXPECTED_ERROR" || !strings.Contains(string(res.body), `"error":405`) {
+			t.Errorf("GET %s: %d %v %s", p, res.status, res.header, res.body)
+		}
+	}
+}
+
 func secretOf(sa map[string]any) string {
 	return sa["secrets"].([]any)[0].(map[string]any)["secret"].(string)
 }

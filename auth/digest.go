@@ -191,7 +191,7 @@ func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
 		return "", fail(ReasonBadQop)
 	}
 	nc, ok := parseNC(p.nc)
-	if !ok || p.cnonce == "" {
+	if !ok || nc == 0 || p.cnonce == "" { // counts start at 00000001
 		return "", fail(ReasonBadHeader)
 	}
 	var gotBuf [sha256.Size]byte

@@ -284,6 +284,16 @@ func TestDigestReplay(t *testing.T) {
 	}
 }
 
+// TestDigestNonceCountStartsAtOne: RFC 7616 §3.4 counts requests from
+// 00000001, so nc=00000000 is a malformed header. It was accepted before.
+func TestDigestNonceCountStartsAtOne(t *testing.T) {
+	f := newDigestFixture(t)
+	c := rfcClient{username: publicKey, password: privateKey}
+	ch := challenge(t, f.verifier)
+	_, err := verify(f.verifier, "GET", "/api/atlas/v2", c.authorization(ch, "GET", "/api/atlas/v2", 0, newCnonce()))
+	wantReason(t, err, auth.ReasonBadHeader)
+}
+
 func TestDigestStaleNonce(t *testing.T) {
 	f := newDigestFixture(t)
 	c := rfcClient{username: publicKey, password: privateKey}
