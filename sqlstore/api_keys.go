@@ -94,22 +94,31 @@ func (s *Store) ListAPIKeys(ctx context.Context, f flexd.APIKeyFilter, p flexd.P
 	return keys, total, nil
 }
 
-// UpdateAPIKey writes the key's description, organization roles and HA1
-// values.
-func (s *Store) UpdateAPIKey(ctx context.Context, k *flexd.APIKey) error {
-	err := s.writeOne(ctx, s.run(), "update API key "+k.ID,
-		"UPDATE api_keys SET description = ?, org_roles = ?, ha1_md5 = ?, ha1_sha256 = ? WHERE id = ?",
-		k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256, k.ID)
-	if err != nil {
-		return err
+// UpdateAPIKey writes the fields c sets, and only those, in one statement.
+func (s *Store) UpdateAPIKey(ctx context.Context, id string, c flexd.APIKeyChange) error {
+	var u update
+	if c.Desc != nil {
+		u.set("description", *c.Desc)
 	}
-	k.OrgRoles = normalGrants(flexd.Grants{OrgRoles: k.OrgRoles}).OrgRoles
-	return nil
+	if c.OrgRoles != nil {
+		u.set("org_roles", rolesValue(*c.OrgRoles))
+	}
+	if c.HA1 != nil {
+		u.set("ha1_md5", c.HA1[0])
+		u.set("ha1_sha256", c.HA1[1])
+	}
+	return u.apply(ctx, s, "update API key "+id, "api_keys", "id", id)
 }
 
 // SetAPIKeyProjectRoles replaces the key's roles in one project.
 func (s *Store) SetAPIKeyProjectRoles(ctx context.Context, id, groupID string, roles []flexd.Role) error {
 	return apiKeyProjects.set(ctx, s, id, groupID, roles)
+}
+
+// UpdateAPIKeyProjectRoles replaces the roles of a key assigned to the
+// project; ErrNotFound when it is not.
+func (s *Store) UpdateAPIKeyProjectRoles(ctx context.Context, id, groupID string, roles []flexd.Role) error {
+	return apiKeyProjects.update(ctx, s, id, groupID, roles)
 }
 
 // DeleteAPIKey deletes the key; its assignments go with it (ON DELETE
