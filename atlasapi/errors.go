@@ -46,7 +46,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := flexd.AsError(err)
 	if e == nil {
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", st.id,
-			"method", r.Method, "path", r.URL.EscapedPath(), "err", err)
+			"method", r.Method, "path", loggedPath(r), "err", err)
 		e = flexd.Errorf("UNEXPECTED_ERROR")
 	}
 	if merr := encodeError(w, e, st); merr != nil {
