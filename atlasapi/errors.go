@@ -1,8 +1,12 @@
 package atlasapi
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/flexd/flexd"
@@ -104,3 +108,30 @@ func encodeError(w http.ResponseWriter, e *flexd.Error, st *state) error {
 func RetryAfter(d time.Duration) string {
 	return itoa(max(int((d+time.Second-1)/time.Second), 1))
 }
+
+// ProtocolError returns a whole HTTP/1.1 response, Connection: close, with
+// the Atlas error body for status, for answers written on a connection
+// before any handler runs: too many connections (503), headers over the
+// size limit (431), a request net/http could not parse (400).
+func ProtocolError(status int) []byte {
+	w := &rawResponse{header: http.Header{}}
+	_ = encodeError(w, frameworkError(status), &state{})
+	var b strings.Builder
+	fmt.Fprintf(&b, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+	w.header.Set("Content-Length", strconv.Itoa(w.body.Len()))
+	w.header.Set("Connection", "close")
+	_ = w.header.Write(&b)
+	b.WriteString("\r\n")
+	b.Write(w.body.Bytes())
+	return []byte(b.String())
+}
+
+// rawResponse collects what encodeError writes.
+type rawResponse struct {
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (w *rawResponse) Header() http.Header         { return w.header }
+func (w *rawResponse) Write(p []byte) (int, error) { return w.body.Write(p) }
+func (w *rawResponse) WriteHeader(int)             {}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -86,6 +85,7 @@ type config struct {
 	logLevel        string
 	shutdownTimeout time.Duration
 	lifecycle       lifecycleConfig
+	http            httpConfig
 	auth            authConfig
 	obs             obsConfig
 	// postgresURL, when set, puts the store and the job queue on a
@@ -149,6 +149,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	ef.string(&c.logLevel, "log-level", "FLEXD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	ef.duration(&c.shutdownTimeout, "shutdown-timeout", "FLEXD_SHUTDOWN_TIMEOUT", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
 	c.lifecycle.register(ef)
+	c.http.register(ef)
 	c.auth.register(ef)
 	c.obs.register(ef)
 	fs.Usage = func() {
@@ -173,6 +174,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err := c.auth.validate(); err != nil {
 		return nil, err
 	}
+	if err := c.http.validate(); err != nil {
+		return nil, err
+	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return nil, fmt.Errorf("%w: --log-format must be text or json, not %q", errUsage, c.logFormat)
 	}
@@ -185,10 +189,11 @@ func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("%w: --log-level: %v", errUsage, err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
+	return slog.New(quietRiver{inner: h}), nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -203,6 +208,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Bind first: on an address that is taken, flexd fails before it
+	// writes anything (no store opened or migrated, no admin key file, no
+	// job engine).
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
 
 	b, err := openBackend(ctx, c, log)
 	if err != nil {
@@ -266,20 +279,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}))
 	handler = withMetrics(m, handler)
 
-	ln, err := net.Listen("tcp", c.listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := c.http.server(handler, log)
 	log.Info("flexd listening", "addr", ln.Addr().String(), b.where, "version", buildVersion())
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(c.http.listener(ln)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
