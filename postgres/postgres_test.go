@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"testing"
 
 	"github.com/flexd/flexd"
@@ -38,4 +40,32 @@ func TestPersistence(t *testing.T) {
 func TestConcurrentOpen(t *testing.T) {
 	dsn := pgtest.Database(t)
 	storetest.RunConcurrentOpen(t, func(ctx context.Context) (flexd.Store, error) { return postgres.Open(ctx, dsn) })
+}
+
+// TestReadyReflectsFailingWrites: a store on a database that refuses
+// writes (here default_transaction_read_only, as a replica in recovery or
+// a full disk would) is not ready, though it answers reads.
+func TestReadyReflectsFailingWrites(t *testing.T) {
+	dsn := pgtest.Database(t)
+	s := open(t, dsn)
+	defer s.Close()
+	if err := s.Ready(t.Context()); err != nil {
+		t.Fatalf("a writable store is not ready: %v", err)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	db, err := sql.Open("pgx", dsn+sep+"options=-c%20default_transaction_read_only%3Don")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := sqlstore.New(db, sqlstore.Postgres)
+	defer ro.Close()
+	if err := ro.Ping(t.Context()); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if err := ro.Ready(t.Context()); err == nil {
+		t.Fatal("a store whose writes fail is ready")
+	}
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -83,5 +84,33 @@ func TestConcurrentOpen(t *testing.T) {
 	for range 20 {
 		path := filepath.Join(t.TempDir(), "flexd.db")
 		storetest.RunConcurrentOpen(t, func(ctx context.Context) (flexd.Store, error) { return sqlite.Open(ctx, path) })
+	}
+}
+
+// TestReadyReflectsFailingWrites: a store whose every write fails (here a
+// read-only connection to the file: a full disk fails writes the same way)
+// is not ready, though it answers reads. Before, /readyz only pinged.
+func TestReadyReflectsFailingWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "flexd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("a writable store is not ready: %v", err)
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnly := sqlstore.New(db, sqlstore.SQLite)
+	defer readOnly.Close()
+	if err := readOnly.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if err := readOnly.Ready(ctx); err == nil {
+		t.Fatal("a store whose writes fail is ready")
 	}
 }

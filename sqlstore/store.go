@@ -28,6 +28,8 @@ type Store struct {
 	// changes counts the writes to each table, for the read cache
 	// (cache.go).
 	changes changes
+	// health is what Ready knows of recent writes (health.go).
+	health health
 }
 
 // New returns a Store on db, which speaks dialect d. It does not migrate the
@@ -82,7 +84,9 @@ type runner struct {
 
 func (r runner) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	defer r.wrote(query)
-	return r.q.ExecContext(ctx, r.s.sqlText(query), args...)
+	res, err := r.q.ExecContext(ctx, r.s.sqlText(query), args...)
+	r.s.noteWrite(ctx, err)
+	return res, err
 }
 
 // query and queryRow are for reads: writes go through exec, which counts
@@ -127,6 +131,7 @@ func (s *Store) tx(ctx context.Context, opts *sql.TxOptions, fn func(r runner) e
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		s.noteWrite(ctx, err)
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

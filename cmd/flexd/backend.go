@@ -31,7 +31,8 @@ type backend struct {
 	// startEngine runs the lifecycle engine's job queue on this database
 	// and returns how to stop it.
 	startEngine func(ctx context.Context, eng *jobs.Engine) (stop func(context.Context), err error)
-	// ready is /readyz's check: every connection pool flexd needs answers.
+	// ready is /readyz's check: every connection pool flexd needs answers,
+	// and the store takes writes.
 	ready func(ctx context.Context) error
 	// where names the store in the "flexd listening" log line.
 	where slog.Attr
@@ -76,7 +77,7 @@ func openSQLite(ctx context.Context, c *config, log *slog.Logger) (*backend, err
 		startEngine: func(ctx context.Context, eng *jobs.Engine) (func(context.Context), error) {
 			return startEngine(ctx, eng, dbPath, log)
 		},
-		ready: store.Ping,
+		ready: store.Ready,
 		where: slog.String("data_dir", c.dataDir),
 		close: func() {
 			if err := store.Close(); err != nil {
