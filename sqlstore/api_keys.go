@@ -9,7 +9,9 @@ import (
 
 const apiKeyColumns = "k.id, k.org_id, k.public_key, k.description, k.org_roles, k.ha1_md5, k.ha1_sha256, k.created"
 
-func scanAPIKey(r rowScanner, k *flexd.APIKey) error {
+// scanAPIKeyRow reads a key's row as stored: its HA1 values may be sealed
+// (Store.scanAPIKey opens them).
+func scanAPIKeyRow(r rowScanner, k *flexd.APIKey) error {
 	return r.Scan(&k.ID, &k.OrgID, &k.PublicKey, &k.Desc, rolesColumn{&k.OrgRoles}, &k.HA1MD5, &k.HA1SHA256,
 		unixTime{&k.Created})
 }
@@ -20,7 +22,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *flexd.APIKey) error {
 	err := s.inTx(ctx, func(r runner) error {
 		_, err := r.exec(ctx, "INSERT INTO api_keys (id, org_id, public_key, description, org_roles, ha1_md5, ha1_sha256, created)"+
 			" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			k.ID, k.OrgID, k.PublicKey, k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256, unixSeconds(k.Created))
+			k.ID, k.OrgID, k.PublicKey, k.Desc, rolesValue(k.OrgRoles), s.sealValue(k.HA1MD5, ha1Where("ha1_md5", k.ID)),
+			s.sealValue(k.HA1SHA256, ha1Where("ha1_sha256", k.ID)), unixSeconds(k.Created))
 		if err != nil {
 			return s.writeErr(err, "create API key "+k.ID)
 		}
@@ -51,7 +54,7 @@ func (s *Store) getAPIKey(ctx context.Context, what, cond string, arg any) (*fle
 	var k *flexd.APIKey
 	err := s.readTx(ctx, func(r runner) error {
 		var err error
-		k, err = getOne(ctx, r, what, "SELECT "+apiKeyColumns+" FROM api_keys k WHERE "+cond, []any{arg}, scanAPIKey)
+		k, err = getOne(ctx, r, what, "SELECT "+apiKeyColumns+" FROM api_keys k WHERE "+cond, []any{arg}, s.scanAPIKey)
 		if err != nil {
 			return err
 		}
@@ -76,7 +79,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, f flexd.APIKeyFilter, p flexd.P
 	}
 	q.where.eqIfSet("k.org_id", f.OrgID)
 	apiKeyProjects.assignedTo(&q.where, "k.id", f.GroupID)
-	keys, total, err := listPage(ctx, s, q, p, scanAPIKey)
+	keys, total, err := listPage(ctx, s, q, p, s.scanAPIKey)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -104,8 +107,8 @@ func (s *Store) UpdateAPIKey(ctx context.Context, id string, c flexd.APIKeyChang
 		u.set("org_roles", rolesValue(*c.OrgRoles))
 	}
 	if c.HA1 != nil {
-		u.set("ha1_md5", c.HA1[0])
-		u.set("ha1_sha256", c.HA1[1])
+		u.set("ha1_md5", s.sealValue(c.HA1[0], ha1Where("ha1_md5", id)))
+		u.set("ha1_sha256", s.sealValue(c.HA1[1], ha1Where("ha1_sha256", id)))
 	}
 	return u.apply(ctx, s, "update API key "+id, "api_keys", "id", id)
 }

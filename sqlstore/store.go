@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/seal"
 )
 
 var _ flexd.Store = (*Store)(nil)
@@ -30,6 +31,9 @@ type Store struct {
 	changes changes
 	// health is what Ready knows of recent writes (health.go).
 	health health
+	// box seals the secrets the store keeps (sealed.go); nil keeps them
+	// as given.
+	box *seal.Box
 }
 
 // New returns a Store on db, which speaks dialect d. It does not migrate the

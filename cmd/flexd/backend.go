@@ -60,6 +60,12 @@ func openBackend(ctx context.Context, c *config, log *slog.Logger) (*backend, er
 // this process while the read cache is on (see lockDataDir).
 func openSQLite(ctx context.Context, c *config, log *slog.Logger) (*backend, error) {
 	dbPath := filepath.Join(c.dataDir, "flexd.db")
+	if err := secureDir(c.dataDir, log); err != nil {
+		return nil, err
+	}
+	if err := createPrivate(dbPath); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	locked, unlock, err := lockDataDir(c.obs.readCache, dbPath, log)
 	if err != nil {
 		return nil, err

@@ -188,8 +188,8 @@ func bootstrap(ctx context.Context, svc *service.Service, getenv func(string) st
 		return fmt.Errorf("bootstrap admin API key: %w", err)
 	}
 	path := filepath.Join(dataDir, adminKeyFile)
-	// On PostgreSQL nothing else creates the data directory.
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	// On PostgreSQL nothing else may have created the data directory.
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("write admin API key: %w", err)
 	}
 	body := fmt.Sprintf("# flexd admin API key: ORG_OWNER of organization %s, created %s.\n"+

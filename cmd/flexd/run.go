@@ -86,6 +86,7 @@ type config struct {
 	shutdownTimeout time.Duration
 	lifecycle       lifecycleConfig
 	http            httpConfig
+	secrets         secretsConfig
 	auth            authConfig
 	obs             obsConfig
 	// postgresURL, when set, puts the store and the job queue on a
@@ -150,6 +151,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	ef.duration(&c.shutdownTimeout, "shutdown-timeout", "FLEXD_SHUTDOWN_TIMEOUT", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
 	c.lifecycle.register(ef)
 	c.http.register(ef)
+	c.secrets.register(ef)
 	c.auth.register(ef)
 	c.obs.register(ef)
 	fs.Usage = func() {
@@ -217,12 +219,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer ln.Close()
 
+	box, err := c.secrets.box(c.dataDir, getenv, log)
+	if err != nil {
+		return err
+	}
 	b, err := openBackend(ctx, c, log)
 	if err != nil {
 		return err
 	}
 	defer b.close()
 	store, locked := b.store, b.locked
+	store.SealWith(box)
 
 	clock := c.lifecycle.newClock()
 	m := c.obs.newMetrics(store.DB(), store, clock)
@@ -237,6 +244,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	release = sync.OnceFunc(release)
 	defer release()
+	if err := sealSecrets(ctx, store, log); err != nil {
+		return err
+	}
 	if err := svc.Init(ctx); err != nil {
 		return err
 	}
