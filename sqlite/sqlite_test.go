@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/seal"
 	"github.com/flexd/flexd/sqlite"
 	"github.com/flexd/flexd/sqlstore"
 	"github.com/flexd/flexd/storetest"
@@ -26,6 +27,20 @@ func open(t *testing.T) *sqlstore.Store {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) flexd.Store { return open(t) })
+}
+
+// TestSealedStore runs the contract on a store that seals its secrets, as
+// flexd serve runs it: sealing changes what is stored, never what is read.
+func TestSealedStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) flexd.Store {
+		s := open(t)
+		b, err := seal.New(seal.NewKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SealWith(b)
+		return s
+	})
 }
 
 func TestPersistence(t *testing.T) {
