@@ -34,7 +34,8 @@ func TestSealOpen(t *testing.T) {
 	if got, err := b.Open("plain", "x"); err != nil || got != "plain" {
 		t.Errorf("plain value: %q %v", got, err)
 	}
-	if b.Token("p", "id") != b.Token("p", "id") || b.Token("p", "id") == other.Token("p", "id") || b.Token("p", "id") == b.Token("q", "id") {
+	tok := b.Token("p", "id")
+	if tok != b.Token("p", "id") || tok == other.Token("p", "id") || tok == b.Token("q", "id") || tok == b.Token("p", "id2") {
 		t.Error("tokens are not derived from key, purpose and id alone")
 	}
 }
