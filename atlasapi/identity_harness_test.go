@@ -28,6 +28,7 @@ import (
 	"github.com/flexd/flexd/atlasapi"
 	"github.com/flexd/flexd/auth"
 	"github.com/flexd/flexd/jobs"
+	"github.com/flexd/flexd/seal"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
 )
@@ -68,6 +69,12 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As flexd serve does: what Digest needs in usable form is sealed.
+	box, err := seal.New(seal.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.SealWith(box)
 	clock := jobs.NewManualClock(time.Now())
 	svc := service.New(store, clock, nil, service.Config{SecretCost: bcrypt.MinCost, DownloadTTL: service.AtlasDownloadTTL})
 	if err := svc.Init(ctx); err != nil {
@@ -114,8 +121,17 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		t.Fatal(err)
 	}
 	h.remember(k.PrivateKey)
+	h.rememberHA1(k.PublicKey, k.PrivateKey)
+	h.remember(hex.EncodeToString(key))
 	h.admin = digestCreds{public: k.PublicKey, private: k.PrivateKey}
 	return h
+}
+
+// rememberHA1 records an API key's HA1 values: enough to sign Digest
+// requests, so the database keeps them only sealed.
+func (h *idHarness) rememberHA1(public, private string) {
+	h.remember(auth.HA1(auth.AlgorithmMD5, public, private))
+	h.remember(auth.HA1(auth.AlgorithmSHA256, public, private))
 }
 
 // remember records a secret the database must never contain.
@@ -314,6 +330,11 @@ func (h *idHarness) collect(body []byte) {
 			for k, x := range v {
 				if s, ok := x.(string); ok && (k == "privateKey" || k == "secret" || k == "access_token") {
 					h.remember(s)
+				}
+				if pub, ok := v["publicKey"].(string); ok && k == "privateKey" {
+					if priv, ok := x.(string); ok {
+						h.rememberHA1(pub, priv)
+					}
 				}
 				walk(x)
 			}
