@@ -7,23 +7,23 @@ import (
 	"github.com/flexd/flexd"
 )
 
-const apiKeyColumns = "k.id, k.org_id, k.public_key, k.description, k.org_roles, k.ha1_md5, k.ha1_sha256, k.created"
+const apiKeyColumns = "k.id, k.org_id, k.public_key, k.description, k.org_roles, k.ha1_md5, k.ha1_sha256, k.private_key_tail, k.created"
 
 // scanAPIKeyRow reads a key's row as stored: its HA1 values may be sealed
 // (Store.scanAPIKey opens them).
 func scanAPIKeyRow(r rowScanner, k *flexd.APIKey) error {
 	return r.Scan(&k.ID, &k.OrgID, &k.PublicKey, &k.Desc, rolesColumn{&k.OrgRoles}, &k.HA1MD5, &k.HA1SHA256,
-		unixTime{&k.Created})
+		&k.PrivateKeyTail, unixTime{&k.Created})
 }
 
 // CreateAPIKey stores k with its project assignments in one transaction.
 // On success k holds what a Get returns.
 func (s *Store) CreateAPIKey(ctx context.Context, k *flexd.APIKey) error {
 	err := s.inTx(ctx, func(r runner) error {
-		_, err := r.exec(ctx, "INSERT INTO api_keys (id, org_id, public_key, description, org_roles, ha1_md5, ha1_sha256, created)"+
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		_, err := r.exec(ctx, "INSERT INTO api_keys (id, org_id, public_key, description, org_roles, ha1_md5, ha1_sha256,"+
+			" private_key_tail, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			k.ID, k.OrgID, k.PublicKey, k.Desc, rolesValue(k.OrgRoles), s.sealValue(k.HA1MD5, ha1Where("ha1_md5", k.ID)),
-			s.sealValue(k.HA1SHA256, ha1Where("ha1_sha256", k.ID)), unixSeconds(k.Created))
+			s.sealValue(k.HA1SHA256, ha1Where("ha1_sha256", k.ID)), k.PrivateKeyTail, unixSeconds(k.Created))
 		if err != nil {
 			return s.writeErr(err, "create API key "+k.ID)
 		}
@@ -106,9 +106,10 @@ func (s *Store) UpdateAPIKey(ctx context.Context, id string, c flexd.APIKeyChang
 	if c.OrgRoles != nil {
 		u.set("org_roles", rolesValue(*c.OrgRoles))
 	}
-	if c.HA1 != nil {
-		u.set("ha1_md5", s.sealValue(c.HA1[0], ha1Where("ha1_md5", id)))
-		u.set("ha1_sha256", s.sealValue(c.HA1[1], ha1Where("ha1_sha256", id)))
+	if cr := c.Credentials; cr != nil {
+		u.set("ha1_md5", s.sealValue(cr.HA1MD5, ha1Where("ha1_md5", id)))
+		u.set("ha1_sha256", s.sealValue(cr.HA1SHA256, ha1Where("ha1_sha256", id)))
+		u.set("private_key_tail", cr.PrivateKeyTail)
 	}
 	return u.apply(ctx, s, "update API key "+id, "api_keys", "id", id)
 }
