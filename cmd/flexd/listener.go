@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,7 +18,7 @@ import (
 // clients.
 type httpConfig struct {
 	readHeaderTimeout time.Duration
-	readTimeout       time.Duration
+	readBodyTimeout   time.Duration
 	idleTimeout       time.Duration
 	maxConns          int
 }
@@ -25,8 +26,8 @@ type httpConfig struct {
 func (hc *httpConfig) register(ef *envFlags) {
 	ef.duration(&hc.readHeaderTimeout, "read-header-timeout", "FLEXD_READ_HEADER_TIMEOUT", 10*time.Second,
 		"how long a client may take to send a request's headers")
-	ef.duration(&hc.readTimeout, "read-timeout", "FLEXD_READ_TIMEOUT", 30*time.Second,
-		"how long a client may take to send a whole request, body included")
+	ef.duration(&hc.readBodyTimeout, "read-body-timeout", "FLEXD_READ_BODY_TIMEOUT", 30*time.Second,
+		"how long a client may take to send a request's body, once its headers are in")
 	ef.duration(&hc.idleTimeout, "idle-timeout", "FLEXD_IDLE_TIMEOUT", 120*time.Second,
 		"how long an idle keep-alive connection is kept open")
 	ef.int(&hc.maxConns, "max-connections", "FLEXD_MAX_CONNECTIONS", 1024,
@@ -34,8 +35,8 @@ func (hc *httpConfig) register(ef *envFlags) {
 }
 
 func (hc *httpConfig) validate() error {
-	if hc.readHeaderTimeout <= 0 || hc.readTimeout <= 0 || hc.idleTimeout <= 0 {
-		return fmt.Errorf("%w: --read-header-timeout, --read-timeout and --idle-timeout must be positive", errUsage)
+	if hc.readHeaderTimeout <= 0 || hc.readBodyTimeout <= 0 || hc.idleTimeout <= 0 {
+		return fmt.Errorf("%w: --read-header-timeout, --read-body-timeout and --idle-timeout must be positive", errUsage)
 	}
 	if hc.maxConns < 1 {
 		return fmt.Errorf("%w: --max-connections must be at least 1", errUsage)
@@ -44,14 +45,55 @@ func (hc *httpConfig) validate() error {
 }
 
 // server returns the HTTP server for handler with these bounds.
+//
+// The body's bound is set per request rather than as http.Server's
+// ReadTimeout: that one stays on the connection while the handler runs,
+// and net/http's background read then times out and cancels the request's
+// context, so a handler working longer than it (a clock advance running a
+// long drill, a large download) would be cut short.
 func (hc *httpConfig) server(handler http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
-		Handler:           handler,
+		Handler:           hc.boundBody(handler),
 		ReadHeaderTimeout: hc.readHeaderTimeout,
-		ReadTimeout:       hc.readTimeout,
 		IdleTimeout:       hc.idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
+
+// boundBody gives a request with a body readBodyTimeout to send it: the
+// connection's read deadline, lifted as soon as the body has been read.
+func (hc *httpConfig) boundBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rc := http.NewResponseController(w)
+		if err := rc.SetReadDeadline(time.Now().Add(hc.readBodyTimeout)); err == nil {
+			b := &boundedBody{ReadCloser: r.Body, lift: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+			r.Body = b
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// boundedBody lifts the read deadline once the body is read, so that
+// nothing after the body is bounded by it: net/http's background read,
+// which starts there, would otherwise time out and cancel the request. A
+// body left unread keeps the deadline, which then bounds net/http's
+// discarding of it after the handler.
+type boundedBody struct {
+	io.ReadCloser
+	once sync.Once
+	lift func()
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.once.Do(b.lift)
+	}
+	return n, err
 }
 
 // listener wraps ln so that at most max connections are open at once, and

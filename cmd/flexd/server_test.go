@@ -57,11 +57,11 @@ const slowHead = "POST /api/atlas/v2/groups HTTP/1.1\r\nHost: flexd\r\nAccept: "
 	"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
 
 // TestSlowBodiesAreCutOff: a client trickling a body is disconnected once
-// --read-timeout has passed since its request began, however steadily it
+// --read-body-timeout has passed since its headers came, however steadily it
 // trickles. Before, there was no read timeout, and such clients held their
 // connections as long as they liked.
 func TestSlowBodiesAreCutOff(t *testing.T) {
-	s := start(t, t.TempDir(), map[string]string{"FLEXD_READ_TIMEOUT": "300ms"})
+	s := start(t, t.TempDir(), map[string]string{"FLEXD_READ_BODY_TIMEOUT": "300ms"})
 	c := rawConn(t, s, slowHead, `{"name":`)
 	stop := make(chan struct{})
 	defer close(stop)
@@ -84,7 +84,7 @@ func TestSlowBodiesAreCutOff(t *testing.T) {
 	_, err := io.Copy(io.Discard, c)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		t.Fatal("the server still holds a trickling client after 20s (read timeout 300ms)")
+		t.Fatal("the server still holds a trickling client after 20s (body timeout 300ms)")
 	}
 }
 
