@@ -2,6 +2,8 @@ package auth
 
 import (
 	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"time"
 
@@ -119,7 +121,19 @@ func (l *Limiter) Error(path string, retryAfter time.Duration) *flexd.Error {
 	return e
 }
 
-// failureKey names whom a failed login is charged to: the address and the
+// failureKey names whom a request is charged to: the address and the
 // identity it claimed, so that one client's failures never throttle
-// another identity behind the same address (a NAT, a load balancer).
-func failureKey(ip, identity string) string { return ip + "\x00" + identity }
+// another identity behind the same address (a NAT, a load balancer). The
+// identity is the client's to choose, so a long one is replaced by its
+// hash: a key's size, and so the limiter's memory, stays bounded.
+func failureKey(ip, identity string) string {
+	if len(identity) > maxIdentityLen {
+		sum := sha256.Sum256([]byte(identity))
+		identity = "sha256:" + hex.EncodeToString(sum[:16])
+	}
+	return ip + "\x00" + identity
+}
+
+// maxIdentityLen is the longest identity kept as it is in a limiter key:
+// public keys are 8 characters, client ids 34.
+const maxIdentityLen = 64

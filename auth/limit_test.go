@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,5 +60,20 @@ func TestLimiterBoundedKeys(t *testing.T) {
 	}
 	if ok, _ := l.Allow("innocent"); ok {
 		t.Error("the new key is not limited by its own bucket")
+	}
+}
+
+// TestFailureKeysAreBounded: the identity in a limiter key is the client's
+// to choose (a Digest username, a client id); a long one is hashed, so a
+// flood of megabyte usernames cannot grow the limiter beyond its keys'
+// bound times a small size.
+func TestFailureKeysAreBounded(t *testing.T) {
+	long := strings.Repeat("u", 1<<20)
+	k := auth.FailureKey("192.0.2.1", long)
+	if len(k) > 100 || k == auth.FailureKey("192.0.2.1", long+"x") {
+		t.Errorf("key of a 1 MiB identity: %d bytes, or not telling identities apart", len(k))
+	}
+	if auth.FailureKey("192.0.2.1", "abcdefgh") != "192.0.2.1\x00abcdefgh" {
+		t.Error("a short identity is not kept as it is")
 	}
 }
