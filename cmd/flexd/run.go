@@ -143,7 +143,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	ef := &envFlags{fs: fs, getenv: getenv}
 	ef.string(&c.listen, "listen", "FLEXD_LISTEN", "127.0.0.1:8080", "address to serve HTTP on")
 	ef.string(&c.dataDir, "data-dir", "FLEXD_DATA_DIR", "./flexd-data",
-		"directory of the embedded SQLite store; unused with --postgres-url, except for the admin key generated at a first start")
+		"directory (mode 0700) of the embedded SQLite store and the secret key file; unused with --postgres-url, except for the secret key file (unless FLEXD_SECRET_KEY is set) and the admin key generated at a first start")
 	ef.secret(&c.postgresURL, "postgres-url", "FLEXD_POSTGRES_URL",
 		"PostgreSQL database to share with other flexd replicas, e.g. postgres://flexd@db:5432/flexd (default: the embedded SQLite store; prefer the variable for a URL with a password)")
 	ef.string(&c.publicURL, "public-url", "FLEXD_PUBLIC_URL", "", "base URL clients reach flexd at, for links and download URLs (default: taken from each request)")
