@@ -61,8 +61,8 @@ type OAuthConfig struct {
 	// Limiter, if set, counts every request per client id and IP, as
 	// Atlas does (50 requests every 1 minute).
 	Limiter *Limiter
-	// FailureLimiter, if set, counts failed client authentications per IP
-	// and client id, and answers a failure beyond it 429 instead of
+	// FailureLimiter, if set, counts failed client authentications per
+	// address and client id, and answers a failure beyond it 429 instead of
 	// invalid_client. Valid credentials are always accepted.
 	FailureLimiter *Limiter
 	// ClientIP names the caller for limiting; defaults to the host of
