@@ -3,8 +3,10 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/seal"
@@ -127,5 +129,40 @@ func TestReadyReflectsFailingWrites(t *testing.T) {
 	}
 	if err := readOnly.Ready(ctx); err == nil {
 		t.Fatal("a store whose writes fail is ready")
+	}
+}
+
+// TestSealSecretsOnce: sealing what an earlier flexd stored in clear
+// changes it once; the next start finds nothing to do, an empty HA1 (a key
+// that predates SHA-256) included. A store with another key is refused.
+func TestSealSecretsOnce(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	o := flexd.Organization{ID: flexd.NewID(time.Now()), Name: "o"}
+	if err := s.CreateOrganization(ctx, &o); err != nil {
+		t.Fatal(err)
+	}
+	k := flexd.APIKey{ID: flexd.NewID(time.Now()), OrgID: o.ID, PublicKey: "abcdefgh", Desc: "d", HA1MD5: "m", Created: time.Now()}
+	if err := s.CreateAPIKey(ctx, &k); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ServerKey(ctx, "k", []byte("0123456789abcdef")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := seal.New(seal.NewKey())
+	s.SealWith(b)
+	for i, want := range []int{2, 0} {
+		if n, err := s.SealSecrets(ctx); err != nil || n != want {
+			t.Fatalf("start %d: sealed %d (%v), want %d", i+1, n, err, want)
+		}
+	}
+	got, err := s.GetAPIKey(ctx, k.ID)
+	if err != nil || got.HA1MD5 != "m" || got.HA1SHA256 != "" {
+		t.Fatalf("after sealing: %+v %v", got, err)
+	}
+	other, _ := seal.New(seal.NewKey())
+	s.SealWith(other)
+	if _, err := s.SealSecrets(ctx); !errors.Is(err, seal.ErrWrongKey) {
+		t.Errorf("another key: %v, want ErrWrongKey", err)
 	}
 }

@@ -146,6 +146,7 @@ func (s *Store) SealSecrets(ctx context.Context) (int, error) {
 // sealRows seals every plain secret in one transaction.
 func (s *Store) sealRows(ctx context.Context, r runner) (int, error) {
 	n := 0
+	done := func(v string) bool { return v == "" || seal.IsSealed(v) } // "" is no secret: stored as it is
 	type row struct{ key, a, b string }
 	read := func(query string, args ...any) ([]row, error) {
 		rows, err := r.query(ctx, query, args...)
@@ -175,7 +176,7 @@ func (s *Store) sealRows(ctx context.Context, r runner) (int, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return 0, err
 		}
-		if seal.IsSealed(k.a) && seal.IsSealed(k.b) {
+		if done(k.a) && done(k.b) {
 			continue
 		}
 		if _, err := r.exec(ctx, "UPDATE api_keys SET ha1_md5 = ?, ha1_sha256 = ? WHERE id = ?",
