@@ -107,7 +107,7 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		Limiter: auth.NewLimiter(auth.LimiterConfig{Limit: opts.tokenLimit, Window: time.Minute, Clock: clock})})
 	srv := httptest.NewServer(authn.Handler(atlasapi.NewServer(atlasapi.Config{
 		Orgs: svc, Projects: svc, Clusters: svc, Backups: svc, APIKeys: svc, ServiceAccounts: svc,
-		Settings: svc, Instance: svc,
+		Settings: svc, Instance: svc, DatabaseAccess: svc,
 		Authenticator: authn, OAuthToken: oauth.TokenHandler(), OAuthRevoke: oauth.RevokeHandler(),
 		Logger: log, Ready: store.Ping,
 	})))

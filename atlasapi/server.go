@@ -39,6 +39,8 @@ type Config struct {
 	// APIKeys and ServiceAccounts manage credentials.
 	APIKeys         flexd.APIKeyService
 	ServiceAccounts flexd.ServiceAccountService
+	// DatabaseAccess manages database users and the IP access list.
+	DatabaseAccess flexd.DatabaseAccessService
 	// OAuthToken and OAuthRevoke serve POST /api/oauth/token and
 	// /api/oauth/revoke (auth.OAuth); nil answers 404.
 	OAuthToken  http.Handler

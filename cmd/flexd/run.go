@@ -286,6 +286,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Instance:        svc,
 		APIKeys:         svc,
 		ServiceAccounts: svc,
+		DatabaseAccess:  svc,
 		Lifecycle:       eng,
 		Authenticator:   as.authenticator,
 		OAuthToken:      as.token,
