@@ -27,6 +27,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *flexd.APIKey) error {
 		if err != nil {
 			return s.writeErr(err, "create API key "+k.ID)
 		}
+		r.touch(flexd.CredentialParent(k.ID))
 		return apiKeyProjects.insert(ctx, r, k.ID, k.Projects)
 	})
 	if err != nil {
@@ -128,5 +129,10 @@ func (s *Store) UpdateAPIKeyProjectRoles(ctx context.Context, id, groupID string
 // DeleteAPIKey deletes the key; its assignments go with it (ON DELETE
 // CASCADE), and with its HA1 gone the next Digest request fails.
 func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
-	return s.writeOne(ctx, s.run(), fmt.Sprintf("delete API key %s", id), "DELETE FROM api_keys WHERE id = ?", id)
+	r := s.run()
+	if err := s.writeOne(ctx, r, fmt.Sprintf("delete API key %s", id), "DELETE FROM api_keys WHERE id = ?", id); err != nil {
+		return err
+	}
+	r.touch(flexd.CredentialParent(id))
+	return nil
 }

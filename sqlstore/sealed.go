@@ -124,14 +124,16 @@ func (s *Store) SealSecrets(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("seal secrets: %w", err)
 	}
-	r := runner{s: s, q: tx, written: new([]string)}
-	n, err := s.sealRows(ctx, r)
+	var touched []flexd.Parent
+	n, err := s.sealRows(ctx, runner{s: s, q: tx, touched: &touched})
 	if err == nil {
 		err = tx.Commit()
 	} else {
 		_ = tx.Rollback()
 	}
-	s.changes.bump(*r.written)
+	// Credentials and download jobs of any parent may have changed: a
+	// start-up step, so every cache starts over.
+	s.versions.bump([]flexd.Parent{everything})
 	if err != nil {
 		return 0, fmt.Errorf("seal secrets: %w", err)
 	}
