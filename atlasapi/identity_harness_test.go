@@ -27,6 +27,7 @@ import (
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
 	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/seal"
 	"github.com/flexd/flexd/service"
@@ -153,8 +154,8 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 // rememberHA1 records an API key's HA1 values: enough to sign Digest
 // requests, so the database keeps them only sealed.
 func (h *idHarness) rememberHA1(public, private string) {
-	h.remember(auth.HA1(auth.AlgorithmMD5, public, private))
-	h.remember(auth.HA1(auth.AlgorithmSHA256, public, private))
+	h.remember(credential.HA1(credential.AlgorithmMD5, public, private))
+	h.remember(credential.HA1(credential.AlgorithmSHA256, public, private))
 }
 
 // remember records a secret the database must never contain.

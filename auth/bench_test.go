@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 // BenchmarkDigestVerify measures one successful MD5 verification: parse,
@@ -49,8 +50,8 @@ func BenchmarkDigestVerify(b *testing.B) {
 func BenchmarkBearerVerify(b *testing.B) {
 	clock := newClock()
 	tokens := auth.NewMemoryTokenStore(clock)
-	tok := auth.NewAccessToken()
-	if err := tokens.CreateToken(b.Context(), auth.Token{Digest: auth.TokenDigest(tok), Subject: "sa", ExpiresAt: clock.Now().Add(auth.DefaultTokenTTL)}); err != nil {
+	tok := credential.NewAccessToken()
+	if err := tokens.CreateToken(b.Context(), auth.Token{Digest: credential.TokenDigest(tok), Subject: "sa", ExpiresAt: clock.Now().Add(auth.DefaultTokenTTL)}); err != nil {
 		b.Fatal(err)
 	}
 	v := auth.NewBearerVerifier(tokens, clock)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 // rfcClient is an HTTP Digest client written from RFC 7616 §3.4 alone, and
@@ -334,7 +335,7 @@ func TestDigestForgedNonce(t *testing.T) {
 		"base64 padded": genuine + "=",
 	} {
 		t.Run(name, func(t *testing.T) {
-			ch := map[string]string{"realm": auth.Realm, "nonce": nonce, "algorithm": "MD5"}
+			ch := map[string]string{"realm": credential.Realm, "nonce": nonce, "algorithm": "MD5"}
 			_, err := verify(f.verifier, "GET", "/x", c.authorization(ch, "GET", "/x", 1, newCnonce()))
 			wantReason(t, err, auth.ReasonForgedNonce)
 		})
@@ -433,7 +434,7 @@ func TestDigestLenientSyntax(t *testing.T) {
 }
 
 func TestDigestSHA256WithoutStoredHA1(t *testing.T) {
-	creds := staticCreds{auth.DigestKey{Subject: keyID, HA1MD5: auth.HA1(auth.AlgorithmMD5, publicKey, privateKey)}}
+	creds := staticCreds{auth.DigestKey{Subject: keyID, HA1MD5: credential.HA1(auth.AlgorithmMD5, publicKey, privateKey)}}
 	clock := newClock()
 	v, err := auth.NewDigestVerifier(creds, auth.NewMemoryNonceCounter(0, clock), auth.DigestConfig{Keys: [][]byte{auth.NewKey()}, Clock: clock})
 	if err != nil {
@@ -475,10 +476,10 @@ func TestNewDigestVerifierConfig(t *testing.T) {
 func TestHA1(t *testing.T) {
 	// RFC 7616 §3.9.1's example: Mufasa / http-auth@example.org / Circle of Life.
 	// HA1 fixes the realm to Atlas's, so check against the definition.
-	if got, want := auth.HA1(auth.AlgorithmMD5, "Mufasa", "Circle of Life"), rfcHash("MD5", "Mufasa:MMS Public API:Circle of Life"); got != want {
+	if got, want := credential.HA1(auth.AlgorithmMD5, "Mufasa", "Circle of Life"), rfcHash("MD5", "Mufasa:MMS Public API:Circle of Life"); got != want {
 		t.Errorf("MD5 HA1 %s, want %s", got, want)
 	}
-	if got, want := auth.HA1(auth.AlgorithmSHA256, "Mufasa", "Circle of Life"), rfcHash("SHA-256", "Mufasa:MMS Public API:Circle of Life"); got != want {
+	if got, want := credential.HA1(auth.AlgorithmSHA256, "Mufasa", "Circle of Life"), rfcHash("SHA-256", "Mufasa:MMS Public API:Circle of Life"); got != want {
 		t.Errorf("SHA-256 HA1 %s, want %s", got, want)
 	}
 	defer func() {
@@ -486,7 +487,7 @@ func TestHA1(t *testing.T) {
 			t.Error("HA1 of an unknown algorithm did not panic")
 		}
 	}()
-	auth.HA1("SHA-512", "a", "b")
+	credential.HA1("SHA-512", "a", "b")
 }
 
 func TestMemoryNonceCounter(t *testing.T) {

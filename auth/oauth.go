@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/credential"
 )
 
 // DefaultTokenTTL is the access token lifetime Atlas documents.
@@ -20,7 +21,7 @@ const DefaultTokenTTL = time.Hour
 // ClientSecret is one secret of a service account, as stored.
 type ClientSecret struct {
 	ID        string    // names the secret, so tokens can be revoked with it
-	Hash      string    // HashSecret of the secret
+	Hash      string    // credential.HashSecret of the secret
 	ExpiresAt time.Time // zero: never expires
 }
 
@@ -34,7 +35,7 @@ type ServiceAccounts interface {
 
 // Token is an issued access token as stored: only its digest.
 type Token struct {
-	Digest    string // TokenDigest of the token
+	Digest    string // credential.TokenDigest of the token
 	Subject   string
 	SecretID  string // ClientSecret.ID of the secret the client presented
 	ExpiresAt time.Time
@@ -142,10 +143,10 @@ func (o *OAuth) token(w http.ResponseWriter, r *http.Request) (string, error) {
 	if err != nil {
 		return subject, err
 	}
-	tok := NewAccessToken()
+	tok := credential.NewAccessToken()
 	now := o.cfg.Clock.Now()
 	if err := o.tokens.CreateToken(r.Context(), Token{
-		Digest: TokenDigest(tok), Subject: subject, SecretID: secretID, ExpiresAt: now.Add(o.cfg.TokenTTL),
+		Digest: credential.TokenDigest(tok), Subject: subject, SecretID: secretID, ExpiresAt: now.Add(o.cfg.TokenTTL),
 	}); err != nil {
 		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
 		return subject, fmt.Errorf("auth: storing token: %w", err)
@@ -178,7 +179,7 @@ func (o *OAuth) revoke(w http.ResponseWriter, r *http.Request) (string, error) {
 	if err != nil {
 		return subject, err
 	}
-	if err := o.tokens.RevokeToken(r.Context(), subject, TokenDigest(tok)); err != nil {
+	if err := o.tokens.RevokeToken(r.Context(), subject, credential.TokenDigest(tok)); err != nil {
 		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
 		return subject, fmt.Errorf("auth: revoking token: %w", err)
 	}
@@ -251,14 +252,14 @@ func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAut
 			expired = append(expired, s)
 			continue
 		}
-		if CheckSecret(s.Hash, c.secret) {
+		if credential.CheckSecret(s.Hash, c.secret) {
 			return subject, s.ID, nil
 		}
 	}
 	reason := ReasonWrongSecret
 	// Only to tell the operator why: the client hears invalid_client.
 	for _, s := range expired {
-		if CheckSecret(s.Hash, c.secret) {
+		if credential.CheckSecret(s.Hash, c.secret) {
 			reason = ReasonExpiredSecret
 			break
 		}
@@ -284,7 +285,7 @@ func (o *OAuth) refuseClient(w http.ResponseWriter, r *http.Request, clientID st
 // challenge is required when the client tried the Authorization header and
 // allowed otherwise, so every client hears the same.
 func invalidClient(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+credential.Realm+`"`)
 	oauthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client credentials.")
 }
 

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flexd/flexd"
-	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 var _ flexd.APIKeyService = (*Service)(nil)
@@ -89,8 +89,8 @@ func NewPrivateKey() string {
 // all the store keeps of the private key.
 func setCredentials(k *flexd.APIKey, publicKey, privateKey string) {
 	k.PublicKey = publicKey
-	k.HA1MD5 = auth.HA1(auth.AlgorithmMD5, publicKey, privateKey)
-	k.HA1SHA256 = auth.HA1(auth.AlgorithmSHA256, publicKey, privateKey)
+	k.HA1MD5 = credential.HA1(credential.AlgorithmMD5, publicKey, privateKey)
+	k.HA1SHA256 = credential.HA1(credential.AlgorithmSHA256, publicKey, privateKey)
 	k.PrivateKeyTail = flexd.PrivateKeyTail(privateKey)
 }
 

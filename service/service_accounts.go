@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flexd/flexd"
-	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 var _ flexd.ServiceAccountService = (*Service)(nil)
@@ -57,7 +57,7 @@ func saGroupRoles(groupID string, roles []flexd.Role) ([]flexd.Role, error) {
 // maskSecret is the form of a secret shown after creation: its prefix and
 // last four characters, 24 of its 256 random bits.
 func maskSecret(secret string) string {
-	return auth.ClientSecretPrefix + "..." + secret[len(secret)-4:]
+	return credential.ClientSecretPrefix + "..." + secret[len(secret)-4:]
 }
 
 // newSecret draws a client secret for clientID (or takes the operator's),
@@ -65,9 +65,9 @@ func maskSecret(secret string) string {
 // mask are stored; Secret carries the clear value back to the caller once.
 func (s *Service) newSecret(clientID, secret string, hours int) (*flexd.ServiceAccountSecret, error) {
 	if secret == "" {
-		secret = auth.NewClientSecret()
+		secret = credential.NewClientSecret()
 	}
-	hash, err := auth.HashSecretCost(secret, s.cfg.SecretCost)
+	hash, err := credential.HashSecretCost(secret, s.cfg.SecretCost)
 	if err != nil {
 		return nil, internal("hash secret", err)
 	}
@@ -90,7 +90,7 @@ func (s *Service) createServiceAccount(ctx context.Context, orgID string, c flex
 	if err := validateSecretHours(c.SecretExpiresAfterHours); err != nil {
 		return nil, err
 	}
-	a := &flexd.ServiceAccount{ClientID: auth.NewClientID(), OrgID: orgID, Name: c.Name, Description: c.Description,
+	a := &flexd.ServiceAccount{ClientID: credential.NewClientID(), OrgID: orgID, Name: c.Name, Description: c.Description,
 		Grants: g, CreatedAt: s.clock.Now()}
 	sec, err := s.newSecret(a.ClientID, "", c.SecretExpiresAfterHours)
 	if err != nil {
@@ -413,7 +413,7 @@ func (s *Service) EnsureServiceAccount(ctx context.Context, orgID, clientID, sec
 	}
 	now := s.clock.Now()
 	for _, sec := range a.Secrets {
-		if now.Before(sec.ExpiresAt) && auth.CheckSecret(sec.Hash, secret) {
+		if now.Before(sec.ExpiresAt) && credential.CheckSecret(sec.Hash, secret) {
 			return outcome, nil
 		}
 	}

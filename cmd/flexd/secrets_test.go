@@ -18,6 +18,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 	"github.com/flexd/flexd/postgres/pgtest"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
@@ -49,8 +50,8 @@ func legacyDataDir(t *testing.T, dir string) (public, private string, plain []st
 		t.Fatal(err)
 	}
 	plain = []string{
-		auth.HA1(auth.AlgorithmMD5, k.PublicKey, k.PrivateKey),
-		auth.HA1(auth.AlgorithmSHA256, k.PublicKey, k.PrivateKey),
+		credential.HA1(credential.AlgorithmMD5, k.PublicKey, k.PrivateKey),
+		credential.HA1(credential.AlgorithmSHA256, k.PublicKey, k.PrivateKey),
 		string(hexBytes(nonceKey)),
 	}
 	for _, p := range plain {
@@ -128,7 +129,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestDatabaseCopyGrantsNothing(t *testing.T) {
 	dir := t.TempDir()
 	public, private, plain := legacyDataDir(t, dir)
-	clientID, secret := auth.NewClientID(), auth.NewClientSecret()
+	clientID, secret := credential.NewClientID(), credential.NewClientSecret()
 	s := start(t, dir, map[string]string{"FLEXD_AUTH": "on", "FLEXD_PROVISION_TIME": "0s", "FLEXD_RESTORE_TIME": "0s",
 		"FLEXD_ADMIN_CLIENT_ID": clientID, "FLEXD_ADMIN_CLIENT_SECRET": secret})
 
