@@ -31,9 +31,8 @@ var errBadMessage = errors.New("mongowire: malformed message")
 // message is one wire protocol message, header included, as read.
 type message []byte
 
-func (m message) requestID() int32  { return int32(binary.LittleEndian.Uint32(m[4:])) }
-func (m message) responseTo() int32 { return int32(binary.LittleEndian.Uint32(m[8:])) }
-func (m message) opCode() int32     { return int32(binary.LittleEndian.Uint32(m[12:])) }
+func (m message) requestID() int32 { return int32(binary.LittleEndian.Uint32(m[4:])) }
+func (m message) opCode() int32    { return int32(binary.LittleEndian.Uint32(m[12:])) }
 
 // flags returns an OP_MSG's flag bits.
 func (m message) flags() uint32 {
