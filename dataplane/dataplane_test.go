@@ -206,7 +206,7 @@ func seed(t *testing.T, c *mongo.Client) {
 	_, err := app.Collection("users").Indexes().CreateMany(ctx, []mongo.IndexModel{
 		{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true)},
 		{Keys: bson.D{{Key: "city", Value: 1}, {Key: "age", Value: -1}}, Options: options.Index().SetName("city_age")},
-		{Keys: bson.D{{Key: "pad", Value: 1}}, Options: options.Index().SetSparse(true)},
+		{Keys: bson.D{{Key: "pad", Value: -1}}, Options: options.Index().SetName("pad_desc")},
 	})
 	if err != nil {
 		t.Fatal(err)
