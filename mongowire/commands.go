@@ -1,6 +1,7 @@
 package mongowire
 
 import (
+	"fmt"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -94,6 +95,11 @@ func unsupportedReason(cmd string, body bson.Raw, seqs []section1) string {
 			}
 		}
 	}
+	if cmd == "createIndexes" {
+		if kind := specialIndex(body); kind != "" {
+			return fmt.Sprintf("%q indexes are not supported", kind)
+		}
+	}
 	if t := unsupportedType(body); t != "" {
 		return t + " values are not supported"
 	}
@@ -101,6 +107,34 @@ func unsupportedReason(cmd string, body bson.Raw, seqs []section1) string {
 		for _, d := range s.docs {
 			if t := unsupportedType(d); t != "" {
 				return t + " values are not supported"
+			}
+		}
+	}
+	return ""
+}
+
+// specialIndex returns the kind of the first non-B-tree index (text,
+// hashed, 2dsphere, 2d) a createIndexes asks for; FerretDB v1.24 answers
+// those with a misleading IndexNotFound.
+func specialIndex(body bson.Raw) string {
+	indexes, ok := body.Lookup("indexes").ArrayOK()
+	if !ok {
+		return ""
+	}
+	vals, _ := indexes.Values()
+	for _, v := range vals {
+		spec, ok := v.DocumentOK()
+		if !ok {
+			continue
+		}
+		key, ok := spec.Lookup("key").DocumentOK()
+		if !ok {
+			continue
+		}
+		elems, _ := key.Elements()
+		for _, e := range elems {
+			if kind, ok := e.Value().StringValueOK(); ok {
+				return kind
 			}
 		}
 	}

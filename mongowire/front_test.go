@@ -142,6 +142,10 @@ func TestUnsupportedAnswersAnErrorAndKeepsTheConnection(t *testing.T) {
 			})
 			return err
 		},
+		"text index": func() error {
+			_, err := db.Collection("c").Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "s", Value: "text"}}})
+			return err
+		},
 		"unknown command": func() error {
 			return db.RunCommand(ctx, bson.D{{Key: "noSuchCommand", Value: 1}}).Err()
 		},
