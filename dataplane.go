@@ -25,9 +25,10 @@ type DataPlane interface {
 	Stop(clusterID string)
 	// Delete closes the endpoint and removes the data.
 	Delete(clusterID string) error
-	// Fence refuses writes (reads go on) until Unfence.
-	Fence(clusterID, reason string) error
-	Unfence(clusterID string) error
+	// Fence refuses writes (reads go on) until every holder (e.g. the
+	// restore job's id) that fenced the cluster has called Unfence.
+	Fence(clusterID, holder, reason string) error
+	Unfence(clusterID, holder string) error
 	// Snapshot writes all the cluster's data, consistent at one instant, as
 	// a tar in mongodump layout.
 	Snapshot(ctx context.Context, clusterID string, w io.Writer) (DataStats, error)

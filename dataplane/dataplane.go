@@ -14,7 +14,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,6 +57,7 @@ type Plane struct {
 
 	mu     sync.Mutex
 	fronts map[string]*endpoint
+	fences map[string]map[string]string // cluster id → holder → reason
 }
 
 type endpoint struct {
@@ -78,7 +81,7 @@ func Open(cfg Config) (*Plane, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plane{cfg: cfg, log: log, ferret: fm, ports: mongowire.NewPorts(cfg.Host, cfg.Ports), fronts: map[string]*endpoint{}}, nil
+	return &Plane{cfg: cfg, log: log, ferret: fm, ports: mongowire.NewPorts(cfg.Host, cfg.Ports), fronts: map[string]*endpoint{}, fences: map[string]map[string]string{}}, nil
 }
 
 var _ flexd.DataPlane = (*Plane)(nil)
@@ -106,6 +109,7 @@ func (p *Plane) Serve(ctx context.Context, id string, port int) (int, error) {
 	}
 	f := mongowire.Serve(ln, b, mongowire.Options{Name: id, Log: p.log})
 	p.fronts[id] = &endpoint{front: f, port: got}
+	p.applyFenceLocked(id)
 	return got, nil
 }
 
@@ -144,28 +148,56 @@ func (p *Plane) Stop(id string) {
 // Delete closes cluster id's endpoint and removes its data.
 func (p *Plane) Delete(id string) error {
 	p.Stop(id)
+	p.mu.Lock()
+	delete(p.fences, id)
+	p.mu.Unlock()
 	return p.ferret.Delete(id)
 }
 
-// Fence makes cluster id refuse writes (reads go on) until Unfence: a
-// restore job fences its target for as long as it is RUNNING.
-func (p *Plane) Fence(id, reason string) error {
-	ep, err := p.endpoint(id)
-	if err != nil {
-		return err
+// Fence makes cluster id refuse writes (reads go on) until every holder
+// that fenced it has called Unfence: a restore job fences its target under
+// its own id for as long as it is RUNNING, and Restore fences under its own
+// holder while it loads, so neither lifts the other's fence. Fencing a
+// cluster that is not served yet applies when Serve opens it. Fence and
+// Unfence are idempotent per holder.
+func (p *Plane) Fence(id, holder, reason string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fences[id] == nil {
+		p.fences[id] = map[string]string{}
 	}
-	ep.front.Fence(reason)
+	p.fences[id][holder] = reason
+	p.applyFenceLocked(id)
 	return nil
 }
 
-// Unfence lifts Fence.
-func (p *Plane) Unfence(id string) error {
-	ep, err := p.endpoint(id)
-	if err != nil {
-		return err
+// Unfence lifts holder's Fence.
+func (p *Plane) Unfence(id, holder string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.fences[id], holder)
+	if len(p.fences[id]) == 0 {
+		delete(p.fences, id)
 	}
-	ep.front.Unfence()
+	p.applyFenceLocked(id)
 	return nil
+}
+
+func (p *Plane) applyFenceLocked(id string) {
+	ep := p.fronts[id]
+	if ep == nil {
+		return
+	}
+	var reasons []string
+	for _, r := range p.fences[id] {
+		reasons = append(reasons, r)
+	}
+	if len(reasons) == 0 {
+		ep.front.Unfence()
+		return
+	}
+	slices.Sort(reasons)
+	ep.front.Fence(strings.Join(slices.Compact(reasons), "; "))
 }
 
 // Sweep deletes the data of every cluster keep does not want (start-up:
@@ -248,11 +280,9 @@ func (p *Plane) Restore(ctx context.Context, id string, r io.Reader) (flexd.Data
 	if err != nil {
 		return flexd.DataStats{}, err
 	}
-	ep, _ := p.endpoint(id)
-	if ep != nil {
-		ep.front.Fence("a restore is replacing this cluster's data")
-		defer ep.front.Unfence()
-	}
+	const holder = "dataplane.Restore"
+	p.Fence(id, holder, "a restore is replacing this cluster's data")
+	defer p.Unfence(id, holder)
 	s, err := b.Stage(ctx)
 	if err != nil {
 		return flexd.DataStats{}, err
@@ -272,7 +302,7 @@ func (p *Plane) Restore(ctx context.Context, id string, r io.Reader) (flexd.Data
 	if err != nil {
 		return flexd.DataStats{}, err
 	}
-	if ep != nil {
+	if ep, err := p.endpoint(id); err == nil {
 		resume, err := ep.front.Quiesce(ctx)
 		if err != nil {
 			return flexd.DataStats{}, err

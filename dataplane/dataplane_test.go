@@ -497,9 +497,7 @@ func TestRestoreFencesWritesAndFailureLeavesDataWhole(t *testing.T) {
 	}()
 	<-g.reached
 	_, err = coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "during"}})
-	var we mongo.WriteException
-	var ce mongo.CommandError
-	if !(errors.As(err, &ce) && ce.Code == 20) && !(errors.As(err, &we) && len(we.WriteErrors) > 0 && we.WriteErrors[0].Code == 20) {
+	if !isCode20(err) {
 		t.Errorf("insert during restore: %v, want a MongoDB error with code 20", err)
 	}
 	assertSameState(t, "reads during a restore", snapshotState(t, c), old)
@@ -586,5 +584,42 @@ func TestDownloadIsAGzippedDump(t *testing.T) {
 	}
 	if err := dataplane.WriteDownload(ctx, io.Discard, h.blobs, "s.tar", size, strings.Repeat("0", 64)); !errors.Is(err, flexd.ErrBlobCorrupt) {
 		t.Fatalf("download with a wrong checksum: %v, want ErrBlobCorrupt", err)
+	}
+}
+
+func isCode20(err error) bool {
+	var we mongo.WriteException
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && ce.Code == 20 || errors.As(err, &we) && len(we.WriteErrors) > 0 && we.WriteErrors[0].Code == 20
+}
+
+func TestFenceHoldersDoNotLiftEachOther(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	// A fence set before the cluster is served applies once it is.
+	if err := h.plane.Fence("c", "job-1", "restore job job-1 is RUNNING"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := h.serve(t, "c", 0)
+	coll := c.Database("app").Collection("c")
+	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); !isCode20(err) {
+		t.Fatalf("insert into a cluster fenced before Serve: %v, want code 20", err)
+	}
+	var dump bytes.Buffer
+	if _, err := h.plane.Snapshot(ctx, "c", &dump); err != nil {
+		t.Fatal(err)
+	}
+	// Restore fences and unfences under its own holder: the job's fence stays.
+	if _, err := h.plane.Restore(ctx, "c", &dump); err != nil {
+		t.Fatal(err)
+	}
+	_, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: 2}})
+	if !isCode20(err) || !strings.Contains(err.Error(), "job-1") {
+		t.Fatalf("insert after Restore while the job still fences: %v, want code 20 naming job-1", err)
+	}
+	h.plane.Unfence("c", "job-1")
+	h.plane.Unfence("c", "job-1") // idempotent
+	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: 3}}); err != nil {
+		t.Fatalf("insert after Unfence: %v", err)
 	}
 }
