@@ -113,6 +113,11 @@ func (p *Plane) Serve(ctx context.Context, id string, port int) (int, error) {
 	return got, nil
 }
 
+// Reserve keeps the stored ports of clusters about to be served, so a
+// cluster without a stored port never takes one of theirs. Call it at
+// start-up with every stored port before the first Serve.
+func (p *Plane) Reserve(ports ...int) { p.ports.Reserve(ports...) }
+
 // ConnectionString is the standard connection string of a served cluster.
 func (p *Plane) ConnectionString(id string) (string, error) {
 	ep, err := p.endpoint(id)

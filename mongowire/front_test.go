@@ -289,9 +289,13 @@ func TestPortsKeepPreferredAndSkipTaken(t *testing.T) {
 	if err != nil || port2again != base+3 {
 		t.Fatalf("a restarted cluster did not get its port back: %d %v", port2again, err)
 	}
-	ln3, _, err := p.Listen(0)
-	if err != nil {
-		t.Fatal(err)
+	p.Reserve(base + 2) // a cluster that will start later stored this one
+	if _, _, err := p.Listen(0); !errors.Is(err, mongowire.ErrNoPort) {
+		t.Fatalf("Listen(0) took a reserved port: %v", err)
+	}
+	ln3, port3, err := p.Listen(base + 2)
+	if err != nil || port3 != base+2 {
+		t.Fatalf("Listen(reserved %d) = %d %v", base+2, port3, err)
 	}
 	if _, _, err := p.Listen(0); !errors.Is(err, mongowire.ErrNoPort) {
 		t.Fatalf("Listen on a full range: %v, want ErrNoPort", err)

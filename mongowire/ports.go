@@ -36,14 +36,26 @@ type Ports struct {
 	host string
 	r    PortRange
 
-	mu    sync.Mutex
-	inUse map[int]bool
-	next  int
+	mu       sync.Mutex
+	inUse    map[int]bool
+	reserved map[int]bool
+	next     int
+}
+
+// Reserve keeps ports for the clusters that stored them, so that at
+// start-up a cluster without a port never takes one a cluster started
+// later still owns. Listen(port) claims a reserved port; Listen(0) skips it.
+func (p *Ports) Reserve(ports ...int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, port := range ports {
+		p.reserved[port] = true
+	}
 }
 
 // NewPorts returns an allocator for host (e.g. "127.0.0.1") and r.
 func NewPorts(host string, r PortRange) *Ports {
-	return &Ports{host: host, r: r, inUse: map[int]bool{}, next: r.First}
+	return &Ports{host: host, r: r, inUse: map[int]bool{}, reserved: map[int]bool{}, next: r.First}
 }
 
 // Listen opens a listener on preferred if it is in the range and free, else
@@ -53,6 +65,7 @@ func (p *Ports) Listen(preferred int) (net.Listener, int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if preferred >= p.r.First && preferred <= p.r.Last && !p.inUse[preferred] {
+		delete(p.reserved, preferred)
 		if ln, err := net.Listen("tcp", net.JoinHostPort(p.host, strconv.Itoa(preferred))); err == nil {
 			p.inUse[preferred] = true
 			return ln, preferred, nil
@@ -65,7 +78,7 @@ func (p *Ports) Listen(preferred int) (net.Listener, int, error) {
 		if p.next > p.r.Last {
 			p.next = p.r.First
 		}
-		if p.inUse[port] {
+		if p.inUse[port] || p.reserved[port] {
 			continue
 		}
 		ln, err := net.Listen("tcp", net.JoinHostPort(p.host, strconv.Itoa(port)))
