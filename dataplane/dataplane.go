@@ -248,19 +248,22 @@ func client(d options.ContextDialer) (*mongo.Client, error) {
 // mongodump layout (package mongodump), consistent at one instant: writes
 // through the front are held while it reads (a write acknowledged before
 // Snapshot was called is in it; a write command, e.g. one insertMany, is
-// wholly in it or wholly not). The cluster need not be served.
+// wholly in it or wholly not). The cluster must be served (ErrNotServing:
+// e.g. it was deleted).
 func (p *Plane) Snapshot(ctx context.Context, id string, w io.Writer) (flexd.DataStats, error) {
+	ep, err := p.endpoint(id)
+	if err != nil {
+		return flexd.DataStats{}, err
+	}
 	b, err := p.ferret.Backend(id)
 	if err != nil {
 		return flexd.DataStats{}, err
 	}
-	if ep, err := p.endpoint(id); err == nil {
-		resume, err := ep.front.PauseWrites(ctx)
-		if err != nil {
-			return flexd.DataStats{}, err
-		}
-		defer resume()
+	resume, err := ep.front.PauseWrites(ctx)
+	if err != nil {
+		return flexd.DataStats{}, err
 	}
+	defer resume()
 	c, err := client(b)
 	if err != nil {
 		return flexd.DataStats{}, err
@@ -279,8 +282,12 @@ func (p *Plane) Snapshot(ctx context.Context, id string, w io.Writer) (flexd.Dat
 // cluster refuses writes (reads go on); only when all of it is loaded and
 // verified is it swapped in, with every request held for the instant of
 // the swap. On any failure the live data is untouched. Source and target
-// may be the same cluster.
+// may be the same cluster. The target must be served (ErrNotServing), and
+// a target deleted while Restore runs makes it fail.
 func (p *Plane) Restore(ctx context.Context, id string, r io.Reader) (flexd.DataStats, error) {
+	if _, err := p.endpoint(id); err != nil {
+		return flexd.DataStats{}, err // a deleted target gets no data back
+	}
 	b, err := p.ferret.Backend(id)
 	if err != nil {
 		return flexd.DataStats{}, err
@@ -307,7 +314,7 @@ func (p *Plane) Restore(ctx context.Context, id string, r io.Reader) (flexd.Data
 	if err != nil {
 		return flexd.DataStats{}, err
 	}
-	if ep, err := p.endpoint(id); err == nil {
+	if ep, err := p.endpoint(id); err == nil { // else deleted meanwhile: Commit fails
 		resume, err := ep.front.Quiesce(ctx)
 		if err != nil {
 			return flexd.DataStats{}, err

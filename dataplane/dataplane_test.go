@@ -623,3 +623,52 @@ func TestFenceHoldersDoNotLiftEachOther(t *testing.T) {
 		t.Fatalf("insert after Unfence: %v", err)
 	}
 }
+
+func TestDeletedClusterGetsNoSnapshotOrRestore(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.serve(t, "c", 0)
+	var dump bytes.Buffer
+	if _, err := h.plane.Snapshot(ctx, "c", &dump); err != nil {
+		t.Fatal(err)
+	}
+	h.plane.Delete("c")
+	if _, err := h.plane.Snapshot(ctx, "c", io.Discard); !errors.Is(err, dataplane.ErrNotServing) {
+		t.Errorf("Snapshot of a deleted cluster: %v, want ErrNotServing", err)
+	}
+	if _, err := h.plane.Restore(ctx, "c", &dump); !errors.Is(err, dataplane.ErrNotServing) {
+		t.Errorf("Restore into a deleted cluster: %v, want ErrNotServing", err)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, "clusters", "c")); !os.IsNotExist(err) {
+		t.Errorf("a deleted cluster's directory came back: %v", err)
+	}
+}
+
+func TestTargetDeletedDuringRestore(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	c, _ := h.serve(t, "c", 0)
+	c.Database("app").Collection("c").InsertOne(ctx, bson.D{{Key: "_id", Value: 1}})
+	var dump bytes.Buffer
+	if _, err := h.plane.Snapshot(ctx, "c", &dump); err != nil {
+		t.Fatal(err)
+	}
+	b := dump.Bytes()
+	g := &gatedReader{head: bytes.NewReader(b[:len(b)/2]), tail: bytes.NewReader(b[len(b)/2:]), reached: make(chan struct{}), release: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.plane.Restore(ctx, "c", g)
+		done <- err
+	}()
+	<-g.reached
+	if err := h.plane.Delete("c"); err != nil {
+		t.Fatal(err)
+	}
+	close(g.release)
+	if err := <-done; err == nil {
+		t.Fatal("restore into a target deleted meanwhile succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, "clusters", "c")); !os.IsNotExist(err) {
+		t.Fatalf("the deleted target's directory exists after the restore: %v", err)
+	}
+}
