@@ -302,3 +302,54 @@ func BenchmarkIdleClusters(b *testing.B) {
 		b.ReportMetric(float64(cold.Microseconds())/1000, "cold-first-query-ms")
 	}
 }
+
+// BenchmarkFrontInterleaved alternates each call between the direct path
+// and the front, one at a time, and reports both latencies and the front's
+// share of the direct req/s: on a shared, noisy machine the interleaving
+// makes both sides see the same noise.
+func BenchmarkFrontInterleaved(b *testing.B) {
+	ctx := context.Background()
+	front, direct := benchFront(b)
+	var docs []any
+	for i := range 1000 {
+		docs = append(docs, bson.D{{Key: "_id", Value: fmt.Sprintf("id%d", i)}, {Key: "name", Value: fmt.Sprintf("user %d", i)}, {Key: "n", Value: i}})
+	}
+	if _, err := direct.Database("app").Collection("c").InsertMany(ctx, docs); err != nil {
+		b.Fatal(err)
+	}
+	ops := map[string]func(c *mongo.Client, i int) error{
+		"FindOne": func(c *mongo.Client, i int) error {
+			var out bson.Raw
+			return c.Database("app").Collection("c").FindOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("id%d", i%1000)}}).Decode(&out)
+		},
+		"InsertOne": func(c *mongo.Client, i int) error {
+			_, err := c.Database("app").Collection("ins").InsertOne(ctx, bson.D{{Key: "v", Value: i}, {Key: "s", Value: "some text"}})
+			return err
+		},
+	}
+	for _, name := range []string{"FindOne", "InsertOne"} {
+		op := ops[name]
+		b.Run(name, func(b *testing.B) {
+			var dDirect, dFront time.Duration
+			for i := range b.N {
+				for k, c := range []*mongo.Client{direct, front} {
+					if i%2 == 1 { // alternate which goes first
+						c = []*mongo.Client{front, direct}[k]
+					}
+					start := time.Now()
+					if err := op(c, i); err != nil {
+						b.Fatal(err)
+					}
+					if c == direct {
+						dDirect += time.Since(start)
+					} else {
+						dFront += time.Since(start)
+					}
+				}
+			}
+			b.ReportMetric(float64(dDirect.Microseconds())/float64(b.N), "direct-µs/op")
+			b.ReportMetric(float64(dFront.Microseconds())/float64(b.N), "front-µs/op")
+			b.ReportMetric(100*float64(dDirect)/float64(dFront), "front-%-of-direct-req/s")
+		})
+	}
+}

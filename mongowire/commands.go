@@ -141,36 +141,86 @@ func specialIndex(body bson.Raw) string {
 	return ""
 }
 
-// unsupportedType finds a BSON type FerretDB v1.24 cannot store, at any depth.
-func unsupportedType(d bson.Raw) string {
-	elems, err := d.Elements()
-	if err != nil {
+// unsupportedType finds a BSON type FerretDB v1.24 cannot store, at any
+// depth. It walks the raw bytes without allocating: it runs on every
+// request and every document of an insert.
+func unsupportedType(d []byte) string {
+	if len(d) < 5 {
 		return ""
 	}
-	for _, e := range elems {
-		v := e.Value()
-		switch v.Type {
-		case bson.TypeDecimal128:
-			return "Decimal128"
-		case bson.TypeJavaScript, bson.TypeCodeWithScope:
-			return "JavaScript code"
-		case bson.TypeMinKey:
-			return "MinKey"
-		case bson.TypeMaxKey:
-			return "MaxKey"
-		case bson.TypeUndefined:
-			return "undefined"
-		case bson.TypeDBPointer:
-			return "DBPointer"
-		case bson.TypeSymbol:
-			return "symbol"
-		case bson.TypeEmbeddedDocument, bson.TypeArray:
-			if t := unsupportedType(v.Value); t != "" {
-				return t
-			}
+	end := len(d) - 1
+	for p := 4; p < end; {
+		t := d[p]
+		p++
+		k := indexByte(d[p:], 0)
+		if k < 0 {
+			return ""
 		}
+		p += k + 1
+		size := 0 // bytes of the value
+		switch t {
+		case 0x01, 0x09, 0x11, 0x12: // double, datetime, timestamp, int64
+			size = 8
+		case 0x02: // string
+			size = 4 + int(le32(d, p))
+		case 0x03, 0x04: // document, array
+			n := int(le32(d, p))
+			if n < 5 || p+n > len(d) {
+				return ""
+			}
+			if r := unsupportedType(d[p : p+n]); r != "" {
+				return r
+			}
+			size = n
+		case 0x05: // binary
+			size = 4 + 1 + int(le32(d, p))
+		case 0x07: // ObjectId
+			size = 12
+		case 0x08: // bool
+			size = 1
+		case 0x0A: // null
+		case 0x0B: // regex: two cstrings
+			a := indexByte(d[p:], 0)
+			if a < 0 {
+				return ""
+			}
+			b := indexByte(d[p+a+1:], 0)
+			if b < 0 {
+				return ""
+			}
+			size = a + 1 + b + 1
+		case 0x10: // int32
+			size = 4
+		case 0x13:
+			return "Decimal128"
+		case 0x0D, 0x0F:
+			return "JavaScript code"
+		case 0xFF:
+			return "MinKey"
+		case 0x7F:
+			return "MaxKey"
+		case 0x06:
+			return "undefined"
+		case 0x0C:
+			return "DBPointer"
+		case 0x0E:
+			return "symbol"
+		default:
+			return "" // malformed: FerretDB answers it
+		}
+		if size < 0 {
+			return ""
+		}
+		p += size
 	}
 	return ""
+}
+
+func le32(d []byte, p int) int32 {
+	if p+4 > len(d) {
+		return -1 << 30
+	}
+	return int32(uint32(d[p]) | uint32(d[p+1])<<8 | uint32(d[p+2])<<16 | uint32(d[p+3])<<24)
 }
 
 // stripIndexOptions removes from a createIndexes command the index options

@@ -196,6 +196,7 @@ type clientConn struct {
 	bc    net.Conn
 	br    *bufio.Reader
 	epoch uint64
+	rbuf  []byte // reused for replies
 }
 
 func (c *clientConn) serve() {
@@ -212,7 +213,9 @@ func (c *clientConn) serve() {
 			}
 			return
 		}
-		buf = req[:0]
+		if cap(req) <= 1<<20 {
+			buf = req[:0]
+		}
 		if err := c.handle(ctx, req); err != nil {
 			c.f.log.Debug("mongowire: request", "cluster", c.f.opts.Name, "err", err)
 			return
@@ -313,12 +316,14 @@ func (c *clientConn) forward(ctx context.Context, req message, write bool) error
 	if req.flags()&flagMoreToCome != 0 {
 		return nil // the client expects no reply (w:0)
 	}
-	var buf []byte
 	for {
-		reply, err := readMessage(c.br, buf)
+		reply, err := readMessage(c.br, c.rbuf)
 		if err != nil {
 			c.closeBackend()
 			return c.replyError(req, codeIllegalOperation, "flexd: the cluster's database closed the connection")
+		}
+		if cap(reply) <= 1<<20 {
+			c.rbuf = reply[:0] // keep ordinary buffers, not huge batches
 		}
 		if _, err := c.nc.Write(reply); err != nil {
 			return err
@@ -326,7 +331,6 @@ func (c *clientConn) forward(ctx context.Context, req message, write bool) error
 		if reply.flags()&flagMoreToCome == 0 {
 			return nil
 		}
-		buf = reply[:0]
 	}
 }
 

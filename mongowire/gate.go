@@ -15,6 +15,7 @@ type gate struct {
 	pausedAll    int
 	epoch        uint64 // bumped when a full pause ends: backend connections are stale
 	waiting      int    // requests held by a pause
+	pausing      int    // pauses waiting for requests in flight
 	changed      chan struct{}
 }
 
@@ -58,7 +59,9 @@ func (g *gate) leave(write bool) {
 	if write {
 		g.writes--
 	}
-	g.broadcastLocked()
+	if g.pausing > 0 { // only a pause waits for requests to leave
+		g.broadcastLocked()
+	}
 }
 
 // pause holds new writes (or every request, with all) and waits for those in
@@ -87,17 +90,20 @@ func (g *gate) pause(ctx context.Context, all bool) (resume func(), err error) {
 	}
 	for all && g.all > 0 || !all && g.writes > 0 {
 		ch := g.changed
+		g.pausing++
 		g.mu.Unlock()
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			g.mu.Lock()
+			g.pausing--
 			g.mu.Unlock()
 			resume()
 			g.mu.Lock()
 			return nil, ctx.Err()
 		}
 		g.mu.Lock()
+		g.pausing--
 	}
 	return resume, nil
 }
