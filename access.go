@@ -93,6 +93,16 @@ type Principal struct {
 	GroupRoles map[string][]Role // project id → roles
 	// All grants everything everywhere; used when authentication is off.
 	All bool
+	// InstanceAdmin marks flexd's instance administrator: the credential
+	// the operator bootstraps flexd with (FLEXD_ADMIN_* or the key
+	// generated at first start) and every credential an instance
+	// administrator designates (PUT /_flexd/instanceAdministrators/{id}).
+	// It may create, rename and delete organizations and run the
+	// instance-wide drills (the clock, a reset of everything); it grants
+	// nothing inside an organization, where only OrgRoles and GroupRoles
+	// count. The transport sets it on the routes that ask (knowing costs a
+	// store read), so it is false elsewhere.
+	InstanceAdmin bool
 }
 
 // HasOrgRole reports whether p holds want (or a role implying it) in org.

@@ -73,6 +73,19 @@ type RestoreJob struct {
 	FailureReason        string
 }
 
+// RestoreExpiry is how long after its restoreScheduledDate a RESTORE job's
+// expirationDate falls: about 6 hours in every real Atlas answer.
+const RestoreExpiry = 6 * time.Hour
+
+// Expires is the job's expirationDate, which Atlas always shows: a
+// download's link expiry, or RestoreExpiry after a restore was scheduled.
+func (j *RestoreJob) Expires() time.Time {
+	if j.DeliveryType == DeliveryDownload || !j.ExpirationDate.IsZero() || j.RestoreScheduledDate.IsZero() {
+		return j.ExpirationDate
+	}
+	return j.RestoreScheduledDate.Add(RestoreExpiry)
+}
+
 // RestoreJobCreate is a request to restore a snapshot into a cluster.
 type RestoreJobCreate struct {
 	SnapshotID               string

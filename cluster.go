@@ -63,4 +63,7 @@ type FlexClusterService interface {
 	// GetCluster answers the dedicated-cluster read that clients use to tell
 	// a Flex cluster apart: it always fails, with the code that says which.
 	GetCluster(ctx context.Context, groupID, name string) error
+	// CreateCluster answers a dedicated-cluster create: always refused, as
+	// flexd emulates no dedicated tiers.
+	CreateCluster(ctx context.Context, groupID string) error
 }

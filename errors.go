@@ -58,6 +58,8 @@ var catalogue = map[string]errorDef{
 	"RATE_LIMITED":                             {429, "Resource %v is limited to %v requests every %v minutes."},
 	"SERVICE_UNAVAILABLE":                      {503, "Service is unavailable, please try again later."},
 	"ORG_NOT_FOUND":                            {404, "No organization with ID %v exists."},
+	"INVALID_ORG_NAME":                         {400, "An invalid org name \"%v\" was specified."},
+	"ORG_NOT_EMPTY":                            {409, "Organization cannot be deleted because it still contains active groups."},
 	"GROUP_NOT_FOUND":                          {404, "No group with ID %v exists."},
 	"GROUP_ALREADY_EXISTS":                     {409, "A group with name \"%v\" already exists."},
 	"INVALID_GROUP_NAME":                       {400, "An invalid group name \"%v\" was specified."},
@@ -86,6 +88,9 @@ var catalogue = map[string]errorDef{
 	"INVALID_ROLE_FOR_GROUP":                                       {400, "Role %v is invalid for group %v."},
 	"API_KEY_CAN_ONLY_BELONG_TO_ONE_ORG":                           {400, "API keys may only belong to a single organization."},
 	"SERVICE_ACCOUNT_NOT_FOUND":                                    {404, "Service Account with client ID %v not found."},
+	// flexd's own: the default organization holds the instance
+	// administrators and the projects created without an orgId.
+	"CANNOT_DELETE_DEFAULT_ORG": {409, "Organization %v is flexd's default organization and cannot be deleted."},
 	// flexd's own: a snapshot download link past its expirationDate.
 	"DOWNLOAD_LINK_EXPIRED": {410, "The download link expired at %v; request a new one with POST .../backup/download."},
 }

@@ -50,8 +50,9 @@ const (
 )
 
 // APIKey is an Atlas programmatic API key, authenticated with HTTP Digest.
-// Only what Digest verification needs is kept of its private key: the HA1
-// values H(publicKey:realm:privateKey) for MD5 and SHA-256.
+// Of its private key only what Digest verification needs is kept, the HA1
+// values H(publicKey:realm:privateKey) for MD5 and SHA-256, and the last 12
+// characters that Atlas shows masked on every read.
 type APIKey struct {
 	ID        string // 24 hex digits ("apiUserId" on the wire)
 	OrgID     string
@@ -60,10 +61,29 @@ type APIKey struct {
 	Grants
 	HA1MD5    string
 	HA1SHA256 string
-	Created   time.Time
+	// PrivateKeyTail is the private key's last 12 characters, all that
+	// reads show of it (masked, as Atlas does); empty for keys created
+	// before flexd kept it.
+	PrivateKeyTail string
+	Created        time.Time
 	// PrivateKey is set only on the value a create returns, so the
 	// response can show it once; no store ever sees it.
 	PrivateKey string
+}
+
+// PrivateKeyTailLength is how much of a private key Atlas shows after
+// creation: the last 12 characters (a UUID's last group), masked as
+// "********-****-****-" + tail.
+const PrivateKeyTailLength = 12
+
+// PrivateKeyTail returns the part of privateKey a read may show.
+func PrivateKeyTail(privateKey string) string {
+	if len(privateKey) < 3*PrivateKeyTailLength {
+		// Shorter than Atlas's 36-character keys (an administrator's own
+		// FLEXD_ADMIN_PRIVATE_KEY): 12 characters would give away too much.
+		return ""
+	}
+	return privateKey[len(privateKey)-PrivateKeyTailLength:]
 }
 
 // APIKeyFilter narrows a list of API keys: the keys of an organization, or

@@ -13,7 +13,10 @@ type Project struct {
 	Created                 time.Time
 	Tags                    []Tag
 	RegionUsageRestrictions string
-	ClusterCount            int64 // filled on read: clusters in the project
+	// WithDefaultAlertsSettings records what the create asked for (true
+	// unless it said false); flexd has no alerts, but clients read it back.
+	WithDefaultAlertsSettings bool
+	ClusterCount              int64 // filled on read: clusters in the project
 }
 
 // Tag is a key/value resource tag (ResourceTag on the wire).
@@ -35,6 +38,9 @@ type ProjectCreate struct {
 	OrgID                   string // empty: the default organization
 	Tags                    []Tag
 	RegionUsageRestrictions string
+	// WithoutDefaultAlertsSettings is true when the create said
+	// withDefaultAlertsSettings: false; the zero value is Atlas's default.
+	WithoutDefaultAlertsSettings bool
 }
 
 // ProjectUpdate holds the fields a PATCH may change; nil leaves a field as is.
@@ -50,4 +56,12 @@ type ProjectService interface {
 	ListProjects(ctx context.Context, f ProjectFilter, p Page) ([]Project, int, error)
 	UpdateProject(ctx context.Context, id string, u ProjectUpdate) (*Project, error)
 	DeleteProject(ctx context.Context, id string) error
+}
+
+// ProjectOwner names the principal a new project is granted to: an API key
+// (Kind KindAPIKey, ID its id) or a service account (KindServiceAccount,
+// its client id).
+type ProjectOwner struct {
+	Kind string
+	ID   string
 }

@@ -21,6 +21,10 @@ type Store interface {
 	// IdentityStore keeps API keys, service accounts and what their
 	// authentication needs (identity.go).
 	IdentityStore
+	// OrganizationAdminStore and ProjectSettingsStore serve the instance
+	// administrator and the project sub-resources.
+	OrganizationAdminStore
+	ProjectSettingsStore
 
 	CreateOrganization(ctx context.Context, o *Organization) error
 	GetOrganization(ctx context.Context, id string) (*Organization, error)
@@ -28,6 +32,10 @@ type Store interface {
 
 	// CreateProject fails with ErrConflict when the org has a project of that name.
 	CreateProject(ctx context.Context, p *Project) error
+	// CreateOwnedProject is CreateProject that also grants owner Project
+	// Owner of the new project, in the same transaction (Atlas makes the
+	// principal that creates a project its owner).
+	CreateOwnedProject(ctx context.Context, p *Project, owner ProjectOwner) error
 	GetProject(ctx context.Context, id string) (*Project, error)
 	ListProjects(ctx context.Context, f ProjectFilter, p Page) ([]Project, int, error)
 	// UpdateProject writes Name and Tags; ErrConflict on a taken name.

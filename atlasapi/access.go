@@ -12,12 +12,13 @@ import (
 type scope int
 
 const (
-	scopePublic  scope = iota // no authentication: health checks
-	scopeCaller               // any authenticated caller; lists show what it may see
-	scopeOrg                  // the organization {orgId}
-	scopeGroup                // the project {groupId}
-	scopeBodyOrg              // the organization the body names (POST /groups)
-	scopeOwnOrg               // the caller's own organization (flexd's global drills)
+	scopePublic   scope = iota // no authentication: health checks
+	scopeCaller                // any authenticated caller; lists show what it may see
+	scopeOrg                   // the organization {orgId}
+	scopeGroup                 // the project {groupId}
+	scopeBodyOrg               // the organization the body names (POST /groups)
+	scopeOwnOrg                // the caller's own organization (flexd's global drills)
+	scopeInstance              // flexd as a whole: the instance administrator only
 )
 
 // access is a route's access rule: a scope and the role the caller needs
@@ -26,6 +27,10 @@ const (
 type access struct {
 	scope scope
 	role  flexd.Role
+	// admin lets the instance administrator through whatever the scope
+	// asks (it must still exist), and tells the handler and the services
+	// (Principal.InstanceAdmin) that it did.
+	admin bool
 }
 
 func public() access                        { return access{scope: scopePublic} }
@@ -34,14 +39,56 @@ func org(role flexd.Role) access            { return access{scope: scopeOrg, rol
 func group(role flexd.Role) access          { return access{scope: scopeGroup, role: role} }
 func orgNamedInBody(role flexd.Role) access { return access{scope: scopeBodyOrg, role: role} }
 func ownOrg(role flexd.Role) access         { return access{scope: scopeOwnOrg, role: role} }
+func instance() access                      { return access{scope: scopeInstance, admin: true} }
+
+// orInstanceAdmin is a rule the instance administrator passes too.
+func (a access) orInstanceAdmin() access { a.admin = true; return a }
 
 // authorize checks the route's rule for the caller, loading the project or
 // organization the path names (GROUP_NOT_FOUND / ORG_NOT_FOUND when it does
 // not exist) and keeping it in the request state for the handler. Handlers
-// never check roles themselves.
-func (s *server) authorize(r *http.Request, a access) error {
+// never check roles themselves. A rule the instance administrator passes
+// asks the store whether the caller is one; the request it returns then
+// carries the caller marked as such.
+func (s *server) authorize(r *http.Request, a access) (*http.Request, error) {
+	if a.admin {
+		ok, err := s.isInstanceAdmin(r)
+		if err != nil {
+			return r, err
+		}
+		if ok {
+			st := stateOf(r)
+			p := *st.principal
+			p.InstanceAdmin = true
+			st.principal = &p
+			r = r.WithContext(flexd.WithPrincipal(r.Context(), &p))
+			if a.scope == scopeOrg {
+				o, err := s.loadOrg(r, r.PathValue("orgId"))
+				st.org = o
+				return r, err
+			}
+			return r, nil
+		}
+	}
+	return r, s.authorizeScope(r, a)
+}
+
+// isInstanceAdmin asks the instance service whether the caller is flexd's
+// instance administrator; without one nobody is, unless authentication is
+// off.
+func (s *server) isInstanceAdmin(r *http.Request) (bool, error) {
+	p := stateOf(r).principal
+	if s.cfg.Instance == nil || p == nil {
+		return p != nil && p.All, nil
+	}
+	return s.cfg.Instance.IsInstanceAdministrator(r.Context(), p)
+}
+
+func (s *server) authorizeScope(r *http.Request, a access) error {
 	st := stateOf(r)
 	switch a.scope {
+	case scopeInstance:
+		return flexd.Errorf("USER_UNAUTHORIZED")
 	case scopeOrg:
 		o, err := s.loadOrg(r, r.PathValue("orgId"))
 		if err != nil {

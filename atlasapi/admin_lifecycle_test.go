@@ -7,10 +7,11 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// TestLifecycleDrillAccess pins who may use the global drills (the clock,
-// reset): an ORG_OWNER, in its own organization. The engine itself is
-// tested in package jobs; this server has none, so a caller who gets past
-// the access check is told the feature is missing.
+// TestLifecycleDrillAccess pins who may use the global drills: the clock
+// is the instance administrator's, a reset also an ORG_OWNER's (of its own
+// organization). The engine itself is tested in package jobs; this server
+// has none, so a caller who gets past the access check is told the feature
+// is missing.
 func TestLifecycleDrillAccess(t *testing.T) {
 	h := newHarness(t)
 	h.auth.add("owner", &flexd.Principal{Kind: "apiKey", OrgID: h.orgID, OrgRoles: []flexd.Role{flexd.RoleOrgOwner}})
@@ -23,8 +24,10 @@ func TestLifecycleDrillAccess(t *testing.T) {
 		{"reader", "GET", "/_flexd/clock", "", http.StatusUnauthorized, "USER_UNAUTHORIZED"},
 		{"reader", "POST", "/_flexd/reset", "", http.StatusUnauthorized, "USER_UNAUTHORIZED"},
 		{"reader", "POST", "/_flexd/clock:advance", `{"by":"1h"}`, http.StatusUnauthorized, "USER_UNAUTHORIZED"},
-		{"owner", "GET", "/_flexd/clock", "", http.StatusBadRequest, "FEATURE_UNSUPPORTED"},
+		{"owner", "GET", "/_flexd/clock", "", http.StatusUnauthorized, "USER_UNAUTHORIZED"},
+		{"owner", "POST", "/_flexd/clock:advance", `{"by":"1h"}`, http.StatusUnauthorized, "USER_UNAUTHORIZED"},
 		{"owner", "POST", "/_flexd/reset", "", http.StatusBadRequest, "FEATURE_UNSUPPORTED"},
+		{"root", "GET", "/_flexd/clock", "", http.StatusBadRequest, "FEATURE_UNSUPPORTED"},
 		{"nobody", "GET", "/_flexd/downloads/abc", "", http.StatusBadRequest, "FEATURE_UNSUPPORTED"},
 	} {
 		res := h.with(tc.as).call(tc.method, tc.path, tc.body)

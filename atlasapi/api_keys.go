@@ -32,9 +32,9 @@ func viewGrants(orgID string, g flexd.Grants) []roleAssignmentView {
 	return out
 }
 
-// apiKeyView is the spec's ApiKeyUserDetails. privateKey appears in the
-// create response only: flexd keeps no trace of it to show later (Atlas
-// shows a masked one; a masked UUID would give away 48 of its bits).
+// apiKeyView is the spec's ApiKeyUserDetails. privateKey appears whole in
+// the create response only; every later read shows it masked, as Atlas
+// does, from the 12 characters flexd keeps of it.
 type apiKeyView struct {
 	Desc       string               `json:"desc"`
 	ID         string               `json:"id"`
@@ -49,10 +49,24 @@ func viewAPIKey(base string, k *flexd.APIKey) apiKeyView {
 		Desc:       k.Desc,
 		ID:         k.ID,
 		Links:      selfLink(apiPath(base, "orgs", k.OrgID, "apiKeys", k.ID)),
-		PrivateKey: k.PrivateKey,
+		PrivateKey: privateKeyView(k),
 		PublicKey:  k.PublicKey,
 		Roles:      viewGrants(k.OrgID, k.Grants),
 	}
+}
+
+// maskedPrivateKey is what Atlas shows of a private key before its last
+// 12 characters.
+const maskedPrivateKey = "********-****-****-"
+
+func privateKeyView(k *flexd.APIKey) string {
+	switch {
+	case k.PrivateKey != "":
+		return k.PrivateKey
+	case k.PrivateKeyTail != "":
+		return maskedPrivateKey + k.PrivateKeyTail
+	}
+	return ""
 }
 
 // apiKeyReadOnly are ApiKeyUserDetails' read-only properties.

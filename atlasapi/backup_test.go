@@ -31,7 +31,7 @@ func TestRestoreFlow(t *testing.T) {
 	}
 	s := h.ok(200, "GET", backup+"/snapshots/"+second, "")
 	if s["status"] != "COMPLETED" || s["mongoDBVersion"] == nil || s["scheduledTime"] == nil || s["startTime"] == nil ||
-		s["finishTime"] == nil || s["expiration"] == nil || links(t, s)["self"] != h.base+backup+"/snapshots/"+second {
+		s["finishTime"] == nil || s["expiration"] == nil || s["links"] != nil {
 		t.Errorf("snapshot %v", s)
 	}
 
@@ -43,8 +43,8 @@ func TestRestoreFlow(t *testing.T) {
 		job["snapshotFinishedDate"] == nil || job["snapshotUrl"] != nil || job["status"] == nil {
 		t.Errorf("restore job %v", job)
 	}
-	if links(t, job)["self"] != h.base+backup+"/restoreJobs/"+jobID {
-		t.Errorf("self link %v", job["links"])
+	if job["links"] != nil {
+		t.Errorf("a restore job has no links of its own: %v", job["links"])
 	}
 	got := h.ok(200, "GET", backup+"/restoreJobs/"+jobID, "")
 	if got["id"] != jobID || got["status"] != "COMPLETED" || got["restoreFinishedDate"] == nil {

@@ -81,6 +81,22 @@ type link struct {
 // selfLink is the links array of a single resource.
 func selfLink(href string) []link { return []link{{Href: href, Rel: "self"}} }
 
+// atlasRel is the prefix of the rel of Atlas's links to a resource's
+// sub-collections ("https://cloud.mongodb.com/clusters").
+const atlasRel = "https://cloud.mongodb.com/"
+
+// resourceLinks is a resource's self link followed by a link to each named
+// sub-collection, href self/name and rel atlasRel+name, as real Atlas
+// writes them for projects and organizations.
+func resourceLinks(self string, collections ...string) []link {
+	links := make([]link, 0, 1+len(collections))
+	links = append(links, link{Href: self, Rel: "self"})
+	for _, c := range collections {
+		links = append(links, link{Href: self + "/" + c, Rel: atlasRel + c})
+	}
+	return links
+}
+
 // apiPath joins path segments under /api/atlas/v2, escaping each one.
 func apiPath(base string, segments ...string) string {
 	p := base + apiV2
@@ -109,8 +125,12 @@ type tag struct {
 	Value string `json:"value" atlas:"required"`
 }
 
-// tagsView is always an array, never null.
+// tagsView is nil for no tags, so that an omitempty tags member is absent
+// (Atlas leaves it out when none were given).
 func tagsView(tags []flexd.Tag) []tag {
+	if len(tags) == 0 {
+		return nil
+	}
 	out := make([]tag, len(tags))
 	for i, t := range tags {
 		out[i] = tag{Key: t.Key, Value: t.Value}

@@ -152,7 +152,7 @@ func TestNotReady(t *testing.T) {
 func TestPublicURL(t *testing.T) {
 	c, _ := stubServer(t, atlasapi.Config{PublicURL: "https://flexd.example.com/"})
 	m := c.ok(200, "GET", "/api/atlas/v2/orgs?itemsPerPage=1", "")
-	if got := links(t, m)["self"]; got != "https://flexd.example.com/api/atlas/v2/orgs?itemsPerPage=1&pageNum=1" {
+	if got := links(t, m)["self"]; got != "https://flexd.example.com/api/atlas/v2/orgs?pageNum=1&itemsPerPage=1" {
 		t.Errorf("list self %q", got)
 	}
 	if got := links(t, results(m)[0].(map[string]any))["self"]; got != "https://flexd.example.com/api/atlas/v2/orgs/"+missingID {

@@ -6,7 +6,9 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// flexClusterView is the spec's FlexClusterDescription20241113.
+// flexClusterView is the spec's FlexClusterDescription20241113, as real
+// Atlas answers it: no links member of its own, tags only when there are
+// some.
 type flexClusterView struct {
 	BackupSettings               backupSettingsView    `json:"backupSettings"`
 	ClusterType                  string                `json:"clusterType"`
@@ -14,12 +16,11 @@ type flexClusterView struct {
 	CreateDate                   atlasTime             `json:"createDate,omitzero"`
 	GroupID                      string                `json:"groupId"`
 	ID                           string                `json:"id"`
-	Links                        []link                `json:"links"`
 	MongoDBVersion               string                `json:"mongoDBVersion,omitempty"`
 	Name                         string                `json:"name"`
 	ProviderSettings             providerSettingsView  `json:"providerSettings"`
 	StateName                    flexd.ClusterState    `json:"stateName"`
-	Tags                         []tag                 `json:"tags"`
+	Tags                         []tag                 `json:"tags,omitempty"`
 	TerminationProtectionEnabled bool                  `json:"terminationProtectionEnabled"`
 	VersionReleaseSystem         string                `json:"versionReleaseSystem"`
 }
@@ -35,6 +36,19 @@ type connectionStringsView struct {
 	StandardSrv string `json:"standardSrv,omitempty"`
 }
 
+// viewConnectionStrings shows a connection string only once something
+// answers at it: the standard one from IDLE on (Atlas shows none while
+// the cluster is CREATING), the SRV one whenever the cluster has one,
+// which the service gives it only under a DNS name flexd was configured
+// with.
+func viewConnectionStrings(c *flexd.FlexCluster) connectionStringsView {
+	v := connectionStringsView{StandardSrv: c.SrvConnectionString}
+	if c.StateName != flexd.ClusterCreating {
+		v.Standard = c.StandardConnectionString
+	}
+	return v
+}
+
 type providerSettingsView struct {
 	BackingProviderName string  `json:"backingProviderName"`
 	DiskSizeGB          float64 `json:"diskSizeGB"`
@@ -42,20 +56,16 @@ type providerSettingsView struct {
 	RegionName          string  `json:"regionName"`
 }
 
-func viewFlexCluster(base string, c *flexd.FlexCluster) flexClusterView {
+func viewFlexCluster(_ string, c *flexd.FlexCluster) flexClusterView {
 	return flexClusterView{
-		BackupSettings: backupSettingsView{Enabled: true},
-		ClusterType:    "REPLICASET",
-		ConnectionStrings: connectionStringsView{
-			Standard:    c.StandardConnectionString,
-			StandardSrv: c.SrvConnectionString,
-		},
-		CreateDate:     atlasTime(c.CreateDate),
-		GroupID:        c.GroupID,
-		ID:             c.ID,
-		Links:          selfLink(apiPath(base, "groups", c.GroupID, "flexClusters", c.Name)),
-		MongoDBVersion: c.MongoDBVersion,
-		Name:           c.Name,
+		BackupSettings:    backupSettingsView{Enabled: true},
+		ClusterType:       "REPLICASET",
+		ConnectionStrings: viewConnectionStrings(c),
+		CreateDate:        atlasTime(c.CreateDate),
+		GroupID:           c.GroupID,
+		ID:                c.ID,
+		MongoDBVersion:    c.MongoDBVersion,
+		Name:              c.Name,
 		ProviderSettings: providerSettingsView{
 			BackingProviderName: c.BackingProviderName,
 			DiskSizeGB:          c.DiskSizeGB,

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/flexd/flexd"
 )
@@ -60,6 +62,46 @@ func remove(s *server, del func(r *http.Request) error) http.Handler {
 			return err
 		}
 		s.respondNoContent(w, r)
+		return nil
+	})
+}
+
+// selfQuery is a list's own query as Atlas writes its self link:
+// includeCount first when the request gave it, then the other parameters
+// (filters, pretty, envelope) sorted by name, then pageNum and
+// itemsPerPage ("includeCount=true&pageNum=1&itemsPerPage=100").
+func selfQuery(q url.Values, p flexd.Page) string {
+	var b strings.Builder
+	add := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(v))
+	}
+	for _, v := range q["includeCount"] {
+		add("includeCount", v)
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if k == "includeCount" || k == "pageNum" || k == "itemsPerPage" {
+			continue
+		}
+		for _, v := range q[k] {
+			add(k, v)
+		}
+	}
+	add("pageNum", itoa(p.Num))
+	add("itemsPerPage", itoa(p.ItemsPerPage))
+	return b.String()
+}
+
+// removeAccepted answers a delete that Atlas acknowledges as accepted:
+// 202 with an empty object in the route's version.
+func removeAccepted(s *server, del func(r *http.Request) error) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		if err := del(r); err != nil {
+			return err
+		}
+		s.respond(w, r, http.StatusAccepted, struct{}{})
 		return nil
 	})
 }
@@ -130,8 +172,11 @@ func hasNext[T any](r *http.Request, fetch lister[T], p flexd.Page, n, total int
 
 // pageLinks are a list's self, previous and next links: the request's own
 // absolute URL with pageNum and itemsPerPage set for that page and every
-// other query parameter kept.
+// other query parameter kept. The previous and next queries are sorted by
+// name; the self query is in the order real Atlas writes it
+// (selfQuery).
 func pageLinks(base string, r *http.Request, q url.Values, p flexd.Page, next bool) []link {
+	path := base + r.URL.EscapedPath() + "?"
 	href := func(num int) string {
 		v := maps.Clone(q)
 		if v == nil {
@@ -139,9 +184,9 @@ func pageLinks(base string, r *http.Request, q url.Values, p flexd.Page, next bo
 		}
 		v.Set("pageNum", itoa(num))
 		v.Set("itemsPerPage", itoa(p.ItemsPerPage))
-		return base + r.URL.EscapedPath() + "?" + v.Encode()
+		return path + v.Encode()
 	}
-	links := []link{{Href: href(p.Num), Rel: "self"}}
+	links := []link{{Href: path + selfQuery(q, p), Rel: "self"}}
 	if p.Num > 1 {
 		links = append(links, link{Href: href(p.Num - 1), Rel: "previous"})
 	}

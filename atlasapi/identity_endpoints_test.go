@@ -24,13 +24,15 @@ func TestOrgAPIKeys(t *testing.T) {
 		t.Errorf("self link %v", k["links"])
 	}
 
-	// The private key is shown once.
+	// The private key is shown once; every later read masks it as Atlas
+	// does, showing its last 12 characters.
+	masked := "********-****-****-" + priv[len(priv)-12:]
 	got := h.ok(admin, 200, "GET", keys+"/"+id, "")
-	if _, shown := got["privateKey"]; shown || got["publicKey"] != pub || got["desc"] != "reader" {
+	if got["privateKey"] != masked || got["publicKey"] != pub || got["desc"] != "reader" {
 		t.Errorf("get %v", got)
 	}
 	list := h.ok(admin, 200, "GET", keys, "")
-	if list["totalCount"] != 2.0 || strings.Contains(string(mustJSON(list)), priv) {
+	if list["totalCount"] != 2.0 || strings.Contains(string(mustJSON(list)), priv) || !strings.Contains(string(mustJSON(list)), masked) {
 		t.Errorf("list %v", list)
 	}
 	h.ok(digestCaller{digestCreds{pub, priv}, "SHA-256"}, 200, "GET", orgsPath+"/"+h.orgID, "")
@@ -77,19 +79,20 @@ func TestOrgAPIKeys(t *testing.T) {
 func TestProjectAPIKeys(t *testing.T) {
 	h := newIDHarness(t, idOptions{})
 	admin := h.adminDigest()
-	gid := h.ok(admin, 200, "POST", "/api/atlas/v2/groups", `{"name":"keys"}`)["id"].(string)
+	gid := h.ok(admin, 201, "POST", "/api/atlas/v2/groups", `{"name":"keys"}`)["id"].(string)
 	keys := "/api/atlas/v2/groups/" + gid + "/apiKeys"
 
 	k := h.ok(admin, 200, "POST", keys, `{"desc":"deployer","roles":["GROUP_CLUSTER_MANAGER"]}`)
 	id := k["id"].(string)
-	if r := k["roles"].([]any)[0].(map[string]any); r["groupId"] != gid || r["roleName"] != "GROUP_CLUSTER_MANAGER" || k["privateKey"] == nil {
+	wantRoles := `[{"groupId":"` + gid + `","roleName":"GROUP_CLUSTER_MANAGER"}]`
+	if string(mustJSON(k["roles"])) != wantRoles || k["privateKey"] == nil {
 		t.Errorf("created %v", k)
 	}
 	pk := digestCaller{digestCreds{k["publicKey"].(string), k["privateKey"].(string)}, "MD5"}
 	h.ok(pk, 200, "GET", "/api/atlas/v2/groups/"+gid+"/flexClusters", "")
 	h.fail(pk, 401, "USER_UNAUTHORIZED", "DELETE", "/api/atlas/v2/groups/"+gid, "")
 	// The project key is a key of the organization with no organization role.
-	if m := h.ok(admin, 200, "GET", orgsPath+"/"+h.orgID+"/apiKeys/"+id, ""); len(m["roles"].([]any)) != 1 {
+	if m := h.ok(admin, 200, "GET", orgsPath+"/"+h.orgID+"/apiKeys/"+id, ""); string(mustJSON(m["roles"])) != wantRoles {
 		t.Errorf("in the organization: %v", m)
 	}
 	if p := h.fail(admin, 400, "INVALID_ROLE_FOR_GROUP", "POST", keys, `{"desc":"d","roles":["ORG_OWNER"]}`); p[0] != "ORG_OWNER" || p[1] != gid {
@@ -104,8 +107,11 @@ func TestProjectAPIKeys(t *testing.T) {
 	h.fail(admin, 400, "API_KEY_NOT_FOUND", "PATCH", keys+"/"+orgKey, `{"roles":["GROUP_OWNER"]}`)
 	h.ok(admin, 204, "POST", keys+"/"+orgKey, `[{"roles":["GROUP_READ_ONLY"]},{"roles":["GROUP_CLUSTER_MANAGER"]}]`)
 	h.ok(ok, 200, "GET", "/api/atlas/v2/groups/"+gid, "")
+	// Listed in the project, a key shows its organization roles beside
+	// its project roles, as Atlas lists them.
 	list := h.ok(admin, 200, "GET", keys, "")
-	if list["totalCount"] != 2.0 {
+	want := `[{"orgId":"` + h.orgID + `","roleName":"ORG_MEMBER"},{"groupId":"` + gid + `","roleName":"GROUP_READ_ONLY"},{"groupId":"` + gid + `","roleName":"GROUP_CLUSTER_MANAGER"}]`
+	if list["totalCount"] != 2.0 || string(mustJSON(results(list)[1].(map[string]any)["roles"])) != want {
 		t.Errorf("project keys %v", list)
 	}
 	u := h.ok(admin, 200, "PATCH", keys+"/"+orgKey, `{"roles":["GROUP_OWNER"],"desc":"now owner"}`)
@@ -168,7 +174,7 @@ func TestServiceAccounts(t *testing.T) {
 	h.fail(admin, 404, "RESOURCE_NOT_FOUND", "DELETE", sas+"/"+cid+"/secrets/"+s2["id"].(string), "")
 
 	// The project side: create, invite, change, list, remove.
-	gid := h.ok(admin, 200, "POST", "/api/atlas/v2/groups", `{"name":"sa-project"}`)["id"].(string)
+	gid := h.ok(admin, 201, "POST", "/api/atlas/v2/groups", `{"name":"sa-project"}`)["id"].(string)
 	psas := "/api/atlas/v2/groups/" + gid + "/serviceAccounts"
 	ps := h.ok(admin, 201, "POST", psas, `{"name":"deployer","description":"d","roles":["GROUP_CLUSTER_MANAGER"],"secretExpiresAfterHours":8}`)
 	if !slices.Equal(ps["roles"].([]any), []any{"GROUP_CLUSTER_MANAGER"}) {

@@ -100,6 +100,7 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		Limiter: auth.NewLimiter(auth.LimiterConfig{Limit: opts.tokenLimit, Window: time.Minute, Clock: clock})})
 	srv := httptest.NewServer(authn.Handler(atlasapi.NewServer(atlasapi.Config{
 		Orgs: svc, Projects: svc, Clusters: svc, Backups: svc, APIKeys: svc, ServiceAccounts: svc,
+		Settings: svc, Instance: svc,
 		Authenticator: authn, OAuthToken: oauth.TokenHandler(), OAuthRevoke: oauth.RevokeHandler(),
 		Logger: log, Ready: store.Ping,
 	})))
@@ -115,6 +116,11 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	}
 	h.remember(k.PrivateKey)
 	h.admin = digestCreds{public: k.PublicKey, private: k.PrivateKey}
+	// As cmd/flexd's bootstrap does: the first key is the instance
+	// administrator.
+	if err := svc.SetInstanceAdministrator(ctx, k.ID, true); err != nil {
+		t.Fatal(err)
+	}
 	return h
 }
 

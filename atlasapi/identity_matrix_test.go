@@ -25,7 +25,8 @@ const (
 	clusterManager               // Project Cluster Manager in {groupId}
 	projectOwner                 // Project Owner in {groupId}
 	orgOwnerOfGroup              // flexd's drills: Organization Owner of {groupId}'s org
-	orgOwnerAnywhere             // flexd's global drills: Organization Owner
+	orgOwnerAnywhere             // flexd's reset: Organization Owner (of its own organization)
+	instanceAdmin                // flexd's instance administrator (here: A's first key)
 )
 
 // The matrixPrincipals of the matrix, all of organization A.
@@ -62,6 +63,9 @@ var denied = map[need]map[string]string{
 	orgOwnerOfGroup: {"orgMember": notInGroup, "orgGroupCreator": notInGroup, "orgReadOnly": userUnauthorized,
 		"groupOwner": userUnauthorized, "groupClusterManager": userUnauthorized, "groupReadOnly": userUnauthorized,
 		"serviceAccountGroupOwner": userUnauthorized},
+	instanceAdmin: {"orgMember": userUnauthorized, "orgReadOnly": userUnauthorized, "orgGroupCreator": userUnauthorized,
+		"groupOwner": userUnauthorized, "groupClusterManager": userUnauthorized, "groupReadOnly": userUnauthorized,
+		"serviceAccountGroupOwner": userUnauthorized},
 	orgOwnerAnywhere: {"orgMember": userUnauthorized, "orgReadOnly": userUnauthorized, "orgGroupCreator": userUnauthorized,
 		"groupOwner": userUnauthorized, "groupClusterManager": userUnauthorized, "groupReadOnly": userUnauthorized,
 		"serviceAccountGroupOwner": userUnauthorized},
@@ -84,14 +88,32 @@ const (
 
 var matrixRoutes = []matrixRoute{
 	{"GET", v2 + "/orgs", anyCaller, "", nil},
+	{"POST", v2 + "/orgs", instanceAdmin, `{"name":"bad name!"}`, nil},
 	{"GET", v2 + "/orgs/{orgId}", orgReadOnly, "", nil},
+	{"PATCH", v2 + "/orgs/{orgId}", orgOwner, `{"name":"bad name!"}`, nil},
+	{"DELETE", v2 + "/orgs/{orgId}", instanceAdmin, "", nil}, // the default organization: 409
 	{"GET", v2 + "/orgs/{orgId}/groups", orgReadOnly, "", nil},
 	{"GET", v2 + "/groups", anyCaller, "", nil},
 	{"POST", v2 + "/groups", groupCreator, `{"name":"bad name!","orgId":"{orgId}"}`, nil},
 	{"GET", v2 + "/groups/{groupId}", projectReadOnly, "", nil},
 	{"PATCH", v2 + "/groups/{groupId}", projectOwner, `{}`, nil},
 	{"DELETE", v2 + "/groups/{groupId}", projectOwner, "", nil}, // it has a cluster: 409
+	{"GET", v2 + "/groups/{groupId}/settings", projectReadOnly, "", nil},
+	{"PATCH", v2 + "/groups/{groupId}/settings", projectOwner, `{}`, nil},
+	{"GET", v2 + "/groups/{groupId}/limits", projectReadOnly, "", nil},
+	{"GET", v2 + "/groups/{groupId}/limits/{limitName}", projectReadOnly, "", nil},
+	{"PATCH", v2 + "/groups/{groupId}/limits/{limitName}", projectOwner, `{"value":0}`, nil},
+	{"DELETE", v2 + "/groups/{groupId}/limits/{limitName}", projectOwner, "", nil},
+	{"GET", v2 + "/groups/{groupId}/teams", projectReadOnly, "", nil},
+	{"GET", v2 + "/groups/{groupId}/ipAddresses", projectReadOnly, "", nil},
+	{"GET", v2 + "/groups/{groupId}/managedSlowMs", projectReadOnly, "", nil},
+	{"POST", v2 + "/groups/{groupId}/managedSlowMs/enable", projectOwner, "", nil},
+	{"DELETE", v2 + "/groups/{groupId}/managedSlowMs/disable", projectOwner, "", nil},
+	{"GET", v2 + "/groups/{groupId}/clusters", projectReadOnly, "", nil},
+	{"POST", v2 + "/groups/{groupId}/clusters", projectOwner, `{}`, nil},
 	{"GET", v2 + "/groups/{groupId}/clusters/{clusterName}", projectReadOnly, "", nil},
+	{"PATCH", v2 + "/groups/{groupId}/clusters/{clusterName}", clusterManager, `{}`, nil},
+	{"DELETE", v2 + "/groups/{groupId}/clusters/{clusterName}", projectOwner, "", nil},
 	{"GET", v2 + "/groups/{groupId}/flexClusters", projectReadOnly, "", nil},
 	{"POST", v2 + "/groups/{groupId}/flexClusters", projectOwner,
 		`{"name":"{name}","providerSettings":{"backingProviderName":"AWS","regionName":"US_EAST_1"}}`, nil},
@@ -138,9 +160,11 @@ var matrixRoutes = []matrixRoute{
 	// CLUSTER_NOT_FOUND once allowed).
 	{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/snapshots", orgOwnerOfGroup, "", map[string]string{"name": "nope"}},
 	{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", orgOwnerOfGroup, `{"operation":"restore","count":1}`, nil},
-	{"GET", "/_flexd/clock", orgOwnerAnywhere, "", nil},
-	{"POST", "/_flexd/clock:advance", orgOwnerAnywhere, `{"by":"1h"}`, nil},
+	{"GET", "/_flexd/clock", instanceAdmin, "", nil},
+	{"POST", "/_flexd/clock:advance", instanceAdmin, `{"by":"1h"}`, nil},
 	{"POST", "/_flexd/reset", orgOwnerAnywhere, "", nil},
+	{"PUT", "/_flexd/instanceAdministrators/{id}", instanceAdmin, "", map[string]string{"id": missingID}},
+	{"DELETE", "/_flexd/instanceAdministrators/{id}", instanceAdmin, "", map[string]string{"id": missingID}},
 }
 
 // fill substitutes path and body values.
@@ -175,7 +199,7 @@ func (r matrixRoute) request(t tenant) (path, body string) {
 func newTenant(h *idHarness, orgID, prefix string, admin digestCaller) tenant {
 	h.t.Helper()
 	ctx := context.Background()
-	g := h.ok(admin, 200, "POST", v2+"/groups", `{"name":"`+prefix+`-project","orgId":"`+orgID+`"}`)
+	g := h.ok(admin, 201, "POST", v2+"/groups", `{"name":"`+prefix+`-project","orgId":"`+orgID+`"}`)
 	gid := g["id"].(string)
 	cluster := prefix + "-cluster"
 	c := h.ok(admin, 201, "POST", v2+"/groups/"+gid+"/flexClusters",
@@ -212,6 +236,7 @@ func newTenant(h *idHarness, orgID, prefix string, admin digestCaller) tenant {
 	tn.vars = map[string]string{
 		"orgId": orgID, "groupId": gid, "name": cluster, "clusterName": cluster, "snapshotId": sn.ID,
 		"restoreJobId": missingID, "apiUserId": memberID, "clientId": clientID, "secretId": missingID,
+		"limitName": "atlas.project.deployment.clusters",
 	}
 	tn.values = []string{orgID, gid, g["name"].(string), cluster, c["id"].(string), sn.ID, memberID,
 		member.public, clientID, prefix + " robot", prefix + " member"}
@@ -308,13 +333,25 @@ func TestTenantIsolation(t *testing.T) {
 		groupCreator: cannotAccessOrg, projectReadOnly: notInGroup, clusterManager: notInGroup, projectOwner: notInGroup,
 		orgOwnerOfGroup: notInGroup}
 
-	// A's owner and A's project owner against every route of B.
-	for _, p := range []string{"orgOwner", "groupOwner", "serviceAccountGroupOwner"} {
+	// A's owner, A's project owner and the instance administrator (who
+	// built A) against every route of B. A's owner is an ORG_OWNER key of
+	// its own: the instance administrator may rename B, and sees no more
+	// of B than A's owner does.
+	_, owner := h.newKey(h.orgID, flexd.RoleOrgOwner)
+	a.callers["instanceAdmin"], a.callers["orgOwner"] = a.callers["orgOwner"], digestCaller{owner, "MD5"}
+	renameB := "PATCH " + v2 + "/orgs/{orgId}"
+	for _, p := range []string{"orgOwner", "instanceAdmin", "groupOwner", "serviceAccountGroupOwner"} {
 		for _, r := range matrixRoutes {
 			path, body := r.request(b)
 			res := h.call(a.callers[p], r.method, path, body, "")
 			what := p + " of A: " + r.method + " " + path
 			noneOf(what, path+body, res)
+			if p == "instanceAdmin" && r.method+" "+r.pattern == renameB {
+				if errorCodeOf(res) != "INVALID_ORG_NAME" {
+					t.Errorf("%s: %d %s, want the name checked", what, res.status, res.body)
+				}
+				continue
+			}
 			if want, scoped := wantFor[r.need]; scoped && string(res.body) != want {
 				t.Errorf("%s: %d %s, want %s", what, res.status, res.body, want)
 			}

@@ -138,18 +138,23 @@ func (s *server) handle(f handlerFunc) http.Handler {
 }
 
 // chain applies the Atlas conventions the route table declares, in the
-// order Atlas answers them: authentication (401), version (406), the shape
+// order Atlas answers them: authentication (401), the caller's rate-limit
+// budget (429 when enforced), version (406), the shape
 // of id path parameters, access and existence of the project or
 // organization, then the common query parameters. List paging and the body
 // are the handler's next steps (see list and withBody).
 func (s *server) chain(rt route) http.Handler {
 	params := wildcards(rt.pattern)
+	fam, hasFamily := familyOf(rt.pattern)
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		st := stateOf(r)
 		st.route = &rt
 		if rt.access.scope != scopePublic {
 			var err error
 			if r, err = s.authenticate(r); err != nil {
+				return err
+			}
+			if err := s.admit(w, r, fam, hasFamily); err != nil {
 				return err
 			}
 		}
@@ -159,11 +164,15 @@ func (s *server) chain(rt route) http.Handler {
 				return err
 			}
 			st.version = v
+			if d, ok := deprecationOf(rt.pattern, rt.versions, v); ok {
+				deprecationHeaders(w.Header(), d)
+			}
 		}
 		if err := checkIDParams(r, params); err != nil {
 			return err
 		}
-		if err := s.authorize(r, rt.access); err != nil {
+		var err error
+		if r, err = s.authorize(r, rt.access); err != nil {
 			return err
 		}
 		if err := checkNameParams(r, params); err != nil {

@@ -20,10 +20,16 @@ var (
 	orgsAndProjects = []string{"2023-01-01"}
 	// flexFamily: every Flex operation has one version.
 	flexFamily = []string{"2024-11-13"}
-	// clusterRead: GET /clusters/{name} is served at 2024-08-05 and, as it
-	// only ever answers errors, also at its deprecated older versions, which
-	// older clients still send.
-	clusterRead = []string{"2023-01-01", "2023-02-01", "2024-08-05"}
+	// The dedicated-cluster API's operations, each at every version Atlas
+	// has published for it: flexd never answers them with a cluster, so
+	// what the versions differ in never shows, and older clients (the
+	// Atlas CLI's delete sends 2023-02-01) keep working. The spec lists
+	// only the newest: the list and the read at 2024-08-05, create and
+	// update at 2024-10-23, delete at 2023-02-01.
+	clusterList   = []string{"2023-01-01", "2023-02-01", "2024-08-05"}
+	clusterRead   = []string{"2023-01-01", "2023-02-01", "2024-08-05"}
+	clusterWrite  = []string{"2023-01-01", "2023-02-01", "2024-08-05", "2024-10-23"}
+	clusterDelete = []string{"2023-01-01", "2023-02-01"}
 	// unversioned routes (flexd's own, health checks) take any Accept and
 	// answer application/json.
 	unversioned []string

@@ -6,37 +6,35 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// groupView is the spec's Group: a project, "group" on the wire.
+// groupView is the spec's Group: a project, "group" on the wire, as real
+// Atlas answers it (ATLAS-NOTES §7): withDefaultAlertsSettings (writeOnly in
+// the spec) is there, regionUsageRestrictions (a FedRAMP setting commercial
+// Atlas leaves out) is not, and tags only when there are some.
 type groupView struct {
-	ClusterCount            int64     `json:"clusterCount"`
-	Created                 atlasTime `json:"created,omitzero"`
-	ID                      string    `json:"id"`
-	Links                   []link    `json:"links"`
-	Name                    string    `json:"name"`
-	OrgID                   string    `json:"orgId"`
-	RegionUsageRestrictions string    `json:"regionUsageRestrictions"`
-	Tags                    []tag     `json:"tags"`
+	ClusterCount              int64     `json:"clusterCount"`
+	Created                   atlasTime `json:"created,omitzero"`
+	ID                        string    `json:"id"`
+	Links                     []link    `json:"links"`
+	Name                      string    `json:"name"`
+	OrgID                     string    `json:"orgId"`
+	Tags                      []tag     `json:"tags,omitempty"`
+	WithDefaultAlertsSettings bool      `json:"withDefaultAlertsSettings"`
 }
 
-// defaultRegionUsageRestrictions is the spec's default for a project that
-// does not say.
-const defaultRegionUsageRestrictions = "COMMERCIAL_FEDRAMP_REGIONS_ONLY"
+// groupCollections are the sub-collections a project links to.
+var groupCollections = []string{"containers", "clusters", "databaseUsers", "peers", "processes", "whitelist"}
 
 func viewGroup(base string, p *flexd.Project) groupView {
-	v := groupView{
-		ClusterCount:            p.ClusterCount,
-		Created:                 atlasTime(p.Created),
-		ID:                      p.ID,
-		Links:                   selfLink(apiPath(base, "groups", p.ID)),
-		Name:                    p.Name,
-		OrgID:                   p.OrgID,
-		RegionUsageRestrictions: p.RegionUsageRestrictions,
-		Tags:                    tagsView(p.Tags),
+	return groupView{
+		ClusterCount:              p.ClusterCount,
+		Created:                   atlasTime(p.Created),
+		ID:                        p.ID,
+		Links:                     resourceLinks(apiPath(base, "groups", p.ID), groupCollections...),
+		Name:                      p.Name,
+		OrgID:                     p.OrgID,
+		Tags:                      tagsView(p.Tags),
+		WithDefaultAlertsSettings: p.WithDefaultAlertsSettings,
 	}
-	if v.RegionUsageRestrictions == "" {
-		v.RegionUsageRestrictions = defaultRegionUsageRestrictions
-	}
-	return v
 }
 
 // groupCreate is the body of POST /groups (the spec's Group). orgId is
@@ -47,7 +45,7 @@ type groupCreate struct {
 	OrgID                     string `json:"orgId" atlas:"id"`
 	RegionUsageRestrictions   string `json:"regionUsageRestrictions"`
 	Tags                      []tag  `json:"tags"`
-	WithDefaultAlertsSettings *bool  `json:"withDefaultAlertsSettings"` // flexd has no alerts
+	WithDefaultAlertsSettings *bool  `json:"withDefaultAlertsSettings"` // stored; flexd has no alerts
 }
 
 func (groupCreate) ignored() []string { return groupReadOnly }
@@ -89,14 +87,16 @@ func (s *server) listOrganizationProjects() http.Handler {
 	}, viewGroup)
 }
 
-// createProject answers 200, not 201: the spec says so.
+// createProject answers 201, as real Atlas does (the spec says 200).
 func (s *server) createProject() http.Handler {
-	return withBody(s, http.StatusOK, func(r *http.Request, in *groupCreate) (*flexd.Project, error) {
+	return withBody(s, http.StatusCreated, func(r *http.Request, in *groupCreate) (*flexd.Project, error) {
 		return s.cfg.Projects.CreateProject(r.Context(), flexd.ProjectCreate{
 			Name:                    in.Name,
 			OrgID:                   in.OrgID,
 			Tags:                    tagsOf(in.Tags),
 			RegionUsageRestrictions: in.RegionUsageRestrictions,
+
+			WithoutDefaultAlertsSettings: in.WithDefaultAlertsSettings != nil && !*in.WithDefaultAlertsSettings,
 		})
 	}, viewGroup)
 }
@@ -115,8 +115,10 @@ func (s *server) updateProject() http.Handler {
 	}, viewGroup)
 }
 
+// deleteProject answers 202 with {}, as real Atlas does (the spec says
+// 204).
 func (s *server) deleteProject() http.Handler {
-	return remove(s, func(r *http.Request) error {
+	return removeAccepted(s, func(r *http.Request) error {
 		return s.cfg.Projects.DeleteProject(r.Context(), r.PathValue("groupId"))
 	})
 }

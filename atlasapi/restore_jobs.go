@@ -7,13 +7,13 @@ import (
 )
 
 // restoreJobView is the spec's FlexBackupRestoreJob20241113, for RESTORE and
-// DOWNLOAD jobs alike.
+// DOWNLOAD jobs alike. As in real Atlas it has no links member of its own
+// and always an expirationDate.
 type restoreJobView struct {
 	DeliveryType             flexd.DeliveryType `json:"deliveryType"`
 	ExpirationDate           atlasTime          `json:"expirationDate,omitzero"`
 	ID                       string             `json:"id"`
 	InstanceName             string             `json:"instanceName,omitempty"`
-	Links                    []link             `json:"links"`
 	ProjectID                string             `json:"projectId"`
 	RestoreFinishedDate      atlasTime          `json:"restoreFinishedDate,omitzero"`
 	RestoreScheduledDate     atlasTime          `json:"restoreScheduledDate,omitzero"`
@@ -32,10 +32,9 @@ const downloadPath = "/_flexd/downloads/"
 func viewRestoreJob(base string, j *flexd.RestoreJob) restoreJobView {
 	v := restoreJobView{
 		DeliveryType:             j.DeliveryType,
-		ExpirationDate:           atlasTime(j.ExpirationDate),
+		ExpirationDate:           atlasTime(j.Expires()),
 		ID:                       j.ID,
 		InstanceName:             j.InstanceName,
-		Links:                    selfLink(apiPath(base, "groups", j.ProjectID, "flexClusters", j.InstanceName, "backup", "restoreJobs", j.ID)),
 		ProjectID:                j.ProjectID,
 		RestoreFinishedDate:      atlasTime(j.RestoreFinishedDate),
 		RestoreScheduledDate:     atlasTime(j.RestoreScheduledDate),

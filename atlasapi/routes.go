@@ -29,6 +29,8 @@ const (
 	cluster = flex + "/{name}"
 	backup  = cluster + "/backup"
 
+	clusters = project + "/clusters"
+
 	orgAPIKeys             = orgs + "/{orgId}/apiKeys"
 	orgAPIKey              = orgAPIKeys + "/{apiUserId}"
 	projectAPIKeys         = project + "/apiKeys"
@@ -54,7 +56,10 @@ const (
 func (s *server) routes() []route {
 	return []route{
 		{"GET", orgs, orgsAndProjects, caller(), s.listOrganizations()},
+		{"POST", orgs, orgsAndProjects, instance(), s.createOrganization()},
 		{"GET", orgs + "/{orgId}", orgsAndProjects, org(orgReadOnly), s.getOrganization()},
+		{"PATCH", orgs + "/{orgId}", orgsAndProjects, org(orgOwner).orInstanceAdmin(), s.updateOrganization()},
+		{"DELETE", orgs + "/{orgId}", orgsAndProjects, instance(), s.deleteOrganization()},
 		{"GET", orgs + "/{orgId}/groups", orgsAndProjects, org(orgReadOnly), s.listOrganizationProjects()},
 
 		{"GET", groups, orgsAndProjects, caller(), s.listProjects()},
@@ -63,7 +68,26 @@ func (s *server) routes() []route {
 		{"PATCH", project, orgsAndProjects, group(owner), s.updateProject()},
 		{"DELETE", project, orgsAndProjects, group(owner), s.deleteProject()},
 
-		{"GET", project + "/clusters/{clusterName}", clusterRead, group(readOnly), s.getCluster()},
+		// Project sub-resources the official clients read and write.
+		{"GET", project + "/settings", orgsAndProjects, group(readOnly), s.getProjectSettings()},
+		{"PATCH", project + "/settings", orgsAndProjects, group(owner), s.updateProjectSettings()},
+		{"GET", project + "/limits", orgsAndProjects, group(readOnly), s.listProjectLimits()},
+		{"GET", project + "/limits/{limitName}", orgsAndProjects, group(readOnly), s.getProjectLimit()},
+		{"PATCH", project + "/limits/{limitName}", orgsAndProjects, group(owner), s.setProjectLimit()},
+		{"DELETE", project + "/limits/{limitName}", orgsAndProjects, group(owner), s.deleteProjectLimit()},
+		{"GET", project + "/teams", orgsAndProjects, group(readOnly), s.listProjectTeams()},
+		{"GET", project + "/ipAddresses", orgsAndProjects, group(readOnly), s.getProjectIPAddresses()},
+		{"GET", project + "/managedSlowMs", orgsAndProjects, group(readOnly), s.getManagedSlowMs()},
+		{"POST", project + "/managedSlowMs/enable", orgsAndProjects, group(owner), s.setManagedSlowMs(true)},
+		{"DELETE", project + "/managedSlowMs/disable", orgsAndProjects, group(owner), s.setManagedSlowMs(false)},
+
+		// The dedicated-cluster API: no dedicated clusters, and a Flex
+		// cluster's name answered as Atlas does.
+		{"GET", clusters, clusterList, group(readOnly), s.listClusters()},
+		{"POST", clusters, clusterWrite, group(owner), s.createCluster()},
+		{"GET", clusters + "/{clusterName}", clusterRead, group(readOnly), s.clusterByName()},
+		{"PATCH", clusters + "/{clusterName}", clusterWrite, group(clusterManager), s.clusterByName()},
+		{"DELETE", clusters + "/{clusterName}", clusterDelete, group(owner), s.clusterByName()},
 
 		{"GET", flex, flexFamily, group(readOnly), s.listFlexClusters()},
 		{"POST", flex, flexFamily, group(owner), s.createFlexCluster()},
@@ -114,9 +138,13 @@ func (s *server) routes() []route {
 		// flexd's own: drills and probes.
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/snapshots", unversioned, group(orgOwner), s.takeSnapshot()},
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", unversioned, group(orgOwner), s.injectFault()},
-		{"GET", "/_flexd/clock", unversioned, ownOrg(orgOwner), s.getClock()},
-		{"POST", "/_flexd/clock:advance", unversioned, ownOrg(orgOwner), s.advanceClock()},
-		{"POST", "/_flexd/reset", unversioned, ownOrg(orgOwner), s.reset()},
+		// Instance-wide: the instance administrator's. A reset by an
+		// ORG_OWNER clears its organization, by the administrator all.
+		{"GET", "/_flexd/clock", unversioned, instance(), s.getClock()},
+		{"POST", "/_flexd/clock:advance", unversioned, instance(), s.advanceClock()},
+		{"POST", "/_flexd/reset", unversioned, ownOrg(orgOwner).orInstanceAdmin(), s.reset()},
+		{"PUT", "/_flexd/instanceAdministrators/{id}", unversioned, instance(), s.setInstanceAdministrator(true)},
+		{"DELETE", "/_flexd/instanceAdministrators/{id}", unversioned, instance(), s.setInstanceAdministrator(false)},
 		{"GET", "/_flexd/downloads/{token}", unversioned, public(), s.download()},
 		{"GET", "/healthz", unversioned, public(), s.healthz()},
 		{"GET", "/readyz", unversioned, public(), s.readyz()},

@@ -28,6 +28,14 @@ type Config struct {
 	// Lifecycle serves flexd's drills (clock, faults, reset) and download
 	// links; nil answers them FEATURE_UNSUPPORTED.
 	Lifecycle flexd.LifecycleService
+	// Settings serves the project sub-resources (settings, limits,
+	// addresses, managed slow ms).
+	Settings flexd.ProjectSettingsService
+	// Instance serves flexd's instance administrator: organizations and
+	// who is one. Without it nobody is one unless authentication is off
+	// (flexd's drills then work as before); the organization routes need
+	// it.
+	Instance flexd.InstanceService
 	// APIKeys and ServiceAccounts manage credentials.
 	APIKeys         flexd.APIKeyService
 	ServiceAccounts flexd.ServiceAccountService
@@ -50,6 +58,11 @@ type Config struct {
 	// Ready reports whether the store is reachable, for /readyz; nil means
 	// always ready.
 	Ready func(context.Context) error
+	// RateLimits says whether Atlas's per-family budgets are reported
+	// (the zero value), enforced, or neither (answer_headers.go).
+	RateLimits RateLimitMode
+	// RateLimitClock times the budgets' refill; nil is the wall clock.
+	RateLimitClock flexd.Clock
 }
 
 // Authenticator sits in front of every /api route (and flexd's own /_flexd
@@ -92,6 +105,8 @@ type server struct {
 	notFound http.Handler
 	// pages holds the encodings of recent list answers (page_cache.go).
 	pages pageCache
+	// budgets are the callers' Atlas rate-limit budgets.
+	budgets *budgets
 }
 
 // NewServer returns the Atlas Admin API v2 handler described by cfg.
@@ -102,6 +117,7 @@ func NewServer(cfg Config) http.Handler {
 		auth:    cfg.Authenticator,
 		mux:     http.NewServeMux(),
 		allowed: http.NewServeMux(),
+		budgets: newBudgets(cfg.RateLimits, cfg.RateLimitClock),
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -171,7 +187,11 @@ func (s *server) fallback() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		p := r.URL.EscapedPath()
 		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/_flexd/") {
-			if _, err := s.authenticate(r); err != nil {
+			var err error
+			if r, err = s.authenticate(r); err != nil {
+				return err
+			}
+			if err := s.admit(w, r, family{}, false); err != nil {
 				return err
 			}
 		}

@@ -6,24 +6,23 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// snapshotView is the spec's FlexBackupSnapshot20241113.
+// snapshotView is the spec's FlexBackupSnapshot20241113; as in real Atlas,
+// it has no links member of its own.
 type snapshotView struct {
 	Expiration     atlasTime       `json:"expiration,omitzero"`
 	FinishTime     atlasTime       `json:"finishTime,omitzero"`
 	ID             string          `json:"id"`
-	Links          []link          `json:"links"`
 	MongoDBVersion string          `json:"mongoDBVersion,omitempty"`
 	ScheduledTime  atlasTime       `json:"scheduledTime,omitzero"`
 	StartTime      atlasTime       `json:"startTime,omitzero"`
 	Status         flexd.JobStatus `json:"status"`
 }
 
-func viewSnapshot(base string, sn *flexd.Snapshot) snapshotView {
+func viewSnapshot(_ string, sn *flexd.Snapshot) snapshotView {
 	return snapshotView{
 		Expiration:     atlasTime(sn.Expiration),
 		FinishTime:     atlasTime(sn.FinishTime),
 		ID:             sn.ID,
-		Links:          selfLink(apiPath(base, "groups", sn.GroupID, "flexClusters", sn.ClusterName, "backup", "snapshots", sn.ID)),
 		MongoDBVersion: sn.MongoDBVersion,
 		ScheduledTime:  atlasTime(sn.ScheduledTime),
 		StartTime:      atlasTime(sn.StartTime),

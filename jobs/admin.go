@@ -63,7 +63,7 @@ func (e *Engine) InjectFault(ctx context.Context, groupID, name string, f flexd.
 // unrestricted caller) with everything in them.
 func (e *Engine) Reset(ctx context.Context) error {
 	var orgs []string
-	if p := flexd.PrincipalFrom(ctx); p != nil && !p.All {
+	if p := flexd.PrincipalFrom(ctx); p != nil && !p.All && !p.InstanceAdmin {
 		orgs = []string{p.OrgID}
 	}
 	return e.store.Reset(ctx, orgs)

@@ -71,7 +71,7 @@ func startHarness(t *testing.T, store *sqlstore.Store, clock flexd.Clock, cfg jo
 	h := &harness{t: t, store: store, clock: clock, cfg: cfg, startQueue: startQueue}
 	h.start()
 	t.Cleanup(h.stop)
-	h.group = h.ok(200, "POST", "/api/atlas/v2/groups", `{"name":"p"}`)["id"].(string)
+	h.group = h.ok(201, "POST", "/api/atlas/v2/groups", `{"name":"p"}`)["id"].(string)
 	return h
 }
 

@@ -40,6 +40,7 @@ type Metrics struct {
 	auth        *prometheus.CounterVec
 	jobs        *prometheus.CounterVec
 	jobDuration *prometheus.HistogramVec
+	inFlight    prometheus.Gauge
 }
 
 // New returns the metrics with the Go runtime and process collectors
@@ -69,8 +70,12 @@ func New() *Metrics {
 			Help:    "Time a lifecycle job took to run, by kind and outcome.",
 			Buckets: jobBuckets,
 		}, []string{"kind", "outcome"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "flexd_http_requests_in_flight",
+			Help: "API requests being answered now (GET /metrics itself not counted); what a graceful shutdown waits for.",
+		}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.auth, m.jobs, m.jobDuration,
+	m.reg.MustRegister(m.requests, m.latency, m.auth, m.jobs, m.jobDuration, m.inFlight,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -82,6 +87,11 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError})
+}
+
+// InFlight counts the requests h is answering in flexd_http_requests_in_flight.
+func (m *Metrics) InFlight(h http.Handler) http.Handler {
+	return promhttp.InstrumentHandlerInFlight(m.inFlight, h)
 }
 
 // ObserveRequest records one answered request. route is the ServeMux

@@ -84,12 +84,14 @@ func NewPrivateKey() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// setCredentials gives k the HA1 values of its credentials: all the store
-// keeps of the private key.
+// setCredentials gives k the HA1 values of its credentials and the
+// private key's last 12 characters (shown masked on reads, as Atlas does):
+// all the store keeps of the private key.
 func setCredentials(k *flexd.APIKey, publicKey, privateKey string) {
 	k.PublicKey = publicKey
 	k.HA1MD5 = auth.HA1(auth.AlgorithmMD5, publicKey, privateKey)
 	k.HA1SHA256 = auth.HA1(auth.AlgorithmSHA256, publicKey, privateKey)
+	k.PrivateKeyTail = flexd.PrivateKeyTail(privateKey)
 }
 
 // createAPIKey stores a new key of orgID with fresh credentials and
@@ -338,7 +340,8 @@ func (s *Service) EnsureAPIKey(ctx context.Context, orgID, publicKey, privateKey
 	if !slices.Contains(k.OrgRoles, flexd.RoleOrgOwner) {
 		k.OrgRoles = append(k.OrgRoles, flexd.RoleOrgOwner)
 	}
-	if k.HA1MD5 == before.HA1MD5 && k.HA1SHA256 == before.HA1SHA256 && len(k.OrgRoles) == len(before.OrgRoles) {
+	if k.HA1MD5 == before.HA1MD5 && k.HA1SHA256 == before.HA1SHA256 && k.PrivateKeyTail == before.PrivateKeyTail &&
+		len(k.OrgRoles) == len(before.OrgRoles) {
 		return Unchanged, nil
 	}
 	if err := s.store.UpdateAPIKey(ctx, k); err != nil {

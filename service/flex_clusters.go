@@ -63,15 +63,18 @@ func (s *Service) CreateFlexCluster(ctx context.Context, groupID string, c flexd
 
 // connectionStrings derives stable, cluster-specific connection strings the
 // way Atlas shapes them: a per-project host label under the service domain.
+// The SRV one exists only under a configured SRVDomain.
 func (s *Service) connectionStrings(groupID, name string) (standard, srv string) {
 	sum := sha256.Sum256([]byte(groupID))
 	label := hex.EncodeToString(sum[:])[:5]
-	host := fmt.Sprintf("%s.%s.%s", strings.ToLower(name), label, s.cfg.ConnectionDomain)
+	if s.cfg.SRVDomain != "" {
+		srv = fmt.Sprintf("mongodb+srv://%s.%s.%s", strings.ToLower(name), label, s.cfg.SRVDomain)
+	}
 	standard = fmt.Sprintf("mongodb://%s-shard-00-00.%s.%s:27017,%s-shard-00-01.%s.%s:27017,%s-shard-00-02.%s.%s:27017/?ssl=true&authSource=admin",
 		strings.ToLower(name), label, s.cfg.ConnectionDomain,
 		strings.ToLower(name), label, s.cfg.ConnectionDomain,
 		strings.ToLower(name), label, s.cfg.ConnectionDomain)
-	return standard, "mongodb+srv://" + host
+	return standard, srv
 }
 
 // GetFlexCluster returns a cluster or CLUSTER_NOT_FOUND.
@@ -191,6 +194,13 @@ func (s *Service) UpgradeFlexCluster(ctx context.Context, groupID, name string) 
 	}
 	return nil, flexd.Errorf("FEATURE_UNSUPPORTED",
 		fmt.Sprintf("flexd emulates Flex clusters only; cluster %s cannot be upgraded to a dedicated tier.", name))
+}
+
+// CreateCluster answers POST /groups/{groupId}/clusters as
+// UpgradeFlexCluster does: flexd emulates no dedicated tiers.
+func (s *Service) CreateCluster(ctx context.Context, groupID string) error {
+	return flexd.Errorf("FEATURE_UNSUPPORTED",
+		"flexd emulates Flex clusters only; create one with POST /api/atlas/v2/groups/"+groupID+"/flexClusters.")
 }
 
 // GetCluster answers the dedicated-cluster read: a Flex cluster there is a

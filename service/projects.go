@@ -44,8 +44,15 @@ func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*fl
 		Created:                 now,
 		Tags:                    cloneTags(c.Tags),
 		RegionUsageRestrictions: c.RegionUsageRestrictions,
+
+		WithDefaultAlertsSettings: !c.WithoutDefaultAlertsSettings,
 	}
-	err := s.store.CreateProject(ctx, p)
+	var err error
+	if owner, ok := ownerOfNewProject(ctx, c.OrgID); ok {
+		err = s.store.CreateOwnedProject(ctx, p, owner)
+	} else {
+		err = s.store.CreateProject(ctx, p)
+	}
 	if isConflict(err) {
 		return nil, flexd.Errorf("GROUP_ALREADY_EXISTS", c.Name)
 	}
@@ -53,6 +60,22 @@ func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*fl
 		return nil, internal("create project", err)
 	}
 	return p, nil
+}
+
+// ownerOfNewProject is the principal a project created in orgID by the
+// caller must be granted to: Atlas makes the creator Project Owner. An
+// ORG_OWNER already is one of every project of its organization; with
+// authentication off, or for a principal that is no stored credential (no
+// id), there is nobody to grant.
+func ownerOfNewProject(ctx context.Context, orgID string) (flexd.ProjectOwner, bool) {
+	p := flexd.PrincipalFrom(ctx)
+	if p == nil || p.All || p.HasOrgRole(orgID, flexd.RoleOrgOwner) {
+		return flexd.ProjectOwner{}, false
+	}
+	if p.ID == "" || p.Kind != flexd.KindAPIKey && p.Kind != flexd.KindServiceAccount {
+		return flexd.ProjectOwner{}, false
+	}
+	return flexd.ProjectOwner{Kind: p.Kind, ID: p.ID}, true
 }
 
 // GetProject returns a project or GROUP_NOT_FOUND.

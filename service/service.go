@@ -20,9 +20,14 @@ import (
 type Config struct {
 	// MongoDBVersion is the version new clusters run (Atlas Flex: 8.0.x).
 	MongoDBVersion string
-	// ConnectionDomain is the DNS suffix of the connection strings flexd
-	// hands out.
+	// ConnectionDomain is the DNS suffix of the standard connection strings
+	// flexd hands out.
 	ConnectionDomain string
+	// SRVDomain is a DNS name under which SRV records for the clusters are
+	// served (the data plane's to configure). Only then do clusters get a
+	// standardSrv connection string: empty, they have none, rather than a
+	// mongodb+srv:// name that resolves nowhere.
+	SRVDomain string
 	// DownloadTTL is how long a download link works (Atlas: 4 hours, see
 	// AtlasDownloadTTL). Zero is honoured, not defaulted: the link has
 	// expired by the time it is handed out, which lets users rehearse the

@@ -7,20 +7,21 @@ import (
 	"github.com/flexd/flexd"
 )
 
-const apiKeyColumns = "k.id, k.org_id, k.public_key, k.description, k.org_roles, k.ha1_md5, k.ha1_sha256, k.created"
+const apiKeyColumns = "k.id, k.org_id, k.public_key, k.description, k.org_roles, k.ha1_md5, k.ha1_sha256, k.private_key_tail, k.created"
 
 func scanAPIKey(r rowScanner, k *flexd.APIKey) error {
 	return r.Scan(&k.ID, &k.OrgID, &k.PublicKey, &k.Desc, rolesColumn{&k.OrgRoles}, &k.HA1MD5, &k.HA1SHA256,
-		unixTime{&k.Created})
+		&k.PrivateKeyTail, unixTime{&k.Created})
 }
 
 // CreateAPIKey stores k with its project assignments in one transaction.
 // On success k holds what a Get returns.
 func (s *Store) CreateAPIKey(ctx context.Context, k *flexd.APIKey) error {
 	err := s.inTx(ctx, func(r runner) error {
-		_, err := r.exec(ctx, "INSERT INTO api_keys (id, org_id, public_key, description, org_roles, ha1_md5, ha1_sha256, created)"+
-			" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			k.ID, k.OrgID, k.PublicKey, k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256, unixSeconds(k.Created))
+		_, err := r.exec(ctx, "INSERT INTO api_keys (id, org_id, public_key, description, org_roles, ha1_md5, ha1_sha256,"+
+			" private_key_tail, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			k.ID, k.OrgID, k.PublicKey, k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256,
+			k.PrivateKeyTail, unixSeconds(k.Created))
 		if err != nil {
 			return s.writeErr(err, "create API key "+k.ID)
 		}
@@ -94,12 +95,12 @@ func (s *Store) ListAPIKeys(ctx context.Context, f flexd.APIKeyFilter, p flexd.P
 	return keys, total, nil
 }
 
-// UpdateAPIKey writes the key's description, organization roles and HA1
-// values.
+// UpdateAPIKey writes the key's description, organization roles, HA1
+// values and private key tail.
 func (s *Store) UpdateAPIKey(ctx context.Context, k *flexd.APIKey) error {
 	err := s.writeOne(ctx, s.run(), "update API key "+k.ID,
-		"UPDATE api_keys SET description = ?, org_roles = ?, ha1_md5 = ?, ha1_sha256 = ? WHERE id = ?",
-		k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256, k.ID)
+		"UPDATE api_keys SET description = ?, org_roles = ?, ha1_md5 = ?, ha1_sha256 = ?, private_key_tail = ? WHERE id = ?",
+		k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256, k.PrivateKeyTail, k.ID)
 	if err != nil {
 		return err
 	}

@@ -12,12 +12,12 @@ import (
 // projectColumns reads a project with its ClusterCount, counted on every
 // read from an index on flex_clusters.group_id rather than stored, so it
 // cannot drift from the clusters that exist.
-const projectColumns = "p.id, p.org_id, p.name, p.created, p.tags, p.region_usage_restrictions, " +
+const projectColumns = "p.id, p.org_id, p.name, p.created, p.tags, p.region_usage_restrictions, p.with_default_alerts_settings, " +
 	"(SELECT COUNT(*) FROM flex_clusters c WHERE c.group_id = p.id)"
 
 func scanProject(r rowScanner, p *flexd.Project) error {
 	return r.Scan(&p.ID, &p.OrgID, &p.Name, unixTime{&p.Created}, tagsColumn{&p.Tags},
-		&p.RegionUsageRestrictions, &p.ClusterCount)
+		&p.RegionUsageRestrictions, &p.WithDefaultAlertsSettings, &p.ClusterCount)
 }
 
 // CreateProject stores p: ErrConflict when its org has a project of that
@@ -25,8 +25,9 @@ func scanProject(r rowScanner, p *flexd.Project) error {
 // success p holds what a Get returns.
 func (s *Store) CreateProject(ctx context.Context, p *flexd.Project) error {
 	_, err := s.run().exec(ctx,
-		"INSERT INTO projects (id, org_id, name, created, tags, region_usage_restrictions) VALUES (?, ?, ?, ?, ?, ?)",
-		p.ID, p.OrgID, p.Name, unixSeconds(p.Created), tagsValue(p.Tags), p.RegionUsageRestrictions)
+		"INSERT INTO projects (id, org_id, name, created, tags, region_usage_restrictions, with_default_alerts_settings)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?)",
+		p.ID, p.OrgID, p.Name, unixSeconds(p.Created), tagsValue(p.Tags), p.RegionUsageRestrictions, p.WithDefaultAlertsSettings)
 	if err != nil {
 		return s.writeErr(err, fmt.Sprintf("create project %q in organization %s", p.Name, p.OrgID))
 	}

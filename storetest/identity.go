@@ -49,6 +49,7 @@ var identityTests = []subtest{
 			Projects: []flexd.ProjectRoles{grant(g[1], flexd.RoleGroupReadOnly), grant(g[0], flexd.RoleGroupOwner)},
 		})
 		k.PrivateKey = "never stored"
+		k.PrivateKeyTail = "63ed686edf65"
 		ok(e.t, "CreateAPIKey", e.s.CreateAPIKey(e.ctx, &k))
 		want := k
 		want.Created = stored(t0)
@@ -71,7 +72,7 @@ var identityTests = []subtest{
 			e.t.Fatalf("no roles read back as %+v (create left %+v)", got.Grants, bare.Grants)
 		}
 
-		k.Desc, k.OrgRoles, k.HA1MD5, k.HA1SHA256 = "new", roles(flexd.RoleOrgOwner), "m2", "s2"
+		k.Desc, k.OrgRoles, k.HA1MD5, k.HA1SHA256, k.PrivateKeyTail = "new", roles(flexd.RoleOrgOwner), "m2", "s2", "0123456789ab"
 		ok(e.t, "UpdateAPIKey", e.s.UpdateAPIKey(e.ctx, &k))
 		got, err = e.s.GetAPIKey(e.ctx, k.ID)
 		ok(e.t, "GetAPIKey", err)

@@ -12,17 +12,30 @@ var projectTests = []subtest{
 			Tags:                    []flexd.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: "données \"β\""}},
 			RegionUsageRestrictions: "COMMERCIAL_FEDRAMP_REGIONS_ONLY",
 			ClusterCount:            7, // not stored: always counted
+
+			WithDefaultAlertsSettings: true,
 		}
 		ok(e.t, "CreateProject", e.s.CreateProject(e.ctx, &p))
 		want := flexd.Project{
 			ID: p.ID, OrgID: o.ID, Name: "Project Zero", Created: stored(t0),
 			Tags:                    []flexd.Tag{{Key: "env", Value: "prod"}, {Key: "team", Value: "données \"β\""}},
 			RegionUsageRestrictions: "COMMERCIAL_FEDRAMP_REGIONS_ONLY",
+
+			WithDefaultAlertsSettings: true,
 		}
 		equal(e.t, "after create", p, want)
 		got, err := e.s.GetProject(e.ctx, p.ID)
 		ok(e.t, "GetProject", err)
 		equal(e.t, "get", *got, want)
+
+		// A project created without default alert settings says so.
+		quiet := flexd.Project{ID: newID(), OrgID: o.ID, Name: next("quiet")}
+		ok(e.t, "CreateProject", e.s.CreateProject(e.ctx, &quiet))
+		got, err = e.s.GetProject(e.ctx, quiet.ID)
+		ok(e.t, "GetProject", err)
+		if got.WithDefaultAlertsSettings {
+			e.t.Errorf("withDefaultAlertsSettings false read back as true")
+		}
 	}},
 	{"Projects/Tags", func(e *env) {
 		o := e.org()

@@ -37,7 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) flexd.Store) {
 
 // suite lists every subtest; each file adds its resource's tests.
 var suite = concat(organizationTests, projectTests, flexClusterTests, snapshotTests,
-	restoreJobTests, pagingTests, concurrencyTests, identityTests)
+	restoreJobTests, pagingTests, concurrencyTests, identityTests, instanceTests)
 
 type subtest struct {
 	name string

@@ -191,7 +191,7 @@ func (b *bench) seed(ctx context.Context) error {
 	}
 	b.rep.Auth = b.creds.describe()
 	var p idOf
-	if err := cl.call("POST", "/api/atlas/v2/groups", acceptProject, map[string]string{"name": "bench"}, 200, &p); err != nil {
+	if err := cl.call("POST", "/api/atlas/v2/groups", acceptProject, map[string]string{"name": "bench"}, 201, &p); err != nil {
 		return err
 	}
 	b.group = p.ID

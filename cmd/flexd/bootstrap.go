@@ -138,7 +138,7 @@ const adminKeyFile = "admin-api-key.txt"
 // bootstrap makes sure the operator can log in. FLEXD_ADMIN_PUBLIC_KEY and
 // FLEXD_ADMIN_PRIVATE_KEY name an ORG_OWNER API key of the default
 // organization, FLEXD_ADMIN_CLIENT_ID and FLEXD_ADMIN_CLIENT_SECRET an
-// ORG_OWNER service account; each pair is made to exist with exactly those
+// ORG_OWNER service account, each also flexd's instance administrator; each pair is made to exist with exactly those
 // credentials at every start. With neither pair and no credential at all
 // yet, flexd creates an API key and writes it to a file of the data
 // directory, logging only where it is.
@@ -160,6 +160,13 @@ func bootstrap(ctx context.Context, svc *service.Service, getenv func(string) st
 		if err != nil {
 			return fmt.Errorf("bootstrap admin API key: %w", err)
 		}
+		k, err := svc.Store().GetAPIKeyByPublicKey(ctx, pub)
+		if err != nil {
+			return fmt.Errorf("bootstrap admin API key: %w", err)
+		}
+		if err := svc.SetInstanceAdministrator(ctx, k.ID, true); err != nil {
+			return fmt.Errorf("bootstrap admin API key: %w", err)
+		}
 		log.Info("admin API key", "public_key", pub, "org_id", orgID, "outcome", outcome)
 	}
 	if id != "" {
@@ -173,6 +180,9 @@ func bootstrap(ctx context.Context, svc *service.Service, getenv func(string) st
 		if err != nil {
 			return fmt.Errorf("bootstrap admin service account: %w", err)
 		}
+		if err := svc.SetInstanceAdministrator(ctx, id, true); err != nil {
+			return fmt.Errorf("bootstrap admin service account: %w", err)
+		}
 		log.Info("admin service account", "client_id", id, "org_id", orgID, "outcome", outcome)
 	}
 	if pub != "" || id != "" {
@@ -184,6 +194,9 @@ func bootstrap(ctx context.Context, svc *service.Service, getenv func(string) st
 	}
 	k, err := svc.CreateAdminAPIKey(ctx, orgID, "flexd admin (generated at first start)")
 	if err != nil {
+		return fmt.Errorf("bootstrap admin API key: %w", err)
+	}
+	if err := svc.SetInstanceAdministrator(ctx, k.ID, true); err != nil {
 		return fmt.Errorf("bootstrap admin API key: %w", err)
 	}
 	path := filepath.Join(dataDir, adminKeyFile)

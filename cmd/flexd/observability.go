@@ -97,7 +97,8 @@ func observer(m *metrics.Metrics) atlasapi.Observer {
 	return m
 }
 
-// withMetrics serves GET /metrics in front of the API. It is matched on the
+// withMetrics serves GET /metrics in front of the API, and counts the
+// API's requests in flight. It is matched on the
 // exact path before the API sees the request: the API handles every other
 // path (an outer ServeMux would redirect unclean paths the API answers
 // itself).
@@ -106,6 +107,7 @@ func withMetrics(m *metrics.Metrics, api http.Handler) http.Handler {
 		return api
 	}
 	mh := m.Handler()
+	api = m.InFlight(api)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 			mh.ServeHTTP(w, r)

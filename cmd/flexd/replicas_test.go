@@ -100,7 +100,7 @@ func TestReplicasShareOnePostgresDatabase(t *testing.T) {
 	orgID := orgsA[0]["id"].(string)
 
 	// A project and clusters made on A are B's at once.
-	g := must(t, a, tok, 200, "POST", "/api/atlas/v2/groups", `{"name":"replicas"}`)["id"].(string)
+	g := must(t, a, tok, 201, "POST", "/api/atlas/v2/groups", `{"name":"replicas"}`)["id"].(string)
 	flex := "/api/atlas/v2/groups/" + g + "/flexClusters"
 	for _, name := range []string{"src", "dst"} {
 		made := must(t, a, tok, 201, "POST", flex, `{"name":"`+name+`","providerSettings":{"backingProviderName":"AWS","regionName":"US_EAST_1"}}`)

@@ -82,6 +82,7 @@ type config struct {
 	listen          string
 	dataDir         string
 	publicURL       string
+	apiRateLimits   string
 	logFormat       string
 	logLevel        string
 	shutdownTimeout time.Duration
@@ -148,6 +149,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	ef.string(&c.logFormat, "log-format", "FLEXD_LOG_FORMAT", "text", "log format: text or json")
 	ef.string(&c.logLevel, "log-level", "FLEXD_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	ef.duration(&c.shutdownTimeout, "shutdown-timeout", "FLEXD_SHUTDOWN_TIMEOUT", 30*time.Second, "how long in-flight requests may run after SIGINT/SIGTERM")
+	ef.string(&c.apiRateLimits, "api-rate-limits", "FLEXD_API_RATE_LIMITS", string(atlasapi.RateLimitReport),
+		"Atlas's per-caller API budgets (Ratelimit-* headers): report, enforce (429 RATE_LIMITED when spent), or off")
 	c.lifecycle.register(ef)
 	c.auth.register(ef)
 	c.obs.register(ef)
@@ -172,6 +175,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if err := c.auth.validate(); err != nil {
 		return nil, err
+	}
+	if _, ok := atlasapi.ParseRateLimitMode(c.apiRateLimits); !ok {
+		return nil, fmt.Errorf("%w: --api-rate-limits must be report, enforce or off, not %q", errUsage, c.apiRateLimits)
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return nil, fmt.Errorf("%w: --log-format must be text or json, not %q", errUsage, c.logFormat)
@@ -253,6 +259,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Projects:        svc,
 		Clusters:        svc,
 		Backups:         svc,
+		Settings:        svc,
+		Instance:        svc,
 		APIKeys:         svc,
 		ServiceAccounts: svc,
 		Lifecycle:       eng,
@@ -261,6 +269,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		OAuthRevoke:     as.revoke,
 		Logger:          log,
 		PublicURL:       strings.TrimRight(c.publicURL, "/"),
+		RateLimits:      atlasapi.RateLimitMode(c.apiRateLimits),
 		Ready:           b.ready,
 		Observer:        observer(m),
 	}))

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -158,7 +160,7 @@ func TestServeKeepsDataAcrossRestarts(t *testing.T) {
 		t.Fatalf("/healthz = %d %v", code, body)
 	}
 	code, project := do(t, "POST", s.base+"/api/atlas/v2/groups", `{"name":"restart-proof"}`)
-	if code != 200 {
+	if code != 201 {
 		t.Fatalf("create project = %d %v", code, project)
 	}
 	gid := project["id"].(string)
@@ -241,21 +243,65 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if _, err := pw.Write([]byte(`{"name":`)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond) // let the server start reading the request
+	// Order the events by observing them, not by sleeping: the request is
+	// in a handler (the in-flight gauge counts it), then shutdown has begun
+	// (the listener refuses new connections) while the body is unfinished.
+	awaitUntil(t, "the request to be in flight", func() bool { return inFlight(t, s.base) == 1 })
+	addr := strings.TrimPrefix(s.base, "http://")
 	s.cancel()
 	s.cancel = nil
-	time.Sleep(100 * time.Millisecond) // shutdown is now waiting on this request
+	awaitUntil(t, "the listener to close", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 	if _, err := pw.Write([]byte(`"in-flight"}`)); err != nil {
 		t.Fatal(err)
 	}
 	pw.Close()
 	r := <-resc
-	if r.err != nil || r.code != 200 {
+	if r.err != nil || r.code != 201 {
 		t.Fatalf("in-flight request: code %d err %v", r.code, r.err)
 	}
 	if err := <-s.done; err != nil {
 		t.Fatalf("run returned %v", err)
 	}
+}
+
+// awaitUntil polls cond until it holds, failing the test after 10 s.
+func awaitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// inFlight reads flexd_http_requests_in_flight from GET /metrics.
+func inFlight(t *testing.T, base string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "flexd_http_requests_in_flight "); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("in-flight gauge %q", v)
+			}
+			return n
+		}
+	}
+	t.Fatal("GET /metrics has no flexd_http_requests_in_flight")
+	return 0
 }
 
 func TestCommandLine(t *testing.T) {
@@ -321,5 +367,26 @@ func TestZeroDownloadTTL(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusGone {
 		t.Fatalf("zero-TTL link answered %d, want 410", resp.StatusCode)
+	}
+}
+
+func TestAPIRateLimitsFlag(t *testing.T) {
+	for mode, wantLimit := range map[string]string{"": "300", "report": "300", "enforce": "300", "off": ""} {
+		s := start(t, t.TempDir(), map[string]string{"FLEXD_API_RATE_LIMITS": mode})
+		code, h := get(t, s.base, "/api/atlas/v2/orgs", "")
+		if code != 200 || h.Get("Ratelimit-Limit") != wantLimit || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%q: %d Ratelimit-Limit %q X-Frame-Options %q", mode, code, h.Get("Ratelimit-Limit"), h.Get("X-Frame-Options"))
+		}
+		s.stop(t)
+	}
+	env := map[string]string{"FLEXD_API_RATE_LIMITS": "sometimes", "FLEXD_DATA_DIR": t.TempDir(), "FLEXD_LISTEN": "127.0.0.1:0"}
+	err := run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if !errors.Is(err, errUsage) {
+		t.Errorf("a bad mode: %v, want a usage error", err)
+	}
+	var help strings.Builder
+	_ = run(context.Background(), []string{"flexd", "serve", "--help"}, func(string) string { return "" }, io.Discard, &help)
+	if !strings.Contains(help.String(), "-api-rate-limits") || !strings.Contains(help.String(), "FLEXD_API_RATE_LIMITS") {
+		t.Errorf("serve --help does not mention --api-rate-limits")
 	}
 }
