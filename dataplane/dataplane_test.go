@@ -83,7 +83,7 @@ func (h *harness) serve(t *testing.T, id string, port int) (*mongo.Client, int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := mongo.Connect(options.Client().ApplyURI(uri + "?directConnection=true&serverSelectionTimeoutMS=5000"))
+	c, err := mongo.Connect(options.Client().ApplyURI(uri + "?serverSelectionTimeoutMS=5000")) // the connection string as given
 	if err != nil {
 		t.Fatal(err)
 	}

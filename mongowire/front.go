@@ -145,7 +145,7 @@ func (f *Front) Close() error {
 	f.mu.Lock()
 	f.closed = true
 	for c := range f.conns {
-		c.nc.Close()
+		c.abort()
 	}
 	f.mu.Unlock()
 	err := f.ln.Close()
@@ -193,10 +193,21 @@ type clientConn struct {
 	nc net.Conn
 	s  *Session
 
+	bcMu  sync.Mutex // guards bc for Close, which runs on another goroutine
 	bc    net.Conn
 	br    *bufio.Reader
 	epoch uint64
 	rbuf  []byte // reused for replies
+}
+
+// abort closes both sides, ending a request waiting on the backend.
+func (c *clientConn) abort() {
+	c.nc.Close()
+	c.bcMu.Lock()
+	if c.bc != nil {
+		c.bc.Close()
+	}
+	c.bcMu.Unlock()
 }
 
 func (c *clientConn) serve() {
@@ -307,7 +318,9 @@ func (c *clientConn) forward(ctx context.Context, req message, write bool) error
 			c.f.log.Error("mongowire: backend", "cluster", c.f.opts.Name, "err", err)
 			return c.replyError(req, codeIllegalOperation, "flexd: the cluster's database is unavailable")
 		}
+		c.bcMu.Lock()
 		c.bc, c.br, c.epoch = bc, bufio.NewReaderSize(bc, 64<<10), epoch
+		c.bcMu.Unlock()
 	}
 	if _, err := c.bc.Write(req); err != nil {
 		c.closeBackend()
@@ -335,6 +348,8 @@ func (c *clientConn) forward(ctx context.Context, req message, write bool) error
 }
 
 func (c *clientConn) closeBackend() {
+	c.bcMu.Lock()
+	defer c.bcMu.Unlock()
 	if c.bc != nil {
 		c.bc.Close()
 		c.bc, c.br = nil, nil

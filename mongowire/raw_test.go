@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -165,5 +166,52 @@ func TestAuthenticatorHook(t *testing.T) {
 	conn.Write(newOpMsg(3, 0, find, nil))
 	if doc, _ := replyDoc(t, r, 3); doc.Lookup("ok").Double() != 1 {
 		t.Fatalf("find after authentication = %s", doc)
+	}
+}
+
+// stuckBackend reads requests and never answers.
+type stuckBackend struct{ got chan struct{} }
+
+func (s *stuckBackend) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	a, b := net.Pipe()
+	go func() {
+		buf := make([]byte, 1<<16)
+		for {
+			if _, err := b.Read(buf); err != nil {
+				return
+			}
+			select {
+			case s.got <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return a, nil
+}
+
+func TestCloseEndsARequestTheBackendNeverAnswers(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := &stuckBackend{got: make(chan struct{}, 1)}
+	f := Serve(ln, be, Options{Name: "stuck"})
+	conn, err := net.Dial("tcp", f.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body, _ := bson.Marshal(bson.D{{Key: "ping", Value: 1}, {Key: "$db", Value: "admin"}})
+	conn.Write(newOpMsg(1, 0, body, nil))
+	<-be.got // the request is at the backend, which will never answer
+	closed := make(chan struct{})
+	go func() {
+		f.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second): // a hang detector, not a speed assertion
+		t.Fatal("Front.Close hangs on a request the backend never answers")
 	}
 }
