@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -46,7 +45,9 @@ type Config struct {
 	// IdleTimeout is how long an instance with no connection stays open;
 	// zero means one minute.
 	IdleTimeout time.Duration
-	// Logger receives FerretDB's warnings and errors; nil discards them.
+	// Logger receives FerretDB's warnings and errors (its info and debug
+	// lines, several per instance opened or closed, are dropped); nil
+	// discards everything.
 	Logger *slog.Logger
 }
 
@@ -82,9 +83,9 @@ func New(cfg Config) (*Manager, error) {
 	if idle == 0 {
 		idle = time.Minute
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
+	if cfg.Logger != nil {
+		log = slog.New(warnAndAbove{cfg.Logger.Handler()})
 	}
 	return &Manager{dir: dir, sockDir: sockDir, idle: idle, log: log, backends: map[string]*Backend{}}, nil
 }
@@ -173,6 +174,19 @@ func (m *Manager) socket() string {
 	m.seq++
 	return filepath.Join(m.sockDir, strconv.Itoa(m.seq)+".sock")
 }
+
+// warnAndAbove passes on only warnings and errors.
+type warnAndAbove struct{ slog.Handler }
+
+func (h warnAndAbove) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnAndAbove) WithAttrs(a []slog.Attr) slog.Handler {
+	return warnAndAbove{h.Handler.WithAttrs(a)}
+}
+
+func (h warnAndAbove) WithGroup(n string) slog.Handler { return warnAndAbove{h.Handler.WithGroup(n)} }
 
 // newMu serialises ferretdb.New, which writes package-level state.
 var newMu sync.Mutex

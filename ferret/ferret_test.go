@@ -1,9 +1,12 @@
 package ferret_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +177,20 @@ func assertOnly(t *testing.T, c *mongo.Client, want string) {
 	}
 	if len(docs) != 1 || docs[0]["v"] != want {
 		t.Fatalf("documents = %v, want one with v=%s", docs, want)
+	}
+}
+
+func TestOnlyFerretDBWarningsReachTheLog(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	m, err := ferret.New(ferret.Config{Dir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := m.Backend("quiet")
+	connect(t, b).Database("x").Collection("y").CountDocuments(context.Background(), bson.D{})
+	m.Close()
+	if strings.Contains(buf.String(), "level=INFO") || strings.Contains(buf.String(), "level=DEBUG") {
+		t.Fatalf("FerretDB info/debug lines reached the log:\n%s", buf.String())
 	}
 }
