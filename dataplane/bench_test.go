@@ -135,7 +135,9 @@ func dirSize(dir string) int64 {
 func BenchmarkSnapshotRestore(b *testing.B) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	p, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dir, "clusters"), Ports: freeRangeB(b), TempDir: dir})
+	var lastCopied time.Time
+	p, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dir, "clusters"), Ports: freeRangeB(b), TempDir: dir,
+		SnapshotProgress: func(string, string) { lastCopied = time.Now() }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -202,6 +204,7 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 			b.Fatal(err)
 		}
 		snapSec := time.Since(start).Seconds()
+		pauseSec := lastCopied.Sub(start).Seconds() // writes are held until the last file is copied
 
 		start = time.Now()
 		if _, err := p.Restore(ctx, "dst", bytes.NewReader(dump.Bytes())); err != nil {
@@ -235,6 +238,7 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 
 		b.ReportMetric(float64(fileBytes)/(1<<20)/cpSec, "cp-MB/s")
 		b.ReportMetric(mb/snapSec, "snapshot-MB/s")
+		b.ReportMetric(pauseSec*1000, "write-pause-ms")
 		b.ReportMetric(mb/restoreSec, "restore-MB/s")
 		b.ReportMetric(mb/naiveSec, "driver-copy-MB/s")
 		b.ReportMetric(float64(dump.Len())/(1<<20), "dump-MB")

@@ -43,6 +43,9 @@ type Config struct {
 	// TempDir holds snapshot spool files; "" means os.TempDir.
 	TempDir string
 	Log     *slog.Logger
+	// SnapshotProgress, if set, is called after each data file a snapshot
+	// copies while writes are held.
+	SnapshotProgress func(clusterID, file string)
 }
 
 // ErrNotServing is returned for a cluster Serve was not called for.
@@ -111,6 +114,15 @@ func (p *Plane) Serve(ctx context.Context, id string, port int) (int, error) {
 	p.fronts[id] = &endpoint{front: f, port: got}
 	p.applyFenceLocked(id)
 	return got, nil
+}
+
+// Held is the number of requests to cluster id that a pause holds now.
+func (p *Plane) Held(id string) int {
+	ep, err := p.endpoint(id)
+	if err != nil {
+		return 0
+	}
+	return ep.front.Held()
 }
 
 // Reserve keeps the stored ports of clusters about to be served, so a
@@ -246,10 +258,12 @@ func client(d options.ContextDialer) (*mongo.Client, error) {
 
 // Snapshot writes all of cluster id's data to w as a tar stream in
 // mongodump layout (package mongodump), consistent at one instant: writes
-// through the front are held while it reads (a write acknowledged before
-// Snapshot was called is in it; a write command, e.g. one insertMany, is
-// wholly in it or wholly not). The cluster must be served (ErrNotServing:
-// e.g. it was deleted).
+// through the front are held while the data files are copied (SQLite's
+// online backup, at close to file-copy speed), and the dump is then read
+// from that copy while writes go on. A write acknowledged before Snapshot
+// was called is in it; a write command (e.g. one insertMany) is wholly in
+// it or wholly not. The cluster must be served (ErrNotServing: e.g. it was
+// deleted). The copy needs as much free disk as the cluster's data files.
 func (p *Plane) Snapshot(ctx context.Context, id string, w io.Writer) (flexd.DataStats, error) {
 	ep, err := p.endpoint(id)
 	if err != nil {
@@ -263,8 +277,17 @@ func (p *Plane) Snapshot(ctx context.Context, id string, w io.Writer) (flexd.Dat
 	if err != nil {
 		return flexd.DataStats{}, err
 	}
-	defer resume()
-	c, err := client(b)
+	var progress func(string)
+	if f := p.cfg.SnapshotProgress; f != nil {
+		progress = func(file string) { f(id, file) }
+	}
+	cp, err := b.Copy(ctx, progress)
+	resume()
+	if err != nil {
+		return flexd.DataStats{}, err
+	}
+	defer cp.Close()
+	c, err := client(cp)
 	if err != nil {
 		return flexd.DataStats{}, err
 	}

@@ -29,7 +29,8 @@ import (
 )
 
 type harness struct {
-	dir   string
+	progress func(id, file string) // called between the files a snapshot copies
+	dir      string
 	ports mongowire.PortRange
 	plane *dataplane.Plane
 	blobs *fsblob.Store
@@ -64,7 +65,11 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) open(t *testing.T) {
 	t.Helper()
-	p, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(h.dir, "clusters"), Ports: h.ports, TempDir: h.dir})
+	p, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(h.dir, "clusters"), Ports: h.ports, TempDir: h.dir, SnapshotProgress: func(id, file string) {
+		if h.progress != nil {
+			h.progress(id, file)
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,11 +356,12 @@ func TestSnapshotIsOneInstantUnderConcurrentWriters(t *testing.T) {
 	h := newHarness(t)
 	src, _ := h.serve(t, "src", 0)
 	dst, _ := h.serve(t, "dst", 0)
-	// Each writer inserts a batch into "a", then the same batch into "b".
-	// At every instant "b" holds a subset of "a"; the dump reads "a" first,
-	// so a snapshot that is not one instant shows a batch in "b" only.
+	// Each writer inserts a batch into "a", then the same batch into "b"
+	// (another database: another data file). At every instant "b" holds a
+	// subset of "a"; a snapshot reads "a" first, so one that is not one
+	// instant shows a batch in "b" only.
 	a := src.Database("app").Collection("a")
-	b := src.Database("app").Collection("b")
+	b := src.Database("app2").Collection("b")
 	// Enough existing data that reading it takes a while.
 	var pad []any
 	for i := range 3000 {
@@ -413,6 +419,27 @@ func TestSnapshotIsOneInstantUnderConcurrentWriters(t *testing.T) {
 		before = append(before, b)
 	}
 	mu.Unlock()
+	// Between copying "a"'s file and "b"'s, wait until either the writers
+	// are held by the pause or more batches than were in flight have been
+	// acknowledged: without the pause the latter happens, and those batches
+	// land in "b" but not in "a".
+	h.progress = func(id, file string) {
+		if file != "app.sqlite" {
+			return
+		}
+		mu.Lock()
+		n0 := len(acked)
+		mu.Unlock()
+		for {
+			mu.Lock()
+			n := len(acked)
+			mu.Unlock()
+			if h.plane.Held("src") > 0 || n > n0+writers {
+				return
+			}
+			time.Sleep(time.Millisecond) // polling for either state
+		}
+	}
 	var buf bytes.Buffer
 	if _, err := h.plane.Snapshot(ctx, "src", &buf); err != nil {
 		t.Fatal(err)
@@ -423,8 +450,8 @@ func TestSnapshotIsOneInstantUnderConcurrentWriters(t *testing.T) {
 	if _, err := h.plane.Restore(ctx, "dst", bytes.NewReader(buf.Bytes())); err != nil {
 		t.Fatal(err)
 	}
-	count := func(name string) map[string]int {
-		cur, err := dst.Database("app").Collection(name).Find(ctx, bson.D{})
+	count := func(db, name string) map[string]int {
+		cur, err := dst.Database(db).Collection(name).Find(ctx, bson.D{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -435,7 +462,7 @@ func TestSnapshotIsOneInstantUnderConcurrentWriters(t *testing.T) {
 		delete(n, "pad")
 		return n
 	}
-	inA, inB := count("a"), count("b")
+	inA, inB := count("app", "a"), count("app2", "b")
 	for _, b := range before {
 		if inA[b] != perBatch || inB[b] != perBatch {
 			t.Errorf("batch %s acknowledged before the snapshot: %d+%d of %d documents in it", b, inA[b], inB[b], perBatch)

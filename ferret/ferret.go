@@ -309,10 +309,11 @@ func (b *Backend) init() error {
 		}
 		b.gen = g
 	}
-	// Sweep generations a crashed restore left behind.
+	// Sweep generations a crashed restore left behind, and snapshot copies.
 	ents, _ := os.ReadDir(b.dir)
 	for _, e := range ents {
-		if e.IsDir() && strings.HasPrefix(e.Name(), "gen-") && e.Name() != filepath.Base(b.genDir(b.gen)) {
+		stale := strings.HasPrefix(e.Name(), "gen-") && e.Name() != filepath.Base(b.genDir(b.gen)) || strings.HasPrefix(e.Name(), "copy-")
+		if e.IsDir() && stale {
 			os.RemoveAll(filepath.Join(b.dir, e.Name()))
 		}
 	}
