@@ -60,6 +60,7 @@ type Manager struct {
 
 	mu       sync.Mutex
 	backends map[string]*Backend
+	running  map[*instance]struct{} // every instance, including copies and stagings
 	seq      int
 	closed   bool
 }
@@ -87,7 +88,7 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Logger != nil {
 		log = slog.New(warnAndAbove{cfg.Logger.Handler()})
 	}
-	return &Manager{dir: dir, sockDir: sockDir, idle: idle, log: log, backends: map[string]*Backend{}}, nil
+	return &Manager{dir: dir, sockDir: sockDir, idle: idle, log: log, backends: map[string]*Backend{}, running: map[*instance]struct{}{}}, nil
 }
 
 var validID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -165,6 +166,15 @@ func (m *Manager) Close() {
 	for _, b := range bs {
 		b.close()
 	}
+	m.mu.Lock()
+	var rest []*instance
+	for in := range m.running {
+		rest = append(rest, in)
+	}
+	m.mu.Unlock()
+	for _, in := range rest { // copies and stagings a caller did not end
+		in.stop()
+	}
 	os.RemoveAll(m.sockDir)
 }
 
@@ -193,6 +203,7 @@ var newMu sync.Mutex
 
 // instance is one running FerretDB.
 type instance struct {
+	m      *Manager
 	sock   string
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -246,7 +257,10 @@ func (m *Manager) start(dataDir string) (*instance, error) {
 		return nil, fmt.Errorf("ferret: start %s: %w", dataDir, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{sock: sock, cancel: cancel, done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	in := &instance{m: m, sock: sock, cancel: cancel, done: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	m.mu.Lock()
+	m.running[in] = struct{}{}
+	m.mu.Unlock()
 	go func() {
 		defer close(in.done)
 		f.Run(ctx)
@@ -255,6 +269,9 @@ func (m *Manager) start(dataDir string) (*instance, error) {
 }
 
 func (in *instance) stop() {
+	in.m.mu.Lock()
+	delete(in.m.running, in)
+	in.m.mu.Unlock()
 	in.mu.Lock()
 	for c := range in.conns {
 		c.Close()

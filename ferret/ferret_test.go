@@ -194,3 +194,48 @@ func TestOnlyFerretDBWarningsReachTheLog(t *testing.T) {
 		t.Fatalf("FerretDB info/debug lines reached the log:\n%s", buf.String())
 	}
 }
+
+func TestCopyIsAPrivateConsistentImage(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := newManager(t, dir, time.Minute)
+	b, _ := m.Backend("c")
+	live := connect(t, b)
+	for _, db := range []string{"d", "e"} {
+		if _, err := live.Database(db).Collection("c").InsertOne(ctx, bson.D{{Key: "v", Value: "old"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var files []string
+	cp, err := b.Copy(ctx, func(f string) { files = append(files, f) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 {
+		t.Errorf("copied files = %v, want one per database", files)
+	}
+	// Writes after the copy do not reach it, and the copy does not touch the live data.
+	live.Database("d").Collection("c").DeleteMany(ctx, bson.D{})
+	assertOnly(t, connect(t, cp), "old")
+	if _, err := connect(t, cp).Database("d").Collection("c").InsertOne(ctx, bson.D{{Key: "v", Value: "copy"}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := live.Database("d").Collection("c").CountDocuments(ctx, bson.D{}); n != 0 {
+		t.Fatalf("a write to the copy reached the live data (%d documents)", n)
+	}
+	cp.Close()
+	ents, _ := os.ReadDir(filepath.Join(dir, "c"))
+	if len(ents) != 2 {
+		t.Fatalf("after Close the cluster dir holds %d entries, want CURRENT and one generation", len(ents))
+	}
+	// A copy a crash left behind is swept on the next start.
+	if _, err := b.Copy(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	m2 := newManager(t, dir, time.Minute)
+	m2.Backend("c")
+	if ents, _ := os.ReadDir(filepath.Join(dir, "c")); len(ents) != 2 {
+		t.Fatalf("after restart the cluster dir holds %d entries, want 2", len(ents))
+	}
+}
