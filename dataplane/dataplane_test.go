@@ -31,9 +31,9 @@ import (
 type harness struct {
 	progress func(id, file string) // called between the files a snapshot copies
 	dir      string
-	ports mongowire.PortRange
-	plane *dataplane.Plane
-	blobs *fsblob.Store
+	ports    mongowire.PortRange
+	plane    *dataplane.Plane
+	blobs    *fsblob.Store
 }
 
 // freeRange picks a block of ports that were free a moment ago; the
