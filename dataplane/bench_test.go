@@ -55,7 +55,7 @@ func benchFront(b *testing.B) (front, direct *mongo.Client) {
 // freeRangeB is a block of ports for benchmarks; the allocator skips any
 // that are taken.
 func freeRangeB(b *testing.B) mongowire.PortRange {
-	first := 41000 + os.Getpid()%2000
+	first := 12000 + os.Getpid()%5000
 	return mongowire.PortRange{First: first, Last: first + 200}
 }
 

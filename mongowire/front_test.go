@@ -3,6 +3,7 @@ package mongowire_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strconv"
@@ -261,13 +262,7 @@ func TestQuiesceAcrossADataSwap(t *testing.T) {
 }
 
 func TestPortsKeepPreferredAndSkipTaken(t *testing.T) {
-	// Find a small block of free ports.
-	probe, _ := net.Listen("tcp", "127.0.0.1:0")
-	base := probe.Addr().(*net.TCPAddr).Port
-	probe.Close()
-	if base > 65000 {
-		t.Skip("ephemeral port too high for a range")
-	}
+	base := freeBlock(t, 4)
 	r := mongowire.PortRange{First: base, Last: base + 3}
 	other, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base)) // another process's port
 	if err != nil {
@@ -309,4 +304,27 @@ func TestPortsKeepPreferredAndSkipTaken(t *testing.T) {
 	if r, err := mongowire.ParsePortRange("27100-27999"); err != nil || r != (mongowire.PortRange{First: 27100, Last: 27999}) {
 		t.Fatalf("ParsePortRange = %v %v", r, err)
 	}
+}
+
+// freeBlock finds n consecutive free ports below the ephemeral range, where
+// outgoing connections of other processes do not take them meanwhile.
+func freeBlock(t *testing.T, n int) int {
+	t.Helper()
+	for attempt := 0; attempt < 100; attempt++ {
+		base := 20000 + rand.IntN(12000)
+		free := true
+		for p := base; p < base+n && free; p++ {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				free = false
+				continue
+			}
+			ln.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Skip("no block of free ports found")
+	return 0
 }
