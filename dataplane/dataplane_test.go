@@ -3,6 +3,7 @@ package dataplane_test
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -692,4 +693,91 @@ func TestTargetDeletedDuringRestore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(h.dir, "clusters", "c")); !os.IsNotExist(err) {
 		t.Fatalf("the deleted target's directory exists after the restore: %v", err)
 	}
+}
+
+// TestDownloadRestoresThroughTheFront replays an extracted download into
+// another cluster the way mongorestore does, over its connection string:
+// create with the metadata's options, insert the .bson documents, then
+// createIndexes with the specs as dumped (mongorestore keeps "v" with
+// --keepIndexVersion, and old dumps carry "ns").
+func TestDownloadRestoresThroughTheFront(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	src, _ := h.serve(t, "src", 0)
+	dst, _ := h.serve(t, "dst", 0)
+	seed(t, src)
+	want := snapshotState(t, src)
+	size, sum, _, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "src", "s.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tgz bytes.Buffer
+	if err := dataplane.WriteDownload(ctx, &tgz, h.blobs, "s.tar", size, sum); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(&tgz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	for {
+		hd, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		dir, file := filepath.Split(hd.Name)
+		if hd.Typeflag != tar.TypeReg || dir == "" {
+			continue
+		}
+		db := dst.Database(strings.TrimSuffix(dir, "/"))
+		unescape := strings.NewReplacer("%2F", "/", "%25", "%")
+		switch {
+		case strings.HasSuffix(file, ".metadata.json"):
+			coll := unescape.Replace(strings.TrimSuffix(file, ".metadata.json"))
+			var md struct {
+				Options bson.D   `bson:"options"`
+				Indexes []bson.D `bson:"indexes"`
+			}
+			if err := bson.UnmarshalExtJSON(b, true, &md); err != nil {
+				t.Fatal(err)
+			}
+			create := append(bson.D{{Key: "create", Value: coll}}, md.Options...)
+			if err := db.RunCommand(ctx, create).Err(); err != nil && !strings.Contains(err.Error(), "already exists") {
+				t.Fatalf("create %s: %v", coll, err)
+			}
+			var specs bson.A
+			for _, spec := range md.Indexes {
+				if slices.ContainsFunc(spec, func(e bson.E) bool { return e.Key == "name" && e.Value == "_id_" }) {
+					continue
+				}
+				specs = append(specs, append(spec, bson.E{Key: "ns", Value: db.Name() + "." + coll}))
+			}
+			if len(specs) > 0 {
+				if err := db.RunCommand(ctx, bson.D{{Key: "createIndexes", Value: coll}, {Key: "indexes", Value: specs}}).Err(); err != nil {
+					t.Fatalf("createIndexes %s (as mongorestore sends it): %v", coll, err)
+				}
+			}
+		case strings.HasSuffix(file, ".bson"):
+			coll := unescape.Replace(strings.TrimSuffix(file, ".bson"))
+			var docs []any
+			for len(b) > 0 {
+				doc, rest, ok := bsonNext(b)
+				if !ok {
+					t.Fatalf("%s: malformed BSON", hd.Name)
+				}
+				docs = append(docs, doc)
+				b = rest
+			}
+			if len(docs) > 0 {
+				if _, err := db.Collection(coll).InsertMany(ctx, docs); err != nil {
+					t.Fatalf("insert into %s: %v", coll, err)
+				}
+			}
+		}
+	}
+	assertSameState(t, "download replayed through the front", snapshotState(t, dst), want)
 }
