@@ -9,15 +9,23 @@ import (
 	"github.com/flexd/flexd"
 )
 
-// SnapshotToBlob streams cluster id's Snapshot into store under key and
-// returns what the snapshot row records: the artifact's size and SHA-256.
-// On failure nothing is left under key.
+// The artifact is the snapshot's tar gzipped: exactly the .tgz a download
+// serves, so a download is the blob file itself and HTTP Range requests
+// (http.ServeContent over the *os.File fsblob returns) cost nothing.
+
+// SnapshotToBlob streams cluster id's Snapshot, gzipped, into store under
+// key and returns what the snapshot row records: the artifact's size and
+// SHA-256. On failure nothing new is left under key.
 func SnapshotToBlob(ctx context.Context, p flexd.DataPlane, store flexd.BlobStore, id, key string) (size int64, sha256 string, st flexd.DataStats, err error) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
+		zw, _ := gzip.NewWriterLevel(pw, gzip.BestSpeed)
 		var err error
-		st, err = p.Snapshot(ctx, id, pw)
+		st, err = p.Snapshot(ctx, id, zw)
+		if err == nil {
+			err = zw.Close()
+		}
 		pw.CloseWithError(err)
 		done <- err
 	}()
@@ -36,30 +44,36 @@ func SnapshotToBlob(ctx context.Context, p flexd.DataPlane, store flexd.BlobStor
 }
 
 // RestoreFromBlob restores cluster id from the artifact under key,
-// verifying it against the size and SHA-256 recorded at SnapshotToBlob: a
-// missing or corrupt artifact fails the restore and leaves the data whole.
+// verifying it against the size and SHA-256 recorded at SnapshotToBlob as
+// it reads: a missing, corrupt or truncated artifact fails the restore
+// before anything is swapped in, and the data stays whole.
 func RestoreFromBlob(ctx context.Context, p flexd.DataPlane, store flexd.BlobStore, id, key string, size int64, sha256 string) (flexd.DataStats, error) {
 	rc, err := store.Get(ctx, key)
 	if err != nil {
 		return flexd.DataStats{}, fmt.Errorf("dataplane: restore %s: artifact %s: %w", id, key, err)
 	}
 	defer rc.Close()
-	return p.Restore(ctx, id, flexd.VerifyBlob(rc, size, sha256))
+	zr, err := gzip.NewReader(flexd.VerifyBlob(rc, size, sha256))
+	if err != nil {
+		return flexd.DataStats{}, fmt.Errorf("dataplane: restore %s: artifact %s: %w", id, key, err)
+	}
+	// mongodump.Load reads zr to its end, and gzip reads its input to the
+	// end (looking for a next member), where VerifyBlob checks the checksum.
+	return p.Restore(ctx, id, zr)
 }
 
-// WriteDownload streams the artifact under key to w as the .tgz behind a
-// snapshot's download URL (the tar gzipped), verifying it as it goes; a
-// checksum failure surfaces as the error (the caller aborts the response
-// rather than finishing it, so the client never gets a whole-looking file).
+// WriteDownload streams the artifact under key to w (the .tgz behind a
+// snapshot's download URL), verifying it as it goes; a checksum failure
+// surfaces as the error, and the caller aborts the response rather than
+// finishing it, so the client never gets a whole-looking file. For Range
+// requests, serve the blob with http.ServeContent instead (Get of fsblob
+// returns an *os.File, an io.ReadSeeker).
 func WriteDownload(ctx context.Context, w io.Writer, store flexd.BlobStore, key string, size int64, sha256 string) error {
 	rc, err := store.Get(ctx, key)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	zw := gzip.NewWriter(w)
-	if _, err := io.Copy(zw, flexd.VerifyBlob(rc, size, sha256)); err != nil {
-		return err
-	}
-	return zw.Close()
+	_, err = io.Copy(w, flexd.VerifyBlob(rc, size, sha256))
+	return err
 }

@@ -11,6 +11,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -227,7 +229,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	seed(t, src)
 	want := snapshotState(t, src)
 
-	size, sum, st, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "src", "snapshots/src/s1.tar")
+	size, sum, st, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "src", "snapshots/src/s1.tgz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,12 +244,12 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	dst.Database("app").Collection("users").InsertOne(ctx, bson.D{{Key: "_id", Value: "dst-own"}})
 	dst.Database("dstonly").Collection("y").InsertOne(ctx, bson.D{{Key: "_id", Value: 1}})
 
-	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "dst", "snapshots/src/s1.tar", size, sum); err != nil {
+	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "dst", "snapshots/src/s1.tgz", size, sum); err != nil {
 		t.Fatal(err)
 	}
 	assertSameState(t, "restore into another cluster", snapshotState(t, dst), want)
 
-	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "src", "snapshots/src/s1.tar", size, sum); err != nil {
+	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "src", "snapshots/src/s1.tgz", size, sum); err != nil {
 		t.Fatal(err)
 	}
 	assertSameState(t, "restore into the same cluster", snapshotState(t, src), want)
@@ -257,9 +259,13 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	}
 
 	// The archive parses back with the driver's bson package.
-	rc, _ := h.blobs.Get(ctx, "snapshots/src/s1.tar")
+	rc, _ := h.blobs.Get(ctx, "snapshots/src/s1.tgz")
 	defer rc.Close()
-	fromDump, names := parseDump(t, rc)
+	zr, err := gzip.NewReader(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromDump, names := parseDump(t, zr)
 	if !slices.Contains(names, "flexd-manifest.json") || !slices.Contains(names, "app/users.metadata.json") || !slices.Contains(names, "logs/a%2Fb%25c.bson") {
 		t.Errorf("dump entries = %v", names)
 	}
@@ -502,7 +508,7 @@ func TestRestoreFencesWritesAndFailureLeavesDataWhole(t *testing.T) {
 	c, _ := h.serve(t, "c", 0)
 	coll := c.Database("app").Collection("c")
 	coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "snap"}})
-	size, sum, _, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "c", "s.tar")
+	size, sum, _, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "c", "s.tgz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,11 +516,16 @@ func TestRestoreFencesWritesAndFailureLeavesDataWhole(t *testing.T) {
 	old := snapshotState(t, c)
 
 	// While a restore runs, writes are refused and reads go on.
-	dump, _ := os.ReadFile(filepath.Join(h.dir, "blobs", "s.tar"))
+	tgz, _ := os.ReadFile(filepath.Join(h.dir, "blobs", "s.tgz"))
+	zr, err := gzip.NewReader(bytes.NewReader(tgz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, _ := io.ReadAll(zr) // the tar
 	g := &gatedReader{head: bytes.NewReader(dump[:len(dump)/2]), tail: bytes.NewReader(dump[len(dump)/2:]), reached: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() {
-		_, err := h.plane.Restore(ctx, "c", flexd.VerifyBlob(g, size, sum))
+		_, err := h.plane.Restore(ctx, "c", g)
 		done <- err
 	}()
 	<-g.reached
@@ -533,18 +544,21 @@ func TestRestoreFencesWritesAndFailureLeavesDataWhole(t *testing.T) {
 	coll.InsertOne(ctx, bson.D{{Key: "_id", Value: "after"}}) // writes allowed again
 	old = snapshotState(t, c)
 
-	// A corrupt artifact, a truncated one and a missing one each fail and
-	// leave the data as it was.
-	corrupt := slices.Clone(dump)
+	// A corrupt artifact, one whose checksum does not match, a truncated
+	// one and a missing one each fail and leave the data as it was.
+	corrupt := slices.Clone(tgz)
 	corrupt[len(corrupt)/3] ^= 0xff
-	h.blobs.Put(ctx, "corrupt.tar", bytes.NewReader(corrupt))
-	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "c", "corrupt.tar", size, sum); err == nil {
+	h.blobs.Put(ctx, "corrupt.tgz", bytes.NewReader(corrupt))
+	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "c", "corrupt.tgz", size, sum); err == nil {
 		t.Error("restore from a corrupt artifact succeeded")
+	}
+	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "c", "s.tgz", size, strings.Repeat("0", 64)); !errors.Is(err, flexd.ErrBlobCorrupt) {
+		t.Errorf("restore from an artifact that does not match its checksum: %v, want ErrBlobCorrupt", err)
 	}
 	if _, err := h.plane.Restore(ctx, "c", bytes.NewReader(dump[:len(dump)-1500])); err == nil {
 		t.Error("restore from a truncated dump succeeded")
 	}
-	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "c", "missing.tar", size, sum); !errors.Is(err, flexd.ErrNotFound) {
+	if _, err := dataplane.RestoreFromBlob(ctx, h.plane, h.blobs, "c", "missing.tgz", size, sum); !errors.Is(err, flexd.ErrNotFound) {
 		t.Errorf("restore from a missing artifact: %v, want ErrNotFound", err)
 	}
 	assertSameState(t, "after failed restores", snapshotState(t, c), old)
@@ -592,20 +606,42 @@ func TestDownloadIsAGzippedDump(t *testing.T) {
 	if _, err := c.Database("app").Collection("c").InsertMany(ctx, everyType()); err != nil {
 		t.Fatal(err)
 	}
-	size, sum, _, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "c", "s.tar")
+	size, sum, _, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "c", "s.tgz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tgz bytes.Buffer
-	if err := dataplane.WriteDownload(ctx, &tgz, h.blobs, "s.tar", size, sum); err != nil {
+	if err := dataplane.WriteDownload(ctx, &tgz, h.blobs, "s.tgz", size, sum); err != nil {
 		t.Fatal(err)
 	}
-	docs := parseTGZ(t, &tgz)
+	docs := parseTGZ(t, bytes.NewReader(tgz.Bytes()))
 	if len(docs["app.c"]) != len(everyType()) {
 		t.Fatalf("download holds %d documents, want %d", len(docs["app.c"]), len(everyType()))
 	}
-	if err := dataplane.WriteDownload(ctx, io.Discard, h.blobs, "s.tar", size, strings.Repeat("0", 64)); !errors.Is(err, flexd.ErrBlobCorrupt) {
+	if err := dataplane.WriteDownload(ctx, io.Discard, h.blobs, "s.tgz", size, strings.Repeat("0", 64)); !errors.Is(err, flexd.ErrBlobCorrupt) {
 		t.Fatalf("download with a wrong checksum: %v, want ErrBlobCorrupt", err)
+	}
+	// The artifact is the .tgz itself, so Range requests are the file's.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc, err := h.blobs.Get(r.Context(), "s.tgz")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		defer rc.Close()
+		http.ServeContent(w, r, "s.tgz", time.Time{}, rc.(io.ReadSeeker))
+	}))
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Range", "bytes=10-19")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(part, tgz.Bytes()[10:20]) {
+		t.Fatalf("Range 10-19 = %d %x, want 206 %x", resp.StatusCode, part, tgz.Bytes()[10:20])
 	}
 }
 
@@ -707,12 +743,12 @@ func TestDownloadRestoresThroughTheFront(t *testing.T) {
 	dst, _ := h.serve(t, "dst", 0)
 	seed(t, src)
 	want := snapshotState(t, src)
-	size, sum, _, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "src", "s.tar")
+	size, sum, _, err := dataplane.SnapshotToBlob(ctx, h.plane, h.blobs, "src", "s.tgz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var tgz bytes.Buffer
-	if err := dataplane.WriteDownload(ctx, &tgz, h.blobs, "s.tar", size, sum); err != nil {
+	if err := dataplane.WriteDownload(ctx, &tgz, h.blobs, "s.tgz", size, sum); err != nil {
 		t.Fatal(err)
 	}
 	zr, err := gzip.NewReader(&tgz)
