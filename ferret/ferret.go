@@ -74,6 +74,10 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ferret: %w", err)
 	}
+	// FerretDB hands SQLite a "file:" URI built from the path unescaped.
+	if strings.ContainsAny(dir, "?#%") {
+		return nil, fmt.Errorf("ferret: data directory %q: FerretDB cannot use a path containing '?', '#' or '%%'", dir)
+	}
 	// Socket paths are limited to ~100 bytes, so they live in a short
 	// private temporary directory rather than under a possibly deep data dir.
 	sockDir, err := os.MkdirTemp("", "flexd-fdb-")

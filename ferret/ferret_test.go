@@ -239,3 +239,26 @@ func TestCopyIsAPrivateConsistentImage(t *testing.T) {
 		t.Fatalf("after restart the cluster dir holds %d entries, want 2", len(ents))
 	}
 }
+
+func TestDataDirWithSpaces(t *testing.T) {
+	ctx := context.Background()
+	for _, bad := range []string{"clusters #1", "what?", "100%"} {
+		if _, err := ferret.New(ferret.Config{Dir: filepath.Join(t.TempDir(), bad)}); err == nil {
+			t.Errorf("New(%q) succeeded; FerretDB would fail on first use", bad)
+		}
+	}
+	m := newManager(t, filepath.Join(t.TempDir(), "flexd data", "clusters 1"), time.Minute)
+	b, err := m.Backend("c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(t, b).Database("d").Collection("c").InsertOne(ctx, bson.D{{Key: "v", Value: "old"}}); err != nil {
+		t.Fatal(err)
+	}
+	cp, err := b.Copy(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	assertOnly(t, connect(t, cp), "old")
+}
