@@ -5,6 +5,28 @@
 //
 // It is what the lifecycle jobs call: Serve when a cluster becomes IDLE,
 // Snapshot into the blob store, Restore from it, Delete with the cluster.
+//
+// Wiring, as the next step is expected to do it:
+//
+//	blobs, _ := fsblob.Open(filepath.Join(dataDir, "blobs")); blobs.Sweep(ctx)
+//	plane, _ := dataplane.Open(dataplane.Config{Dir: filepath.Join(dataDir, "clusters"),
+//		Host: clusterHost, Ports: ports, TempDir: filepath.Join(dataDir, "tmp"), Log: log})
+//	plane.Reserve(every stored port...)           // before the first Serve
+//	port, _ := plane.Serve(ctx, c.ID, c.Port)     // each IDLE cluster; store port if it changed
+//	plane.Sweep(func(id string) bool { … a cluster row exists … })
+//	defer plane.Close()                            // shutdown: endpoints closed, data kept
+//
+// and in the job kinds:
+//
+//	provision: port, _ := plane.Serve(ctx, id, 0); uri, _ := plane.ConnectionString(id)
+//	snapshot:  size, sum, st, err := dataplane.SnapshotToBlob(ctx, plane, blobs, id, "snapshots/<cluster>/<snapshot>.tgz")
+//	           (record key, size and sum with COMPLETED in one unit of work)
+//	restore:   plane.Fence(target, jobID, "restore job … is RUNNING") when RUNNING;
+//	           dataplane.RestoreFromBlob(ctx, plane, blobs, target, key, size, sum);
+//	           plane.Unfence(target, jobID) once COMPLETED or FAILED
+//	download:  dataplane.WriteDownload, or http.ServeContent over blobs.Get (Range)
+//	delete:    plane.Delete(id), then blobs.Delete of its snapshots' keys
+//	prune:     blobs.Delete(key)
 package dataplane
 
 import (
@@ -14,6 +36,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,6 +102,11 @@ func Open(cfg Config) (*Plane, error) {
 	}
 	if cfg.Ports == (mongowire.PortRange{}) {
 		cfg.Ports = mongowire.PortRange{First: 27100, Last: 27999}
+	}
+	if cfg.TempDir != "" {
+		if err := os.MkdirAll(cfg.TempDir, 0o700); err != nil {
+			return nil, fmt.Errorf("dataplane: %w", err)
+		}
 	}
 	fm, err := ferret.New(ferret.Config{Dir: cfg.Dir, IdleTimeout: cfg.IdleTimeout, Logger: log.With("component", "ferretdb")})
 	if err != nil {

@@ -59,7 +59,7 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) open(t *testing.T) {
 	t.Helper()
-	p, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(h.dir, "clusters"), Ports: h.ports, TempDir: h.dir, SnapshotProgress: func(id, file string) {
+	p, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(h.dir, "clusters"), Ports: h.ports, TempDir: filepath.Join(h.dir, "tmp"), SnapshotProgress: func(id, file string) {
 		if h.progress != nil {
 			h.progress(id, file)
 		}
