@@ -287,7 +287,7 @@ func BenchmarkIdleClusters(b *testing.B) {
 		runtime.GC()
 		after := rssKB()
 
-		uri, _ := p.ConnectionString("c0500")
+		uri, _ := p.ConnectionString(fmt.Sprintf("c%04d", n/2))
 		start = time.Now()
 		c, err := mongo.Connect(options.Client().ApplyURI(uri + "?directConnection=true"))
 		if err != nil {
@@ -300,6 +300,32 @@ func BenchmarkIdleClusters(b *testing.B) {
 		c.Disconnect(ctx)
 		p.Close()
 
+		// Then open every cluster once and let them all go idle again: what
+		// closed FerretDB instances leave behind.
+		if os.Getenv("FLEXD_BENCH_TOUCH") != "" {
+			p2, err := dataplane.Open(dataplane.Config{Dir: dir, Ports: mongowire.PortRange{First: 30000, Last: 30000 + n + 500}, IdleTimeout: 50 * time.Millisecond})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range n {
+				id := fmt.Sprintf("c%04d", i)
+				p2.Serve(ctx, id, 0)
+				uri, _ := p2.ConnectionString(id)
+				c, err := mongo.Connect(options.Client().ApplyURI(uri))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.Database("app").Collection("c").InsertOne(ctx, bson.D{{Key: "i", Value: i}}); err != nil {
+					b.Fatal(err)
+				}
+				c.Disconnect(ctx)
+			}
+			time.Sleep(time.Second) // past the idle timeout: every instance closes
+			runtime.GC()
+			b.ReportMetric(float64(rssKB()-before)/1024, "after-touching-all-RSS-MB")
+			b.ReportMetric(float64(runtime.NumGoroutine()), "goroutines-after")
+			p2.Close()
+		}
 		b.ReportMetric(float64(after-before)/1024, "idle-RSS-MB")
 		b.ReportMetric(float64(after)/1024, "total-RSS-MB")
 		b.ReportMetric(serveAll.Seconds()*1000, "serve-all-ms")
