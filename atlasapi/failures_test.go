@@ -38,7 +38,7 @@ func (s *stubs) GetProject(_ context.Context, id string) (*flexd.Project, error)
 	return &flexd.Project{ID: id, OrgID: missingID, Name: "p", Created: time.Unix(1746349200, 0)}, nil
 }
 
-func (s *stubs) GetFlexCluster(context.Context, string, string) (*flexd.FlexCluster, error) {
+func (s *stubs) GetFlexCluster(context.Context, *flexd.Project, string) (*flexd.FlexCluster, error) {
 	return nil, nil // neither a value nor an error: a service bug
 }
 
@@ -161,5 +161,13 @@ func TestPublicURL(t *testing.T) {
 	dl := c.ok(200, "POST", "/api/atlas/v2/groups/"+stubGroup+"/flexClusters/c1/backup/download", `{"snapshotId":"`+missingID+`"}`)
 	if dl["snapshotUrl"] != "https://flexd.example.com/_flexd/downloads/tok" || dl["expirationDate"] != "2025-05-04T13:42:00Z" {
 		t.Errorf("download %v", dl)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Millisecond: "1", time.Second: "1", 1500 * time.Millisecond: "2", time.Minute: "60"} {
+		if got := atlasapi.RetryAfter(d); got != want {
+			t.Errorf("RetryAfter(%v) = %s, want %s", d, got, want)
+		}
 	}
 }

@@ -28,8 +28,10 @@ import (
 	"github.com/flexd/flexd/atlasapi"
 	"github.com/flexd/flexd/auth"
 	"github.com/flexd/flexd/jobs"
+	"github.com/flexd/flexd/seal"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
+	"github.com/flexd/flexd/sqlstore"
 )
 
 // The identity tests run the whole server as cmd/flexd wires it (atlasapi,
@@ -58,6 +60,12 @@ type idHarness struct {
 
 type idOptions struct {
 	failureLimit, tokenLimit int
+	// cached serves reads through the read cache and reuses encoded
+	// pages by the store's versions, as flexd serve does on its own data
+	// directory.
+	cached bool
+	// wrap, when set, wraps the store every component reads and writes.
+	wrap func(flexd.Store) flexd.Store
 }
 
 func newIDHarness(t *testing.T, opts idOptions) *idHarness {
@@ -68,16 +76,32 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := jobs.NewManualClock(time.Now())
-	svc := service.New(store, clock, nil, service.Config{SecretCost: bcrypt.MinCost, DownloadTTL: service.AtlasDownloadTTL})
-	if err := svc.Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	key, err := auth.NonceKey(ctx, store)
+	// As flexd serve does: what Digest needs in usable form is sealed.
+	box, err := seal.New(seal.NewKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds := auth.NewStoreCredentials(store, clock)
+	store.SealWith(box)
+	var (
+		reads    flexd.Store = store
+		versions flexd.Versions
+	)
+	if opts.cached {
+		reads, versions = sqlstore.NewCached(store), store.Versions()
+	}
+	if opts.wrap != nil {
+		reads = opts.wrap(reads)
+	}
+	clock := jobs.NewManualClock(time.Now())
+	svc := service.New(reads, clock, nil, service.Config{SecretCost: bcrypt.MinCost, DownloadTTL: service.AtlasDownloadTTL})
+	if err := svc.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key, err := auth.NonceKey(ctx, reads)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := auth.NewStoreCredentials(reads, clock)
 	digest, err := auth.NewDigestVerifier(creds, creds, auth.DigestConfig{Keys: [][]byte{key}, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -91,18 +115,18 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	failures := auth.NewLimiter(auth.LimiterConfig{Limit: opts.failureLimit, Window: time.Minute, Clock: clock})
-	authn, err := auth.NewAuthenticator(auth.AuthenticatorConfig{Store: store, Digest: digest,
+	authn, err := auth.NewAuthenticator(auth.AuthenticatorConfig{Store: reads, Digest: digest,
 		Bearer: auth.NewBearerVerifier(creds, clock), FailureLimiter: failures, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	oauth := auth.NewOAuth(creds, creds, auth.OAuthConfig{Clock: clock, FailureLimiter: failures,
+	oauth := auth.NewOAuth(creds, creds, auth.OAuthConfig{Clock: clock, FailureLimiter: failures, WriteError: atlasapi.WriteError,
 		Limiter: auth.NewLimiter(auth.LimiterConfig{Limit: opts.tokenLimit, Window: time.Minute, Clock: clock})})
 	srv := httptest.NewServer(authn.Handler(atlasapi.NewServer(atlasapi.Config{
 		Orgs: svc, Projects: svc, Clusters: svc, Backups: svc, APIKeys: svc, ServiceAccounts: svc,
-		Settings: svc, Instance: svc,
+		Settings: svc, Instance: svc, DatabaseAccess: svc,
 		Authenticator: authn, OAuthToken: oauth.TokenHandler(), OAuthRevoke: oauth.RevokeHandler(),
-		Logger: log, Ready: store.Ping,
+		Logger: log, Ready: store.Ping, Versions: versions,
 	})))
 	h := &idHarness{t: t, base: srv.URL, dbPath: dbPath, svc: svc, clock: clock, logs: logs, orgID: svc.DefaultOrgID()}
 	// Cleanups run last-in first-out: the scan runs once the server and the
@@ -115,6 +139,8 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		t.Fatal(err)
 	}
 	h.remember(k.PrivateKey)
+	h.rememberHA1(k.PublicKey, k.PrivateKey)
+	h.remember(hex.EncodeToString(key))
 	h.admin = digestCreds{public: k.PublicKey, private: k.PrivateKey}
 	// As cmd/flexd's bootstrap does: the first key is the instance
 	// administrator.
@@ -122,6 +148,13 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// rememberHA1 records an API key's HA1 values: enough to sign Digest
+// requests, so the database keeps them only sealed.
+func (h *idHarness) rememberHA1(public, private string) {
+	h.remember(auth.HA1(auth.AlgorithmMD5, public, private))
+	h.remember(auth.HA1(auth.AlgorithmSHA256, public, private))
 }
 
 // remember records a secret the database must never contain.
@@ -320,6 +353,11 @@ func (h *idHarness) collect(body []byte) {
 			for k, x := range v {
 				if s, ok := x.(string); ok && (k == "privateKey" || k == "secret" || k == "access_token") {
 					h.remember(s)
+				}
+				if pub, ok := v["publicKey"].(string); ok && k == "privateKey" {
+					if priv, ok := x.(string); ok {
+						h.rememberHA1(pub, priv)
+					}
 				}
 				walk(x)
 			}

@@ -1,9 +1,11 @@
 package auth_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/flexd/flexd/auth"
 )
@@ -60,4 +62,21 @@ func BenchmarkBearerVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLimiterAllow is one token endpoint request's limiter cost, over
+// many keys from many goroutines.
+func BenchmarkLimiterAllow(b *testing.B) {
+	l := auth.NewLimiter(auth.LimiterConfig{Limit: 50, Window: time.Minute})
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("mdb_sa_id_%024d\x00192.0.2.%d", i, i%250)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			l.Allow(keys[i%len(keys)])
+			i++
+		}
+	})
 }

@@ -134,29 +134,6 @@ func (v *DigestVerifier) Challenge(stale bool) string {
 		`", algorithm=MD5, qop="auth", stale=` + strconv.FormatBool(stale)
 }
 
-// unauthorizedBody is Atlas's 401 body as the recorded CLI traffic shows it
-// (ATLAS-ERRORS.md): pretty-printed with " : ", key order error, reason,
-// detail, errorCode, no parameters, unlike every other Atlas error.
-const unauthorizedBody = "{\n" +
-	`  "error" : 401,` + "\n" +
-	`  "reason" : "Unauthorized",` + "\n" +
-	`  "detail" : "You are not authorized for this resource.",` + "\n" +
-	`  "errorCode" : "UNEXPECTED_ERROR"` + "\n" +
-	"}"
-
-// Unauthorized writes Atlas's 401 answer: a fresh challenge and the fixed
-// body. Use it for every authentication failure, Digest or Bearer, so the
-// answer never tells a wrong key from an unknown one; pass stale from the
-// Failure so a client with an expired nonce may retry without re-prompting.
-func (v *DigestVerifier) Unauthorized(w http.ResponseWriter, stale bool) {
-	h := w.Header()
-	h.Set("WWW-Authenticate", v.Challenge(stale))
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write([]byte(unauthorizedBody))
-}
-
 // Verify authenticates r's Digest Authorization header and returns the API
 // key id. A rejected attempt is a *Failure; any other error means a store
 // failed. The checks that need no store come first, the replay check last,
@@ -191,7 +168,7 @@ func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
 		return "", fail(ReasonBadQop)
 	}
 	nc, ok := parseNC(p.nc)
-	if !ok || p.cnonce == "" {
+	if !ok || nc == 0 || p.cnonce == "" { // counts start at 00000001
 		return "", fail(ReasonBadHeader)
 	}
 	var gotBuf [sha256.Size]byte

@@ -167,22 +167,13 @@ func TestDigestChallengeShape(t *testing.T) {
 	}
 }
 
-func TestDigestUnauthorizedAnswer(t *testing.T) {
+// TestDigestStaleChallenge: a challenge answering an expired nonce says
+// stale=true, so the client retries without asking for the key again.
+// (The 401 body is atlasapi's, the one Atlas error encoder.)
+func TestDigestStaleChallenge(t *testing.T) {
 	f := newDigestFixture(t)
-	w := httptest.NewRecorder()
-	f.verifier.Unauthorized(w, true)
-	if w.Code != http.StatusUnauthorized {
-		t.Errorf("status %d", w.Code)
-	}
-	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type %q", ct)
-	}
-	if c := w.Header().Get("WWW-Authenticate"); !challengeShape.MatchString(c) || !strings.HasSuffix(c, "stale=true") {
+	if c := f.verifier.Challenge(true); !challengeShape.MatchString(c) || !strings.HasSuffix(c, "stale=true") {
 		t.Errorf("WWW-Authenticate %q", c)
-	}
-	const want = "{\n  \"error\" : 401,\n  \"reason\" : \"Unauthorized\",\n  \"detail\" : \"You are not authorized for this resource.\",\n  \"errorCode\" : \"UNEXPECTED_ERROR\"\n}"
-	if got := w.Body.String(); got != want {
-		t.Errorf("body\n%s\nwant\n%s", got, want)
 	}
 }
 
@@ -222,7 +213,8 @@ func TestDigestOverHTTP(t *testing.T) {
 				http.Error(w, err.Error(), http.StatusInternalServerError)
 				return
 			}
-			f.verifier.Unauthorized(w, fl.Stale)
+			w.Header().Set("WWW-Authenticate", f.verifier.Challenge(fl.Stale))
+			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		io.WriteString(w, subject)
@@ -282,6 +274,16 @@ func TestDigestReplay(t *testing.T) {
 	if _, err := verify(f.verifier, "GET", "/api/atlas/v2", c.authorization(ch, "GET", "/api/atlas/v2", 2, cnonce)); err != nil {
 		t.Errorf("nc=2: %v", err)
 	}
+}
+
+// TestDigestNonceCountStartsAtOne: RFC 7616 §3.4 counts requests from
+// 00000001, so nc=00000000 is a malformed header. It was accepted before.
+func TestDigestNonceCountStartsAtOne(t *testing.T) {
+	f := newDigestFixture(t)
+	c := rfcClient{username: publicKey, password: privateKey}
+	ch := challenge(t, f.verifier)
+	_, err := verify(f.verifier, "GET", "/api/atlas/v2", c.authorization(ch, "GET", "/api/atlas/v2", 0, newCnonce()))
+	wantReason(t, err, auth.ReasonBadHeader)
 }
 
 func TestDigestStaleNonce(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/flexd/flexd/atlasapi"
 	"github.com/flexd/flexd/auth"
 )
 
@@ -43,6 +44,7 @@ func newOAuthFixture(t *testing.T, cfg auth.OAuthConfig) *oauthFixture {
 	f.bearer = auth.NewBearerVerifier(f.tokens, f.clock)
 	f.addSecret(t, f.clientID, f.secret, time.Time{})
 	cfg.Clock = f.clock
+	cfg.WriteError = atlasapi.WriteError
 	cfg.Observe = func(_ *http.Request, _ string, err error) {
 		f.mu.Lock()
 		f.observed = append(f.observed, err)
@@ -384,8 +386,9 @@ func TestOAuthRateLimited(t *testing.T) {
 	if resp.StatusCode != 429 || string(b) != want {
 		t.Errorf("status %d body %s", resp.StatusCode, b)
 	}
-	if ra := resp.Header.Get("Retry-After"); ra != "50" {
-		t.Errorf("Retry-After %q, want 50", ra)
+	// A token bucket of 2 a minute: the next token comes in 30s.
+	if ra := resp.Header.Get("Retry-After"); ra != "30" {
+		t.Errorf("Retry-After %q, want 30", ra)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
@@ -399,9 +402,9 @@ func TestOAuthRateLimited(t *testing.T) {
 	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", otherID, otherSecret); resp.StatusCode != 200 {
 		t.Errorf("other client: status %d", resp.StatusCode)
 	}
-	limiterClockSync(50 * time.Second)
+	limiterClockSync(30 * time.Second)
 	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, f.secret); resp.StatusCode != 200 {
-		t.Errorf("next window: status %d", resp.StatusCode)
+		t.Errorf("after a refill: status %d", resp.StatusCode)
 	}
 }
 
@@ -409,23 +412,33 @@ func TestOAuthFailureLimiter(t *testing.T) {
 	clock := newClock()
 	failures := auth.NewLimiter(auth.LimiterConfig{Limit: 3, Window: time.Minute, Clock: clock})
 	f := newOAuthFixture(t, auth.OAuthConfig{FailureLimiter: failures})
-	// Guessing across client ids from one address is stopped too.
+	// Guessing one client's secret from one address is throttled.
 	for i := range 3 {
-		if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", auth.NewClientID(), "guess"); resp.StatusCode != 401 {
+		if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, "guess"); resp.StatusCode != 401 {
 			t.Fatalf("guess %d: status %d", i, resp.StatusCode)
 		}
 	}
-	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, f.secret); resp.StatusCode != 429 {
-		t.Errorf("after 3 failures: status %d, want 429", resp.StatusCode)
+	resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, "guess")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "20" {
+		t.Errorf("4th failure: status %d Retry-After %q, want 429 after 20s (one token of 3 a minute)",
+			resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	clock.Advance(time.Minute)
+	// The right secret is accepted all the same: only failures are throttled.
 	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, f.secret); resp.StatusCode != 200 {
-		t.Errorf("next window: status %d", resp.StatusCode)
+		t.Errorf("valid credentials after 4 failures: status %d, want 200", resp.StatusCode)
+	}
+	// Another client id from the same address has its own budget.
+	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", auth.NewClientID(), "guess"); resp.StatusCode != 401 {
+		t.Errorf("another identity: status %d, want 401", resp.StatusCode)
+	}
+	clock.Advance(20 * time.Second)
+	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, "guess"); resp.StatusCode != 401 {
+		t.Errorf("after a token came back: status %d, want 401", resp.StatusCode)
 	}
 }
 
 func TestOAuthStoreFailure(t *testing.T) {
-	o := auth.NewOAuth(brokenAccounts{}, auth.NewMemoryTokenStore(nil), auth.OAuthConfig{})
+	o := auth.NewOAuth(brokenAccounts{}, auth.NewMemoryTokenStore(nil), auth.OAuthConfig{WriteError: atlasapi.WriteError})
 	srv := httptest.NewServer(o.TokenHandler())
 	defer srv.Close()
 	_, err := (&clientcredentials.Config{ClientID: "a", ClientSecret: "b", TokenURL: srv.URL, AuthStyle: oauth2.AuthStyleInHeader}).Token(t.Context())
