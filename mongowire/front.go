@@ -40,7 +40,21 @@ type Session struct {
 	RemoteAddr net.Addr
 	// User is set by the Authenticator once the client has authenticated.
 	User string
+	// State is the Authenticator's own, e.g. a SCRAM conversation between
+	// saslStart and saslContinue.
+	State any
 }
+
+// CommandError is a MongoDB command error an Authenticator returns to be
+// sent as is (e.g. 18 AuthenticationFailed); any other error is sent as
+// 13 Unauthorized with its text.
+type CommandError struct {
+	Code     int32
+	CodeName string
+	Message  string
+}
+
+func (e *CommandError) Error() string { return e.CodeName + ": " + e.Message }
 
 // Authenticator is the hook for database users (SCRAM), the next step.
 // Without one, authentication commands go to FerretDB, which accepts any
@@ -58,7 +72,10 @@ type Options struct {
 	// Name is the cluster name, used in error messages and logs.
 	Name string
 	Auth Authenticator
-	Log  *slog.Logger
+	// Allow, if set, is asked for every new connection (the project's IP
+	// access list); a refused connection is closed before any byte is read.
+	Allow func(remote net.Addr) bool
+	Log   *slog.Logger
 }
 
 // MongoDB error codes flexd answers with.
@@ -167,6 +184,10 @@ func (f *Front) acceptLoop() {
 			f.log.Warn("mongowire: accept", "cluster", f.opts.Name, "err", err)
 			continue
 		}
+		if f.opts.Allow != nil && !f.opts.Allow(nc.RemoteAddr()) {
+			nc.Close()
+			continue
+		}
 		c := &clientConn{f: f, nc: nc, s: &Session{RemoteAddr: nc.RemoteAddr()}}
 		f.mu.Lock()
 		if f.closed {
@@ -272,13 +293,13 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 		if authCommands[cmd] {
 			reply, err := a.Authenticate(ctx, c.s, db, cmd, body)
 			if err != nil {
-				return c.replyError(req, codeUnauthorized, err.Error())
+				return c.replyAuthError(req, err)
 			}
 			return c.write(newOpMsg(c.f.reqID.Add(1), req.requestID(), reply, nil))
 		}
 		if !isHello(cmd) && cmd != "ping" && cmd != "buildInfo" && cmd != "buildinfo" {
 			if err := a.Authorize(c.s, db, cmd); err != nil {
-				return c.replyError(req, codeUnauthorized, err.Error())
+				return c.replyAuthError(req, err)
 			}
 		}
 	}
@@ -363,14 +384,26 @@ var codeNames = map[int32]string{
 	codeNotImplemented:   "NotImplemented",
 }
 
+func (c *clientConn) replyAuthError(req message, err error) error {
+	var ce *CommandError
+	if errors.As(err, &ce) {
+		return c.replyCommandError(req, ce.Code, ce.CodeName, ce.Message)
+	}
+	return c.replyError(req, codeUnauthorized, err.Error())
+}
+
 // replyError answers req with a MongoDB command error, in the reply format
 // the request's opcode expects.
 func (c *clientConn) replyError(req message, code int32, msg string) error {
+	return c.replyCommandError(req, code, codeNames[code], msg)
+}
+
+func (c *clientConn) replyCommandError(req message, code int32, codeName, msg string) error {
 	doc, err := bson.Marshal(bson.D{
 		{Key: "ok", Value: 0.0},
 		{Key: "errmsg", Value: msg},
 		{Key: "code", Value: code},
-		{Key: "codeName", Value: codeNames[code]},
+		{Key: "codeName", Value: codeName},
 	})
 	if err != nil {
 		return err

@@ -127,6 +127,9 @@ func TestPlainAuthWithAnyUserIsAccepted(t *testing.T) {
 type denyAll struct{ authenticated bool }
 
 func (d *denyAll) Authenticate(ctx context.Context, s *Session, db, cmd string, body bson.Raw) (bson.Raw, error) {
+	if m, _ := body.Lookup("mechanism").StringValueOK(); m != "SCRAM-SHA-256" {
+		return nil, &CommandError{Code: 18, CodeName: "AuthenticationFailed", Message: "Authentication failed."}
+	}
 	s.User = "alice"
 	d.authenticated = true
 	return bson.Marshal(bson.D{{Key: "conversationId", Value: 1}, {Key: "done", Value: true}, {Key: "payload", Value: bson.Binary{}}, {Key: "ok", Value: 1.0}})
@@ -157,6 +160,11 @@ func TestAuthenticatorHook(t *testing.T) {
 	doc, _ := replyDoc(t, r, 1)
 	if doc.Lookup("code").Int32() != codeUnauthorized {
 		t.Fatalf("find before authentication = %s, want code 13", doc)
+	}
+	bad, _ := bson.Marshal(bson.D{{Key: "saslStart", Value: 1}, {Key: "mechanism", Value: "SCRAM-SHA-1"}, {Key: "$db", Value: "admin"}})
+	conn.Write(newOpMsg(9, 0, bad, nil))
+	if doc, _ := replyDoc(t, r, 9); doc.Lookup("code").Int32() != 18 || doc.Lookup("codeName").StringValue() != "AuthenticationFailed" {
+		t.Fatalf("a CommandError from the Authenticator = %s, want code 18 as given", doc)
 	}
 	sasl, _ := bson.Marshal(bson.D{{Key: "saslStart", Value: 1}, {Key: "mechanism", Value: "SCRAM-SHA-256"}, {Key: "$db", Value: "admin"}})
 	conn.Write(newOpMsg(2, 0, sasl, nil))
@@ -213,5 +221,24 @@ func TestCloseEndsARequestTheBackendNeverAnswers(t *testing.T) {
 	case <-closed:
 	case <-time.After(10 * time.Second): // a hang detector, not a speed assertion
 		t.Fatal("Front.Close hangs on a request the backend never answers")
+	}
+}
+
+func TestAllowRefusesConnections(t *testing.T) {
+	m, _ := ferret.New(ferret.Config{Dir: t.TempDir()})
+	defer m.Close()
+	b, _ := m.Backend("acl")
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	f := Serve(ln, b, Options{Name: "acl", Allow: func(net.Addr) bool { return false }})
+	defer f.Close()
+	conn, err := net.Dial("tcp", f.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body, _ := bson.Marshal(bson.D{{Key: "ping", Value: 1}, {Key: "$db", Value: "admin"}})
+	conn.Write(newOpMsg(1, 0, body, nil))
+	if _, err := readMessage(bufio.NewReader(conn), nil); err == nil {
+		t.Fatal("a refused connection got an answer")
 	}
 }
