@@ -34,6 +34,9 @@ type FlexCluster struct {
 	// connectionStrings.standard and .standardSrv.
 	StandardConnectionString string
 	SrvConnectionString      string
+	// Port is the TCP port of the cluster's MongoDB endpoint on the data
+	// plane, kept across restarts; 0 when it has none.
+	Port int
 }
 
 // FlexClusterCreate is what a caller may set when creating a Flex cluster.

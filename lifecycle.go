@@ -2,6 +2,7 @@ package flexd
 
 import (
 	"context"
+	"io"
 	"time"
 )
 
@@ -63,9 +64,15 @@ type Fault struct {
 // snapshot is deleted.
 type Artifact struct {
 	SnapshotID string
-	Format     string // how Content is encoded, e.g. "flexd.cluster-config.v1+json"
-	Content    []byte
-	Checksum   string // hex SHA-256 of Content
+	Format     string // how the artifact is encoded, e.g. "flexd.cluster-config.v1+json"
+	// Content is a configuration-only artifact's bytes; empty when the
+	// artifact is a blob (BlobKey).
+	Content []byte
+	// BlobKey names the artifact in the blob store (the data plane's
+	// snapshots); Size is its length there.
+	BlobKey  string
+	Size     int64
+	Checksum string // hex SHA-256 of Content or of the blob
 }
 
 // Tx is a unit of work: the reads and writes of one lifecycle step or one
@@ -179,7 +186,9 @@ type FaultRequest struct {
 // DownloadArchive is a snapshot download, ready to send.
 type DownloadArchive struct {
 	FileName string
-	Content  []byte
+	// Body is the archive, served with Range support; the caller closes it.
+	Body    io.ReadSeekCloser
+	ModTime time.Time
 }
 
 // LifecycleService is flexd's drill surface over the lifecycle engine.

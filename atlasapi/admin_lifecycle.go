@@ -2,7 +2,6 @@ package atlasapi
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/flexd/flexd"
@@ -115,13 +114,13 @@ func (s *server) download() http.Handler {
 		if err != nil {
 			return err
 		}
+		defer a.Body.Close()
 		h := w.Header()
 		h.Set("Content-Type", "application/gzip")
 		h.Set("Content-Disposition", `attachment; filename="`+a.FileName+`"`)
-		h.Set("Content-Length", strconv.Itoa(len(a.Content)))
 		h.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(a.Content)
+		// Streamed from the artifact, with Range requests (resume).
+		http.ServeContent(w, r, "", a.ModTime, a.Body)
 		return nil
 	})
 }

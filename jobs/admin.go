@@ -66,7 +66,42 @@ func (e *Engine) Reset(ctx context.Context) error {
 	if p := flexd.PrincipalFrom(ctx); p != nil && !p.All && !p.InstanceAdmin {
 		orgs = []string{p.OrgID}
 	}
-	return e.store.Reset(ctx, orgs)
+	before := e.allClusters(ctx)
+	if err := e.store.Reset(ctx, orgs); err != nil {
+		return err
+	}
+	// The deleted clusters' endpoints close and their data goes, as with
+	// a delete; the start-up sweep catches what this misses.
+	after := e.allClusters(ctx)
+	for id := range before {
+		if after == nil {
+			break
+		}
+		if !after[id] {
+			e.cfg.Artifacts.Deleted(id)
+		}
+	}
+	return nil
+}
+
+// allClusters is the set of every cluster's id when the store can list
+// them (sqlstore can), for Reset; nil otherwise.
+func (e *Engine) allClusters(ctx context.Context) map[string]bool {
+	l, ok := e.store.(interface {
+		AllFlexClusters(context.Context) ([]flexd.FlexCluster, error)
+	})
+	if !ok {
+		return nil
+	}
+	cs, err := l.AllFlexClusters(ctx)
+	if err != nil {
+		return nil
+	}
+	m := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		m[c.ID] = true
+	}
+	return m
 }
 
 // Download builds the archive a download link serves. The token is the
@@ -88,13 +123,24 @@ func (e *Engine) Download(ctx context.Context, token string) (*flexd.DownloadArc
 	if err == nil {
 		var a *flexd.Artifact
 		if a, err = e.store.GetArtifact(ctx, sn.ID); err == nil {
-			content, err := archive(j, sn, a)
+			body, err := e.cfg.Artifacts.Open(ctx, j, sn, a)
+			if errors.Is(err, flexd.ErrNotFound) || errors.Is(err, flexd.ErrBlobCorrupt) {
+				// A missing or corrupt artifact is never served: the link
+				// answers that the snapshot's data is not there.
+				e.log.WarnContext(ctx, "download refused: snapshot artifact missing or corrupt", "snapshot", sn.ID, "err", err)
+				return nil, flexd.Errorf("RESOURCE_NOT_FOUND", "/_flexd/downloads/{token}")
+			}
 			if err != nil {
 				return nil, err
 			}
+			modTime := sn.FinishTime
+			if now := time.Now(); modTime.After(now) {
+				modTime = now
+			}
 			return &flexd.DownloadArchive{
 				FileName: fmt.Sprintf("%s-%s.tgz", sn.ClusterName, sn.ID),
-				Content:  content,
+				Body:     body,
+				ModTime:  modTime,
 			}, nil
 		}
 	}

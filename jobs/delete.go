@@ -59,6 +59,8 @@ func (e *Engine) deleteStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) err
 	if err := tx.DeleteFlexCluster(ctx, c.ID); err != nil {
 		return err
 	}
+	id := c.ID
+	tx.OnCommit(func() { e.cfg.Artifacts.Deleted(id) })
 	for _, k := range []flexd.TimerKind{flexd.TimerSchedule, flexd.TimerCluster, flexd.TimerPrune} {
 		if err := tx.DisarmTimer(ctx, flexd.Timer{Kind: k, EntityID: c.ID}); err != nil {
 			return err

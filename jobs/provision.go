@@ -36,8 +36,16 @@ func (e *Engine) settleCluster(ctx context.Context, tx flexd.Tx, t flexd.Timer) 
 	default:
 		return disarm(ctx, tx, t)
 	}
+	// The endpoint serves from IDLE on, not while CREATING.
+	change, err := e.cfg.Artifacts.Serve(ctx, c)
+	if err != nil {
+		return err
+	}
 	from := c.StateName
 	c.StateName = flexd.ClusterIdle
+	if change != nil {
+		change(c)
+	}
 	if err := tx.UpdateFlexCluster(ctx, c, from); err != nil {
 		return err
 	}

@@ -33,8 +33,15 @@ func (e *Engine) prune(ctx context.Context, tx flexd.Tx, t flexd.Timer) error {
 		return err
 	}
 	for _, id := range ids {
+		a, err := tx.GetArtifact(ctx, id)
+		if err != nil && !notFound(err) {
+			return err
+		}
 		if err := tx.DeleteSnapshot(ctx, id); err != nil && !notFound(err) {
 			return err
+		}
+		if a != nil {
+			tx.OnCommit(func() { e.cfg.Artifacts.Dropped(a) })
 		}
 	}
 	return disarm(ctx, tx, t)

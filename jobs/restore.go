@@ -43,7 +43,7 @@ func (e *Engine) runRestore(ctx context.Context, t flexd.Timer) error {
 	if work == nil {
 		return nil
 	}
-	change, applyErr := e.cfg.Artifacts.Apply(ctx, work.artifact, work.target)
+	change, applyErr := e.cfg.Artifacts.Apply(ctx, t.EntityID, work.artifact, work.target)
 	return e.store.InTx(ctx, func(tx flexd.Tx) error {
 		return e.recordRestore(ctx, tx, t, change, applyErr)
 	})
@@ -121,8 +121,15 @@ func (e *Engine) restoreWork(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJ
 		return nil, e.endRestore(ctx, tx, j, target, "snapshot "+j.SnapshotID+" has no artifact to restore")
 	case err != nil:
 		return nil, err
-	case art.Checksum != checksum(art.Content):
+	case art.BlobKey == "" && art.Checksum != checksum(art.Content):
 		return nil, e.endRestore(ctx, tx, j, target, "snapshot "+j.SnapshotID+" artifact fails its checksum")
+	}
+	// An injected fault fails the restore before anything is copied: the
+	// target keeps its data, whole.
+	if reason, fault, err := tx.TakeFault(ctx, target.ID, flexd.FaultRestore); err != nil {
+		return nil, err
+	} else if fault {
+		return nil, e.endRestore(ctx, tx, j, target, reason)
 	}
 	return &applyWork{artifact: art, target: target}, nil
 }
@@ -177,11 +184,6 @@ func (e *Engine) recordRestore(ctx context.Context, tx flexd.Tx, t flexd.Timer, 
 		}
 		return e.endOrWait(ctx, tx, j, target) // another run recorded it
 	}
-	if reason, fault, err := tx.TakeFault(ctx, target.ID, flexd.FaultRestore); err != nil {
-		return err
-	} else if fault {
-		return e.endRestore(ctx, tx, j, target, reason)
-	}
 	if applyErr != nil {
 		return e.endRestore(ctx, tx, j, target, "restore failed: "+applyErr.Error())
 	}
@@ -224,6 +226,10 @@ func (e *Engine) endRestore(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJo
 		return fmt.Errorf("end restore %s: %w", j.ID, err)
 	}
 	if target != nil {
+		if from == flexd.StatusRunning {
+			id, targetID := j.ID, target.ID
+			tx.OnCommit(func() { e.cfg.Artifacts.Released(id, targetID) })
+		}
 		if from == flexd.StatusRunning && target.StateName == flexd.ClusterUpdating {
 			target.StateName = flexd.ClusterIdle
 			if err := tx.UpdateFlexCluster(ctx, target, flexd.ClusterUpdating); err != nil {

@@ -91,8 +91,15 @@ func (e *Engine) runSnapshot(ctx context.Context, t flexd.Timer) error {
 	if err != nil || cluster == nil {
 		return err
 	}
-	format, content, captureErr := e.cfg.Artifacts.Capture(ctx, cluster)
+	art, captureErr := e.cfg.Artifacts.Capture(ctx, cluster, t.EntityID)
+	stored := false
+	defer func() {
+		if !stored && art != nil {
+			e.cfg.Artifacts.Dropped(art) // its snapshot ended otherwise or is gone
+		}
+	}()
 	return e.store.InTx(ctx, func(tx flexd.Tx) error {
+		stored = false
 		// The cluster first, held: a delete of it then lands wholly
 		// before this unit of work (the snapshot is gone) or after it.
 		if _, err := tx.GetFlexClusterByID(ctx, cluster.ID); notFound(err) {
@@ -117,13 +124,16 @@ func (e *Engine) runSnapshot(ctx context.Context, t flexd.Timer) error {
 		case captureErr != nil:
 			sn.Status, sn.FailureReason = flexd.StatusFailed, "capture failed: "+captureErr.Error()
 		default:
-			a := &flexd.Artifact{SnapshotID: sn.ID, Format: format, Content: content, Checksum: checksum(content)}
-			if err := tx.PutArtifact(ctx, a); err != nil {
+			if err := tx.PutArtifact(ctx, art); err != nil {
 				return err
 			}
+			stored = true
 			sn.Status, sn.MongoDBVersion = flexd.StatusCompleted, cluster.MongoDBVersion
 			sn.Expiration = sn.FinishTime.Add(e.retentionPeriod())
-			sn.ArtifactSize, sn.ArtifactChecksum = int64(len(content)), a.Checksum
+			sn.ArtifactSize, sn.ArtifactChecksum = art.Size, art.Checksum
+			if art.BlobKey == "" {
+				sn.ArtifactSize = int64(len(art.Content))
+			}
 		}
 		if err := tx.UpdateSnapshot(ctx, sn, flexd.StatusRunning); err != nil {
 			return err

@@ -11,12 +11,12 @@ import (
 
 const flexClusterColumns = "id, group_id, name, backing_provider_name, region_name, disk_size_gb, " +
 	"mongodb_version, state_name, tags, termination_protection_enabled, create_date, " +
-	"standard_connection_string, srv_connection_string"
+	"standard_connection_string, srv_connection_string, port"
 
 func scanFlexCluster(r rowScanner, c *flexd.FlexCluster) error {
 	return r.Scan(&c.ID, &c.GroupID, &c.Name, &c.BackingProviderName, &c.RegionName, &c.DiskSizeGB,
 		&c.MongoDBVersion, &c.StateName, tagsColumn{&c.Tags}, &c.TerminationProtectionEnabled,
-		unixTime{&c.CreateDate}, &c.StandardConnectionString, &c.SrvConnectionString)
+		unixTime{&c.CreateDate}, &c.StandardConnectionString, &c.SrvConnectionString, &c.Port)
 }
 
 // CreateFlexCluster stores c: ErrConflict when its project has a cluster of
@@ -28,10 +28,10 @@ func (s *Store) CreateFlexCluster(ctx context.Context, c *flexd.FlexCluster) err
 
 func createFlexCluster(ctx context.Context, r runner, c *flexd.FlexCluster) error {
 	_, err := r.exec(ctx,
-		"INSERT INTO flex_clusters ("+flexClusterColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"INSERT INTO flex_clusters ("+flexClusterColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		c.ID, c.GroupID, c.Name, c.BackingProviderName, c.RegionName, c.DiskSizeGB,
 		c.MongoDBVersion, c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled,
-		unixSeconds(c.CreateDate), c.StandardConnectionString, c.SrvConnectionString)
+		unixSeconds(c.CreateDate), c.StandardConnectionString, c.SrvConnectionString, c.Port)
 	if err != nil {
 		return r.s.writeErr(err, fmt.Sprintf("create cluster %q in project %s", c.Name, c.GroupID))
 	}
@@ -83,9 +83,10 @@ func (s *Store) UpdateFlexCluster(ctx context.Context, c *flexd.FlexCluster) err
 // current values, with its args) holds; flexd.ErrNotFound when it does not.
 func updateFlexCluster(ctx context.Context, r runner, c *flexd.FlexCluster, cond string, args ...any) error {
 	err := r.s.writeOne(ctx, r, "update cluster "+c.ID,
-		"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ? "+
-			"WHERE id = ? AND "+cond,
-		append([]any{c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled, c.MongoDBVersion, c.ID}, args...)...)
+		"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ?, "+
+			"port = ?, standard_connection_string = ? WHERE id = ? AND "+cond,
+		append([]any{c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled, c.MongoDBVersion,
+			c.Port, c.StandardConnectionString, c.ID}, args...)...)
 	if err != nil {
 		return err
 	}

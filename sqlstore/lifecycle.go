@@ -94,10 +94,10 @@ func (s *Store) GetArtifact(ctx context.Context, snapshotID string) (*flexd.Arti
 
 func getArtifact(ctx context.Context, r runner, snapshotID string) (*flexd.Artifact, error) {
 	return getOne(ctx, r, "artifact of snapshot "+snapshotID,
-		"SELECT snapshot_id, format, content, checksum FROM snapshot_artifacts WHERE snapshot_id = ?",
+		"SELECT snapshot_id, format, content, checksum, blob_key, size FROM snapshot_artifacts WHERE snapshot_id = ?",
 		[]any{snapshotID}, func(r rowScanner, a *flexd.Artifact) error {
 			var content string
-			if err := r.Scan(&a.SnapshotID, &a.Format, &content, &a.Checksum); err != nil {
+			if err := r.Scan(&a.SnapshotID, &a.Format, &content, &a.Checksum, &a.BlobKey, &a.Size); err != nil {
 				return err
 			}
 			a.Content = []byte(content)

@@ -113,9 +113,10 @@ func (u *unit) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot, from flex
 
 func (u *unit) PutArtifact(ctx context.Context, a *flexd.Artifact) error {
 	_, err := u.r.exec(ctx,
-		"INSERT INTO snapshot_artifacts (snapshot_id, format, content, checksum) VALUES (?, ?, ?, ?) "+
-			"ON CONFLICT (snapshot_id) DO UPDATE SET format = excluded.format, content = excluded.content, checksum = excluded.checksum",
-		a.SnapshotID, a.Format, string(a.Content), a.Checksum)
+		"INSERT INTO snapshot_artifacts (snapshot_id, format, content, checksum, blob_key, size) VALUES (?, ?, ?, ?, ?, ?) "+
+			"ON CONFLICT (snapshot_id) DO UPDATE SET format = excluded.format, content = excluded.content, checksum = excluded.checksum, "+
+			"blob_key = excluded.blob_key, size = excluded.size",
+		a.SnapshotID, a.Format, string(a.Content), a.Checksum, a.BlobKey, a.Size)
 	if err != nil {
 		return fmt.Errorf("store artifact of snapshot %s: %w", a.SnapshotID, err)
 	}

@@ -67,13 +67,16 @@ var flexClusterTests = []subtest{
 		// Not mutable: the store keeps what it has.
 		u.Name, u.GroupID, u.RegionName, u.BackingProviderName = "renamed", newID(), "EU_WEST_1", "AZURE"
 		u.DiskSizeGB, u.CreateDate = 10, t0.Add(time.Hour)
-		u.StandardConnectionString, u.SrvConnectionString = "x", "y"
+		u.SrvConnectionString = "y"
+		// The data plane's endpoint: its port and connection string.
+		u.Port, u.StandardConnectionString = 27123, "mongodb://127.0.0.1:27123/"
 		ok(e.t, "UpdateFlexCluster", e.s.UpdateFlexCluster(e.ctx, &u))
 		got, err := e.s.GetFlexClusterByID(e.ctx, c.ID)
 		ok(e.t, "GetFlexClusterByID", err)
 		want := c
 		want.StateName, want.Tags, want.TerminationProtectionEnabled, want.MongoDBVersion =
 			u.StateName, u.Tags, true, "8.0.5"
+		want.Port, want.StandardConnectionString = u.Port, u.StandardConnectionString
 		equal(e.t, "after update", *got, want)
 
 		u = *got
