@@ -71,7 +71,7 @@ func (lc *lifecycleConfig) newClock() flexd.Clock {
 
 // engine builds the lifecycle engine; m (nil when metrics are off) counts
 // and times its jobs.
-func (lc *lifecycleConfig) engine(store *sqlstore.Store, clock flexd.Clock, log *slog.Logger, m *metrics.Metrics) *jobs.Engine {
+func (lc *lifecycleConfig) engine(store *sqlstore.Store, clock flexd.Clock, log *slog.Logger, m *metrics.Metrics, artifacts jobs.Artifacts) *jobs.Engine {
 	return jobs.New(store, clock, jobs.Config{
 		SnapshotInterval:  lc.snapshotInterval,
 		SnapshotRetention: lc.snapshotRetention,
@@ -79,6 +79,7 @@ func (lc *lifecycleConfig) engine(store *sqlstore.Store, clock flexd.Clock, log 
 		RestoreTime:       lc.restoreTime,
 		Logger:            log,
 		Instrument:        jobMetrics(m),
+		Artifacts:         artifacts,
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/service"
 )
 
@@ -90,6 +91,7 @@ type config struct {
 	secrets         secretsConfig
 	auth            authConfig
 	obs             obsConfig
+	plane           dataPlaneConfig
 	// postgresURL, when set, puts the store and the job queue on a
 	// PostgreSQL database that several replicas may share (postgres.go).
 	postgresURL string
@@ -157,6 +159,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	c.secrets.register(ef)
 	c.auth.register(ef)
 	c.obs.register(ef)
+	c.plane.register(ef)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: flexd serve [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -174,6 +177,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 		return nil, fmt.Errorf("%w: %v", errUsage, errors.Join(ef.errs...))
 	}
 	if err := c.lifecycle.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.plane.validate(); err != nil {
 		return nil, err
 	}
 	if err := c.auth.validate(); err != nil {
@@ -237,9 +243,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	store, locked := b.store, b.locked
 	store.SealWith(box)
 
+	// The data plane: on SQLite every cluster is a MongoDB endpoint whose
+	// data snapshots and restores move. On PostgreSQL it is off, and said
+	// so: replicas do not share the clusters' data yet.
+	var artifacts jobs.Artifacts = jobs.ConfigArtifacts{}
+	if c.postgresURL != "" {
+		log.Warn("data plane off on PostgreSQL: clusters are records without a MongoDB endpoint, and snapshots, restores and downloads carry the cluster's configuration only, no data (see README, Data plane)")
+	} else {
+		d, closePlane, err := openDataPlane(ctx, &c.plane, c.dataDir, store, log)
+		if err != nil {
+			return err
+		}
+		defer closePlane() // after the engine stops: endpoints closed, data kept
+		artifacts = d
+	}
+
 	clock := c.lifecycle.newClock()
 	m := c.obs.newMetrics(store.DB(), store, clock)
-	eng := c.lifecycle.engine(store, clock, log, m)
+	eng := c.lifecycle.engine(store, clock, log, m, artifacts)
 	reads, versions := readThrough(store, locked)
 	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL})
 	// Replicas starting at once make the default organization, the admin

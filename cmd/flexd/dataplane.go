@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/dataplane"
+	"github.com/flexd/flexd/fsblob"
+	"github.com/flexd/flexd/jobs"
+	"github.com/flexd/flexd/mongowire"
+	"github.com/flexd/flexd/sqlstore"
+)
+
+// dataPlaneConfig holds where the clusters' MongoDB endpoints listen.
+type dataPlaneConfig struct {
+	host      string
+	ports     string
+	portRange mongowire.PortRange
+}
+
+func (dc *dataPlaneConfig) register(ef *envFlags) {
+	ef.string(&dc.host, "cluster-host", "FLEXD_CLUSTER_HOST", "127.0.0.1",
+		"host the clusters' MongoDB endpoints bind and write into connection strings (SQLite store only)")
+	ef.string(&dc.ports, "cluster-ports", "FLEXD_CLUSTER_PORTS", "27100-27999",
+		"TCP port range of the clusters' MongoDB endpoints, FIRST-LAST; ports other processes hold are skipped")
+}
+
+func (dc *dataPlaneConfig) validate() error {
+	r, err := mongowire.ParsePortRange(dc.ports)
+	if err != nil {
+		return fmt.Errorf("%w: --cluster-ports: %v", errUsage, err)
+	}
+	if dc.host == "" {
+		return fmt.Errorf("%w: --cluster-host must not be empty", errUsage)
+	}
+	dc.portRange = r
+	return nil
+}
+
+// openDataPlane makes every cluster of the store a live MongoDB endpoint:
+// data under dataDir (clusters/, blobs/, tmp/), the stored port of each
+// cluster reserved and served again, and what a crash or a delete while
+// flexd was down left behind swept away (the data of clusters that are
+// gone, blobs no snapshot names, unfinished writes, spool files). It
+// returns the lifecycle's artifacts and how to close every endpoint.
+func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, store *sqlstore.Store, log *slog.Logger) (*jobs.DataArtifacts, func(), error) {
+	tmp := filepath.Join(dataDir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, nil, fmt.Errorf("data plane: %w", err)
+	}
+	blobs, err := fsblob.Open(filepath.Join(dataDir, "blobs"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("data plane: %w", err)
+	}
+	if err := blobs.Sweep(ctx); err != nil {
+		return nil, nil, fmt.Errorf("data plane: sweep blobs: %w", err)
+	}
+	plog := log.With("component", "dataplane")
+	plane, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dataDir, "clusters"), Host: dc.host,
+		Ports: dc.portRange, TempDir: tmp, Log: plog})
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (*jobs.DataArtifacts, func(), error) {
+		plane.Close()
+		return nil, nil, fmt.Errorf("data plane: %w", err)
+	}
+	clusters, err := store.AllFlexClusters(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	exists := make(map[string]bool, len(clusters))
+	for _, c := range clusters {
+		exists[c.ID] = true
+		if c.Port > 0 {
+			plane.Reserve(c.Port)
+		}
+	}
+	if err := plane.Sweep(func(id string) bool { return exists[id] }); err != nil {
+		return fail(fmt.Errorf("sweep cluster data: %w", err))
+	}
+	keys, err := store.ArtifactBlobKeys(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	swept, err := jobs.SweepBlobs(ctx, blobs, keys)
+	if err != nil {
+		return fail(fmt.Errorf("sweep snapshot artifacts: %w", err))
+	}
+	d := &jobs.DataArtifacts{Plane: plane, Blobs: blobs, Log: plog}
+	served := 0
+	for i := range clusters {
+		c := &clusters[i]
+		if c.StateName == flexd.ClusterCreating || c.StateName == flexd.ClusterDeleting {
+			continue // served once IDLE; deleted by its job
+		}
+		change, err := d.Serve(ctx, c)
+		if err != nil {
+			return fail(err)
+		}
+		before := *c
+		change(c)
+		if c.Port != before.Port || c.StandardConnectionString != before.StandardConnectionString {
+			if err := store.UpdateFlexCluster(ctx, c); err != nil {
+				return fail(fmt.Errorf("record port of cluster %s: %w", c.Name, err))
+			}
+		}
+		served++
+	}
+	log.Info("data plane: every cluster is a MongoDB endpoint", "host", dc.host, "ports", dc.ports,
+		"clusters_served", served, "blobs_swept", swept, "data", dataDir)
+	return d, func() { plane.Close() }, nil
+}
