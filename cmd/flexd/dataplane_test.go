@@ -1,0 +1,422 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// testClusterPorts is a block of endpoint ports of this test process, so
+// parallel test binaries rarely meet (a port another holds is skipped).
+func testClusterPorts() string {
+	first := 40000 + (os.Getpid()%200)*100
+	return strconv.Itoa(first) + "-" + strconv.Itoa(first+99)
+}
+
+// planeServer is a flexd on a manual clock whose restores stay RUNNING
+// (fenced) until the clock is advanced by an hour.
+type planeServer struct {
+	t    *testing.T
+	s    *started
+	g    string
+	flex string
+}
+
+func startPlane(t *testing.T, dir string) *planeServer {
+	t.Helper()
+	s := start(t, dir, map[string]string{"FLEXD_CLOCK": "manual", "FLEXD_PROVISION_TIME": "0",
+		"FLEXD_RESTORE_TIME": "1h", "FLEXD_CLUSTER_PORTS": testClusterPorts()})
+	return &planeServer{t: t, s: s}
+}
+
+func (p *planeServer) must(status int, method, url, body string) map[string]any {
+	p.t.Helper()
+	code, m := do(p.t, method, p.s.base+url, body)
+	if code != status {
+		p.t.Fatalf("%s %s = %d %v, want %d", method, url, code, m, status)
+	}
+	return m
+}
+
+func (p *planeServer) await(what string, cond func() bool) {
+	p.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("timed out waiting for %s; logs:\n%s", what, p.s.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cluster creates a cluster, waits for IDLE, and connects to its
+// connectionStrings.standard.
+func (p *planeServer) cluster(name string) (*mongo.Client, string) {
+	p.t.Helper()
+	p.must(201, "POST", p.flex, `{"name":"`+name+`","providerSettings":{"backingProviderName":"AWS","regionName":"US_EAST_1"}}`)
+	var uri string
+	p.await(name+" IDLE", func() bool {
+		c := p.must(200, "GET", p.flex+"/"+name, "")
+		if c["stateName"] != "IDLE" {
+			return false
+		}
+		uri, _ = c["connectionStrings"].(map[string]any)["standard"].(string)
+		return true
+	})
+	if !strings.HasPrefix(uri, "mongodb://127.0.0.1:") {
+		p.t.Fatalf("%s: standard connection string %q", name, uri)
+	}
+	return connect(p.t, uri), uri
+}
+
+func connect(t *testing.T, uri string) *mongo.Client {
+	t.Helper()
+	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetRetryWrites(false).SetTimeout(20 * time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Disconnect(context.Background()) })
+	return c
+}
+
+func (p *planeServer) snapshot(cluster string) string {
+	p.t.Helper()
+	id := p.must(201, "POST", "/_flexd/groups/"+p.g+"/flexClusters/"+cluster+"/snapshots", "")["id"].(string)
+	p.await("snapshot", func() bool {
+		st := p.must(200, "GET", p.flex+"/"+cluster+"/backup/snapshots/"+id, "")["status"]
+		if st == "FAILED" {
+			p.t.Fatalf("snapshot failed: %v", p.must(200, "GET", "/_flexd/groups/"+p.g+"/flexClusters/"+cluster+"/snapshots/"+id, ""))
+		}
+		return st == "COMPLETED"
+	})
+	return id
+}
+
+func (p *planeServer) restoreJob(source, snap, target string) string {
+	p.t.Helper()
+	return p.must(200, "POST", p.flex+"/"+source+"/backup/restoreJobs",
+		`{"snapshotId":"`+snap+`","targetDeploymentItemName":"`+target+`","targetProjectId":"`+p.g+`"}`)["id"].(string)
+}
+
+func (p *planeServer) job(source, id string) map[string]any {
+	return p.must(200, "GET", p.flex+"/"+source+"/backup/restoreJobs/"+id, "")
+}
+
+// state is every database's collections: each document as raw BSON in
+// _id order, and each index as its raw spec without "ns" and "v".
+type state map[string][]string
+
+func dump(t *testing.T, c *mongo.Client) state {
+	t.Helper()
+	ctx := context.Background()
+	st := state{}
+	dbs, err := c.ListDatabaseNames(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, db := range dbs {
+		if db == "admin" || db == "local" || db == "config" {
+			continue
+		}
+		colls, err := c.Database(db).ListCollectionNames(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, coll := range colls {
+			cl := c.Database(db).Collection(coll)
+			cur, err := cl.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var docs []string
+			for cur.Next(ctx) {
+				docs = append(docs, string(cur.Current))
+			}
+			if err := cur.Err(); err != nil {
+				t.Fatal(err)
+			}
+			st[db+"."+coll] = docs
+			ic, err := cl.Indexes().List(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var idx []string
+			for ic.Next(ctx) {
+				var spec bson.D
+				if err := bson.Unmarshal(ic.Current, &spec); err != nil {
+					t.Fatal(err)
+				}
+				spec = slices.DeleteFunc(spec, func(e bson.E) bool { return e.Key == "ns" || e.Key == "v" })
+				b, _ := bson.MarshalExtJSON(spec, true, false)
+				idx = append(idx, string(b))
+			}
+			slices.Sort(idx)
+			st[db+"."+coll+" indexes"] = idx
+		}
+	}
+	return st
+}
+
+func sameState(t *testing.T, what string, got, want state) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: collections %v, want %v", what, keys(got), keys(want))
+	}
+	for k, w := range want {
+		if g := got[k]; !slices.Equal(g, w) {
+			t.Errorf("%s: %s holds %d entries, want %d (byte-identical)", what, k, len(g), len(w))
+		}
+	}
+}
+
+func keys(s state) []string {
+	var ks []string
+	for k := range s {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// seed writes documents of many BSON types and two indexes.
+func seed(t *testing.T, c *mongo.Client, db string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	coll := c.Database(db).Collection("people")
+	var docs []any
+	for i := range n {
+		docs = append(docs, bson.D{
+			{Key: "_id", Value: fmt.Sprintf("%s-%04d", db, i)},
+			{Key: "name", Value: fmt.Sprintf("person %d", i)},
+			{Key: "n", Value: int32(i)}, {Key: "big", Value: int64(i) << 40}, {Key: "f", Value: float64(i) / 3},
+			{Key: "ok", Value: i%2 == 0}, {Key: "at", Value: bson.NewDateTimeFromTime(time.Unix(int64(i)*1000, 0))},
+			{Key: "oid", Value: bson.NewObjectID()}, {Key: "bin", Value: bson.Binary{Subtype: 0, Data: []byte{byte(i), 1, 2}}},
+			{Key: "tags", Value: bson.A{"a", int32(i), bson.D{{Key: "x", Value: nil}}}},
+			{Key: "sub", Value: bson.D{{Key: "deep", Value: bson.D{{Key: "k", Value: "v"}}}}},
+		})
+	}
+	if _, err := coll.InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := coll.Indexes().CreateMany(ctx, []mongo.IndexModel{
+		{Keys: bson.D{{Key: "name", Value: 1}}, Options: options.Index().SetUnique(true)},
+		{Keys: bson.D{{Key: "n", Value: -1}, {Key: "ok", Value: 1}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Database(db).Collection("empty").InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDataPlaneSnapshotRestoreDownload drives the data plane through the
+// public API with the official driver: a cluster is a MongoDB endpoint
+// from IDLE on; a drill snapshot captures its data; writes after it are
+// not restored; a restore into another cluster and into the same one
+// leaves exactly the snapshot's documents (byte for byte) and indexes;
+// the target refuses writes while the restore is RUNNING; the download is
+// mongodump's layout, parsed with the bson package; an injected fault
+// leaves the target's data whole; a restart serves the same data on the
+// same port; a delete closes the endpoint and removes the data.
+func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
+	dir := t.TempDir()
+	p := startPlane(t, dir)
+	p.g = p.must(201, "POST", "/api/atlas/v2/groups", `{"name":"data"}`)["id"].(string)
+	p.flex = "/api/atlas/v2/groups/" + p.g + "/flexClusters"
+	ctx := context.Background()
+
+	src, srcURI := p.cluster("src")
+	dst, dstURI := p.cluster("dst")
+	seed(t, src, "app", 200)
+	seed(t, src, "crm", 20)
+	seed(t, dst, "old", 5)
+	want := dump(t, src)
+	snap := p.snapshot("src")
+	if _, err := src.Database("app").Collection("people").InsertOne(ctx, bson.D{{Key: "_id", Value: "after"}, {Key: "name", Value: "late"}}); err != nil {
+		t.Fatal(err)
+	}
+	seed(t, src, "later", 3)
+
+	// Into another cluster: RUNNING refuses writes, reads go on.
+	job := p.restoreJob("src", snap, "dst")
+	p.await("restore into dst applied, writes refused", func() bool {
+		_, err := dst.Database("old").Collection("people").InsertOne(ctx, bson.D{{Key: "x", Value: 1}})
+		return err != nil && sameStateQuiet(dump(t, dst), want)
+	})
+	if st := p.job("src", job)["status"]; st != "RUNNING" {
+		t.Fatalf("restore job %v while fenced, want RUNNING", st)
+	}
+	p.must(200, "POST", "/_flexd/clock:advance", `{"by":"1h"}`)
+	p.await("restore COMPLETED", func() bool { return p.job("src", job)["status"] == "COMPLETED" })
+	sameState(t, "dst after restore", dump(t, dst), want)
+	if _, err := dst.Database("app").Collection("people").InsertOne(ctx, bson.D{{Key: "_id", Value: "new"}, {Key: "name", Value: "n"}}); err != nil {
+		t.Fatalf("write after the restore completed: %v", err)
+	}
+
+	// Into the same cluster: the writes after the snapshot are gone.
+	job = p.restoreJob("src", snap, "src")
+	p.await("restore into src applied", func() bool { return sameStateQuiet(dump(t, src), want) })
+	p.must(200, "POST", "/_flexd/clock:advance", `{"by":"1h"}`)
+	p.await("restore COMPLETED", func() bool { return p.job("src", job)["status"] == "COMPLETED" })
+	sameState(t, "src after restore into itself", dump(t, src), want)
+
+	// An injected fault fails the restore and leaves dst's data whole.
+	before := dump(t, dst)
+	p.must(201, "POST", "/_flexd/groups/"+p.g+"/flexClusters/dst/faults", `{"operation":"restore","count":1}`)
+	job = p.restoreJob("src", snap, "dst")
+	p.await("faulted restore FAILED", func() bool { return p.job("src", job)["status"] == "FAILED" })
+	sameState(t, "dst after a failed restore", dump(t, dst), before)
+
+	// The download: mongodump's layout and flexd's manifest.
+	link := p.must(200, "POST", p.flex+"/src/backup/download", `{"snapshotId":"`+snap+`"}`)["snapshotUrl"].(string)
+	var body []byte
+	p.await("download link", func() bool {
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ = io.ReadAll(resp.Body)
+		return resp.StatusCode == 200
+	})
+	checkDump(t, body, want)
+	// Range: the tail of the same bytes.
+	req, _ := http.NewRequest("GET", link, nil)
+	req.Header.Set("Range", "bytes=100-")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(tail, body[100:]) {
+		t.Fatalf("Range bytes=100-: %d, %d bytes, want 206 and %d", resp.StatusCode, len(tail), len(body)-100)
+	}
+
+	// A restart serves the same data on the same port.
+	p.s.stop(t)
+	stopped, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := src.Database("app").Collection("people").CountDocuments(stopped, bson.D{}); err == nil {
+		t.Fatal("the endpoint still answers after flexd stopped")
+	}
+	p.s = start(t, dir, map[string]string{"FLEXD_CLOCK": "manual", "FLEXD_PROVISION_TIME": "0",
+		"FLEXD_RESTORE_TIME": "1h", "FLEXD_CLUSTER_PORTS": testClusterPorts()})
+	got := p.must(200, "GET", p.flex+"/src", "")["connectionStrings"].(map[string]any)["standard"]
+	if got != srcURI {
+		t.Errorf("after a restart src is at %v, want %s", got, srcURI)
+	}
+	sameState(t, "src after restart", dump(t, connect(t, srcURI)), want)
+
+	// A delete closes the endpoint and removes the data.
+	p.must(204, "DELETE", p.flex+"/dst", "")
+	p.await("dst gone", func() bool {
+		code, _ := do(t, "GET", p.s.base+p.flex+"/dst", "")
+		return code == 404
+	})
+	entries, _ := os.ReadDir(dir + "/clusters")
+	gone, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := connect(t, dstURI).Database("app").Collection("people").CountDocuments(gone, bson.D{}); err == nil {
+		t.Error("dst's endpoint still answers after its delete")
+	}
+	if len(entries) != 1 {
+		t.Errorf("cluster data dirs after deleting dst: %d, want 1 (src)", len(entries))
+	}
+}
+
+func sameStateQuiet(got, want state) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for k, w := range want {
+		if !slices.Equal(got[k], w) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkDump extracts a download and parses every .bson file with the bson
+// package: the documents are the snapshot's, and every collection has its
+// metadata.json with its indexes.
+func checkDump(t *testing.T, tgz []byte, want state) {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(tgz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	got := map[string][]string{}
+	meta := map[string]bool{}
+	manifest := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, file := path.Split(h.Name)
+		db = strings.TrimSuffix(db, "/")
+		switch {
+		case h.Name == "flexd-manifest.json":
+			manifest = json.Valid(b)
+		case strings.HasSuffix(file, ".metadata.json"):
+			var m struct{ Indexes []any }
+			if err := json.Unmarshal(b, &m); err != nil || len(m.Indexes) == 0 {
+				t.Errorf("%s: %v %s", h.Name, err, b)
+			}
+			meta[db+"."+strings.TrimSuffix(file, ".metadata.json")] = true
+		case strings.HasSuffix(file, ".bson"):
+			var docs []string
+			for r := bytes.NewReader(b); r.Len() > 0; {
+				raw, err := bson.ReadDocument(r)
+				if err != nil || raw.Validate() != nil {
+					t.Fatalf("%s: not BSON: %v", h.Name, err)
+				}
+				docs = append(docs, string(raw))
+			}
+			got[db+"."+strings.TrimSuffix(file, ".bson")] = docs
+		}
+	}
+	if !manifest {
+		t.Error("no flexd-manifest.json in the download")
+	}
+	for k, w := range want {
+		if strings.HasSuffix(k, " indexes") {
+			continue
+		}
+		g := slices.Clone(got[k])
+		slices.Sort(g)
+		w = slices.Clone(w)
+		slices.Sort(w)
+		if !slices.Equal(g, w) {
+			t.Errorf("download %s: %d documents, want %d byte-identical", k, len(g), len(w))
+		}
+		if !meta[k] {
+			t.Errorf("download %s: no metadata.json", k)
+		}
+	}
+}
