@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/flexd/flexd"
 )
@@ -129,8 +128,11 @@ func (e *Engine) restoreWork(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJ
 
 // restoreLease is how long after its start a restore's work is left to the
 // job that started it before its timer hands it to any worker: the job
-// goes straight on to the work, and the timer is there for a crash.
-const restoreLease = 10 * time.Second
+// goes straight on to the work, and the timer is there for a crash. It is
+// the restore job kind's timeout, so a copy still running is never started
+// a second time beside it. (A job a crash left running is resumed sooner:
+// at start on SQLite, by River's rescuer on PostgreSQL.)
+var restoreLease = policies[flexd.TimerRestore].timeout
 
 // startRestore starts j if it is next into target, and otherwise leaves it
 // QUEUED, making sure the one that is next is awake.
