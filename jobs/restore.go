@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/flexd/flexd"
 )
@@ -25,23 +24,13 @@ import (
 // applied again.
 func (e *Engine) runRestore(ctx context.Context, t flexd.Timer) error {
 	var work *applyWork
-	for {
-		started := false
-		err := e.store.InTx(ctx, func(tx flexd.Tx) error {
-			var err error
-			work, started, err = e.restoreStep(ctx, tx, t)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if !started {
-			break
-		}
-		// Started: its work is next, in this job rather than the next.
-	}
-	if work == nil {
-		return nil
+	err := e.store.InTx(ctx, func(tx flexd.Tx) error {
+		var err error
+		work, err = e.restoreStep(ctx, tx, t)
+		return err
+	})
+	if err != nil || work == nil {
+		return err
 	}
 	change, applyErr := e.cfg.Artifacts.Apply(ctx, t.EntityID, work.artifact, work.target)
 	return e.store.InTx(ctx, func(tx flexd.Tx) error {
@@ -79,32 +68,33 @@ func heldJob(ctx context.Context, tx flexd.Tx, id string) (*flexd.RestoreJob, *f
 	return j, target, err
 }
 
-// restoreStep takes a job one step on in tx, or returns the copy a RUNNING
-// job needs done first; started tells that it started the job.
-func (e *Engine) restoreStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) (_ *applyWork, started bool, _ error) {
+// restoreStep takes a job one step on in tx, and returns the copy a
+// RUNNING job needs done: the job that starts a restore goes straight on
+// to its work, rather than leaving it to the next job.
+func (e *Engine) restoreStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) (*applyWork, error) {
 	j, target, err := heldJob(ctx, tx, t.EntityID)
 	if err != nil || j == nil {
 		if err == nil {
 			err = disarm(ctx, tx, t)
 		}
-		return nil, false, err
+		return nil, err
 	}
 	if target == nil {
-		return nil, false, e.endRestore(ctx, tx, j, nil, "target cluster "+j.TargetDeploymentItemName+" was deleted")
+		return nil, e.endRestore(ctx, tx, j, nil, "target cluster "+j.TargetDeploymentItemName+" was deleted")
 	}
 	switch j.Status {
 	case flexd.StatusPending:
 		j.Status = flexd.StatusQueued
 		if err := tx.UpdateRestoreJob(ctx, j, flexd.StatusPending); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		fallthrough
 	case flexd.StatusQueued:
-		started, err := e.startRestore(ctx, tx, j, target, t)
-		return nil, started, err
+		if started, err := e.startRestore(ctx, tx, j, target, t); err != nil || !started {
+			return nil, err
+		}
 	}
-	work, err := e.restoreWork(ctx, tx, j, target)
-	return work, false, err
+	return e.restoreWork(ctx, tx, j, target)
 }
 
 // restoreWork is a RUNNING job's step: the copy to do, unless it is done.
@@ -136,8 +126,11 @@ func (e *Engine) restoreWork(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJ
 
 // restoreLease is how long after its start a restore's work is left to the
 // job that started it before its timer hands it to any worker: the job
-// goes straight on to the work, and the timer is there for a crash.
-const restoreLease = 10 * time.Second
+// goes straight on to the work, and the timer is there for a crash. It is
+// the restore job kind's timeout, so a copy still running is never started
+// a second time beside it. (A job a crash left running is resumed sooner:
+// at start on SQLite, by River's rescuer on PostgreSQL.)
+var restoreLease = policies[flexd.TimerRestore].timeout
 
 // startRestore starts j if it is next into target, and otherwise leaves it
 // QUEUED, making sure the one that is next is awake.

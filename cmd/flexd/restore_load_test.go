@@ -22,8 +22,13 @@ func TestTwoReplicasFinishEveryRestore(t *testing.T) {
 	}
 	dsn := pgtest.Database(t)
 	bin := flexdBinary(t)
-	args := []string{"--postgres-url", dsn, "--restore-time", "0"}
-	replicas := []*process{startProcessWith(t, bin, args, nil), startProcessWith(t, bin, args, nil)}
+	// Replicas share the database and its secret key, each its own data
+	// directory.
+	env := []string{"FLEXD_SECRET_KEY=" + replicaSecretKey}
+	replica := func() *process {
+		return startProcessWith(t, bin, []string{"--postgres-url", dsn, "--restore-time", "0", "--data-dir", t.TempDir()}, env)
+	}
+	replicas := []*process{replica(), replica()}
 	a := replicas[0]
 	g := a.must(201, "POST", "/api/atlas/v2/groups", `{"name":"load"}`)["id"].(string)
 	clusters := "/api/atlas/v2/groups/" + g + "/flexClusters"
