@@ -64,10 +64,28 @@ func (d *DataArtifacts) Apply(ctx context.Context, jobID string, a *flexd.Artifa
 	if err := d.Plane.Fence(target.ID, jobID, "restore job "+jobID+" is RUNNING into this cluster"); err != nil {
 		return nil, err
 	}
+	// The artifact is checked whole first (a read of the compressed file,
+	// cheap beside the load): a damaged one fails as such, rather than as
+	// whatever the dump's parser trips over first. The load checks it again
+	// as it reads.
+	if err := d.verify(ctx, a); err != nil {
+		return nil, cleanErr(err)
+	}
 	if _, err := dataplane.RestoreFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum); err != nil {
 		return nil, cleanErr(err)
 	}
 	return func(*flexd.FlexCluster) {}, nil
+}
+
+// verify reads the artifact's blob whole against its size and checksum.
+func (d *DataArtifacts) verify(ctx context.Context, a *flexd.Artifact) error {
+	rc, err := d.Blobs.Get(ctx, a.BlobKey)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, flexd.VerifyBlob(rc, a.Size, a.Checksum))
+	return err
 }
 
 // cleanErr words a restore failure for a job's failureReason.
@@ -136,6 +154,9 @@ func (d *DataArtifacts) Open(ctx context.Context, j *flexd.RestoreJob, sn *flexd
 	if a.BlobKey == "" {
 		return openConfigArchive(j, sn, a)
 	}
+	if err := d.verify(ctx, a); err != nil {
+		return nil, err
+	}
 	rc, err := d.Blobs.Get(ctx, a.BlobKey)
 	if err != nil {
 		return nil, err
@@ -144,14 +165,6 @@ func (d *DataArtifacts) Open(ctx context.Context, j *flexd.RestoreJob, sn *flexd
 	if !ok {
 		rc.Close()
 		return nil, fmt.Errorf("blob store cannot seek %s", a.BlobKey)
-	}
-	if _, err := io.Copy(io.Discard, flexd.VerifyBlob(f, a.Size, a.Checksum)); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
 	}
 	return f, nil
 }

@@ -420,3 +420,90 @@ func checkDump(t *testing.T, tgz []byte, want state) {
 		}
 	}
 }
+
+// TestDataPlaneBlobs: a corrupt artifact fails the restore that needs it
+// (FAILED with a reason, the target's data whole) and is never downloaded;
+// a missing one likewise; retention deletes the blobs of the snapshots it
+// drops; a restart sweeps blobs no snapshot names and the data of clusters
+// that are gone.
+func TestDataPlaneBlobs(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"FLEXD_CLOCK": "manual", "FLEXD_PROVISION_TIME": "0", "FLEXD_RESTORE_TIME": "0",
+		"FLEXD_SNAPSHOT_RETENTION": "2", "FLEXD_CLUSTER_PORTS": testClusterPorts()}
+	p := &planeServer{t: t, s: start(t, dir, env)}
+	p.g = p.must(201, "POST", "/api/atlas/v2/groups", `{"name":"blobs"}`)["id"].(string)
+	p.flex = "/api/atlas/v2/groups/" + p.g + "/flexClusters"
+	src, _ := p.cluster("src")
+	dst, _ := p.cluster("dst")
+	seed(t, src, "app", 50)
+	seed(t, dst, "old", 5)
+	srcID := p.must(200, "GET", p.flex+"/src", "")["id"].(string)
+	blob := func(snap string) string { return dir + "/blobs/snapshots/" + srcID + "/" + snap + ".tgz" }
+	s1 := p.snapshot("src")
+	s2 := p.snapshot("src")
+	before := dump(t, dst)
+
+	// Corrupt: one byte flipped in the middle.
+	b, err := os.ReadFile(blob(s1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(blob(s1), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	job := p.restoreJob("src", s1, "dst")
+	p.await("restore of a corrupt artifact FAILED", func() bool { return p.job("src", job)["status"] == "FAILED" })
+	reason := p.must(200, "GET", "/_flexd/groups/"+p.g+"/flexClusters/src/backup/restoreJobs/"+job, "")["failureReason"]
+	if r, _ := reason.(string); !strings.Contains(r, "checksum") {
+		t.Errorf("failureReason %v, want it to name the checksum", reason)
+	}
+	sameState(t, "dst after a corrupt restore", dump(t, dst), before)
+	link := p.must(200, "POST", p.flex+"/src/backup/download", `{"snapshotId":"`+s1+`"}`)["snapshotUrl"].(string)
+	if resp, err := http.Get(link); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != 404 {
+		t.Errorf("download of a corrupt artifact = %d, want 404", resp.StatusCode)
+	}
+
+	// Missing.
+	if err := os.Remove(blob(s2)); err != nil {
+		t.Fatal(err)
+	}
+	job = p.restoreJob("src", s2, "dst")
+	p.await("restore of a missing artifact FAILED", func() bool { return p.job("src", job)["status"] == "FAILED" })
+	sameState(t, "dst after a restore of a missing artifact", dump(t, dst), before)
+
+	// Retention keeps 2: a third and a fourth snapshot push s1 and s2 out
+	// (the download link of s1 has to expire first).
+	p.must(200, "POST", "/_flexd/clock:advance", `{"by":"5h"}`)
+	s3 := p.snapshot("src")
+	p.snapshot("src")
+	p.await("pruned blobs deleted", func() bool {
+		_, err := os.Stat(blob(s1))
+		return os.IsNotExist(err)
+	})
+	if _, err := os.Stat(blob(s3)); err != nil {
+		t.Errorf("kept snapshot's blob: %v", err)
+	}
+
+	// A restart sweeps strays.
+	p.s.stop(t)
+	stray := dir + "/blobs/snapshots/" + srcID + "/000000000000000000000000.tgz"
+	if err := os.WriteFile(stray, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir+"/clusters/000000000000000000000000", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p.s = start(t, dir, env)
+	if _, err := os.Stat(stray); !os.IsNotExist(err) {
+		t.Errorf("stray blob after restart: %v", err)
+	}
+	if _, err := os.Stat(dir + "/clusters/000000000000000000000000"); !os.IsNotExist(err) {
+		t.Errorf("stray cluster data after restart: %v", err)
+	}
+	if _, err := os.Stat(blob(s3)); err != nil {
+		t.Errorf("a kept snapshot's blob after restart: %v", err)
+	}
+}
