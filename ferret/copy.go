@@ -35,6 +35,22 @@ type Copy struct {
 // copied, if not nil, is called after each file (progress; tests use it to
 // act between files).
 func (b *Backend) Copy(ctx context.Context, copied func(file string)) (*Copy, error) {
+	c, err := b.CopyFiles(ctx, copied)
+	if err != nil {
+		return nil, err
+	}
+	in, err := b.m.start(c.dir)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.inst = in
+	return c, nil
+}
+
+// CopyFiles is Copy without an instance to read the copy through: the
+// files alone (Dir), for a snapshot that keeps them as they are.
+func (b *Backend) CopyFiles(ctx context.Context, copied func(file string)) (*Copy, error) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
@@ -71,13 +87,21 @@ func (b *Backend) Copy(ctx context.Context, copied func(file string)) (*Copy, er
 			copied(e.Name())
 		}
 	}
-	in, err := b.m.start(dir)
+	return c, nil
+}
+
+// Dir is the directory of the copy's SQLite files (one per database).
+func (c *Copy) Dir() string { return c.dir }
+
+// OpenFiles serves the SQLite files in dir (as CopyFiles or a snapshot
+// left them) through a private FerretDB instance, to be read; Close stops
+// it and removes dir.
+func (m *Manager) OpenFiles(dir string) (*Copy, error) {
+	in, err := m.start(dir)
 	if err != nil {
-		c.Close()
 		return nil, err
 	}
-	c.inst = in
-	return c, nil
+	return &Copy{dir: dir, inst: in}, nil
 }
 
 type backuper interface {

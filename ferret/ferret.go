@@ -519,6 +519,35 @@ func (b *Backend) Stage(ctx context.Context) (*Staging, error) {
 	return s, nil
 }
 
+// StageFiles starts an empty generation without an instance: the caller
+// writes the generation's SQLite files into Dir, then Commits (or Aborts).
+// Only one staging may exist per backend at a time.
+func (b *Backend) StageFiles() (*Staging, error) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if b.staging {
+		b.mu.Unlock()
+		return nil, fmt.Errorf("ferret: %s: a restore is already staging", b.id)
+	}
+	b.staging = true
+	gen := b.gen + 1
+	b.mu.Unlock()
+	s := &Staging{b: b, gen: gen}
+	dir := b.genDir(gen)
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		s.Abort()
+		return nil, fmt.Errorf("ferret: stage: %w", err)
+	}
+	return s, nil
+}
+
+// Dir is the staged generation's directory.
+func (s *Staging) Dir() string { return s.b.genDir(s.gen) }
+
 // DialContext connects to the staging instance (see Backend.DialContext).
 func (s *Staging) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	return s.inst.dial(ctx)
@@ -535,7 +564,9 @@ func (s *Staging) Commit() error {
 		return errors.New("ferret: staging already ended")
 	}
 	s.done = true
-	s.inst.stop()
+	if s.inst != nil {
+		s.inst.stop()
+	}
 	b := s.b
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -7,32 +7,37 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/dataplane"
 )
 
-// DataFormat names a data-plane artifact: the cluster's data in
-// mongodump's layout with flexd's manifest, as a gzipped tar (exactly the
-// .tgz a download serves).
-const DataFormat = "flexd.mongodump.v1+tar+gzip"
-
-// Plane is the data plane as the engine uses it (dataplane.Plane).
-type Plane interface {
-	flexd.DataPlane
-	// ConnectionString is a served cluster's mongodb://host:port/.
-	ConnectionString(clusterID string) (string, error)
-}
+// Data-plane artifact formats.
+const (
+	// FilesFormat is what snapshots take: the cluster's SQLite files, one
+	// per database, as a tar (dataplane.SnapshotFiles). Restoring it is an
+	// extract and a swap; a download is built from it once, on demand.
+	FilesFormat = "flexd.sqlite-files.v1+tar"
+	// DataFormat is the cluster's data in mongodump's layout with flexd's
+	// manifest, as a gzipped tar (dataplane.Plane.Snapshot): restorable,
+	// though no snapshot takes it now.
+	DataFormat = "flexd.mongodump.v1+tar+gzip"
+)
 
 // DataArtifacts puts real data behind the lifecycle: every IDLE cluster is
-// a MongoDB endpoint of Plane, a snapshot is its data streamed into Blobs
-// (the store keeps only the key, size and SHA-256), a restore loads it back
-// (checked against both as it reads), replacing all of the target's data
-// or none of it.
+// a MongoDB endpoint of Plane, a snapshot is a copy of its data files
+// streamed into Blobs (the store keeps only the key, size and SHA-256), a
+// restore extracts it into a staging generation and swaps it in once it
+// has been checked against both, replacing all of the target's data or
+// none of it.
 type DataArtifacts struct {
-	Plane Plane
+	Plane *dataplane.Plane
 	Blobs flexd.BlobStore
 	Log   *slog.Logger
+
+	// building serializes building a snapshot's download, per snapshot.
+	building sync.Map // snapshot id → *sync.Mutex
 }
 
 // BlobKey is where the artifact of a cluster's snapshot lives.
@@ -43,14 +48,14 @@ func BlobKey(clusterID, snapshotID string) string {
 // ClusterBlobPrefix is the prefix of every artifact of a cluster.
 func ClusterBlobPrefix(clusterID string) string { return "snapshots/" + clusterID + "/" }
 
-// Capture streams the cluster's data into the blob store.
+// Capture streams the cluster's data files into the blob store.
 func (d *DataArtifacts) Capture(ctx context.Context, c *flexd.FlexCluster, snapshotID string) (*flexd.Artifact, error) {
 	key := BlobKey(c.ID, snapshotID)
-	size, sum, _, err := dataplane.SnapshotToBlob(ctx, d.Plane, d.Blobs, c.ID, key)
+	size, sum, err := dataplane.SnapshotFilesToBlob(ctx, d.Plane, d.Blobs, c.ID, key)
 	if err != nil {
 		return nil, err
 	}
-	return &flexd.Artifact{SnapshotID: snapshotID, Format: DataFormat, BlobKey: key, Size: size, Checksum: sum}, nil
+	return &flexd.Artifact{SnapshotID: snapshotID, Format: FilesFormat, BlobKey: key, Size: size, Checksum: sum}, nil
 }
 
 // Apply fences target for job jobID (writes refused until Released) and
@@ -58,7 +63,7 @@ func (d *DataArtifacts) Capture(ctx context.Context, c *flexd.FlexCluster, snaps
 // from before the data plane) holds no data to restore: the restore fails
 // rather than pretend.
 func (d *DataArtifacts) Apply(ctx context.Context, jobID string, a *flexd.Artifact, target *flexd.FlexCluster) (func(*flexd.FlexCluster), error) {
-	if a.BlobKey == "" || a.Format != DataFormat {
+	if a.BlobKey == "" || (a.Format != DataFormat && a.Format != FilesFormat) {
 		return nil, fmt.Errorf("snapshot %s was taken before the data plane and holds the cluster's configuration only, no data", a.SnapshotID)
 	}
 	if err := d.Plane.Fence(target.ID, jobID, "restore job "+jobID+" is RUNNING into this cluster"); err != nil {
@@ -71,7 +76,13 @@ func (d *DataArtifacts) Apply(ctx context.Context, jobID string, a *flexd.Artifa
 	if err := d.verify(ctx, a); err != nil {
 		return nil, cleanErr(err)
 	}
-	if _, err := dataplane.RestoreFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum); err != nil {
+	var err error
+	if a.Format == FilesFormat {
+		err = dataplane.RestoreFilesFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum)
+	} else {
+		_, err = dataplane.RestoreFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum)
+	}
+	if err != nil {
 		return nil, cleanErr(err)
 	}
 	return func(*flexd.FlexCluster) {}, nil
@@ -141,30 +152,88 @@ func (d *DataArtifacts) Dropped(a *flexd.Artifact) {
 	if a == nil || a.BlobKey == "" {
 		return
 	}
-	if err := d.Blobs.Delete(context.Background(), a.BlobKey); err != nil {
+	var err error
+	for _, k := range []string{a.BlobKey, dumpKey(a.BlobKey), dumpSumKey(a.BlobKey)} {
+		err = errors.Join(err, d.Blobs.Delete(context.Background(), k))
+	}
+	if err != nil {
 		d.log().Warn("removing a pruned snapshot's artifact", "key", a.BlobKey, "err", err)
 	}
 }
 
-// Open verifies the blob whole against its recorded size and checksum,
-// then hands it over to be served from the start (or any Range): a corrupt
-// or truncated artifact is never sent. The check reads the file once more;
-// it never holds it in memory.
+// dumpKey is where the download built from a FilesFormat artifact is
+// kept, and dumpSumKey its recorded size and SHA-256 ("size sha256"). Both
+// are a cache: swept at start-up, built again on demand.
+func dumpKey(key string) string    { return strings.TrimSuffix(key, ".tgz") + ".dump.tgz" }
+func dumpSumKey(key string) string { return dumpKey(key) + ".sum" }
+
+// download returns the key, size and checksum of the mongodump .tgz of a
+// FilesFormat artifact, building it first unless an intact one exists.
+func (d *DataArtifacts) download(ctx context.Context, a *flexd.Artifact) (string, int64, string, error) {
+	mu, _ := d.building.LoadOrStore(a.SnapshotID, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	key := dumpKey(a.BlobKey)
+	if size, sum, ok := d.recorded(ctx, a.BlobKey); ok {
+		if d.verify(ctx, &flexd.Artifact{BlobKey: key, Size: size, Checksum: sum}) == nil {
+			return key, size, sum, nil
+		}
+	}
+	if err := d.verify(ctx, a); err != nil {
+		return "", 0, "", err
+	}
+	size, sum, err := dataplane.DumpFilesToBlob(ctx, d.Plane, d.Blobs, a.BlobKey, a.Size, a.Checksum, key)
+	if err != nil {
+		return "", 0, "", err
+	}
+	if _, _, err := d.Blobs.Put(ctx, dumpSumKey(a.BlobKey), strings.NewReader(fmt.Sprintf("%d %s", size, sum))); err != nil {
+		return "", 0, "", err
+	}
+	return key, size, sum, nil
+}
+
+// recorded reads the size and checksum recorded for a built download.
+func (d *DataArtifacts) recorded(ctx context.Context, key string) (int64, string, bool) {
+	rc, err := d.Blobs.Get(ctx, dumpSumKey(key))
+	if err != nil {
+		return 0, "", false
+	}
+	defer rc.Close()
+	var size int64
+	var sum string
+	if _, err := fmt.Fscanf(rc, "%d %s", &size, &sum); err != nil {
+		return 0, "", false
+	}
+	return size, sum, true
+}
+
+// Open hands over the mongodump .tgz of the artifact, to be served from
+// the start or any Range: for a FilesFormat artifact the download built
+// from it (once, on the first request, into the blob store beside it);
+// for a DataFormat one the artifact itself. Either is first checked whole
+// against its recorded size and checksum, so a corrupt or truncated file
+// is never sent; the check reads the file once more, never into memory.
 func (d *DataArtifacts) Open(ctx context.Context, j *flexd.RestoreJob, sn *flexd.Snapshot, a *flexd.Artifact) (io.ReadSeekCloser, error) {
 	if a.BlobKey == "" {
 		return openConfigArchive(j, sn, a)
 	}
-	if err := d.verify(ctx, a); err != nil {
+	key := a.BlobKey
+	if a.Format == FilesFormat {
+		var err error
+		if key, _, _, err = d.download(ctx, a); err != nil {
+			return nil, err
+		}
+	} else if err := d.verify(ctx, a); err != nil {
 		return nil, err
 	}
-	rc, err := d.Blobs.Get(ctx, a.BlobKey)
+	rc, err := d.Blobs.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
 	f, ok := rc.(io.ReadSeekCloser)
 	if !ok {
 		rc.Close()
-		return nil, fmt.Errorf("blob store cannot seek %s", a.BlobKey)
+		return nil, fmt.Errorf("blob store cannot seek %s", key)
 	}
 	return f, nil
 }
