@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path"
 	"strings"
 	"sync"
 
@@ -42,7 +43,7 @@ type DataArtifacts struct {
 
 // BlobKey is where the artifact of a cluster's snapshot lives.
 func BlobKey(clusterID, snapshotID string) string {
-	return "snapshots/" + clusterID + "/" + snapshotID + ".tgz"
+	return "snapshots/" + clusterID + "/" + snapshotID + ".tar"
 }
 
 // ClusterBlobPrefix is the prefix of every artifact of a cluster.
@@ -164,7 +165,7 @@ func (d *DataArtifacts) Dropped(a *flexd.Artifact) {
 // dumpKey is where the download built from a FilesFormat artifact is
 // kept, and dumpSumKey its recorded size and SHA-256 ("size sha256"). Both
 // are a cache: swept at start-up, built again on demand.
-func dumpKey(key string) string    { return strings.TrimSuffix(key, ".tgz") + ".dump.tgz" }
+func dumpKey(key string) string    { return strings.TrimSuffix(key, path.Ext(key)) + ".dump.tgz" }
 func dumpSumKey(key string) string { return dumpKey(key) + ".sum" }
 
 // download returns the key, size and checksum of the mongodump .tgz of a

@@ -451,7 +451,7 @@ func TestDataPlaneBlobs(t *testing.T) {
 	seed(t, src, "app", 50)
 	seed(t, dst, "old", 5)
 	srcID := p.must(200, "GET", p.flex+"/src", "")["id"].(string)
-	blob := func(snap string) string { return dir + "/blobs/snapshots/" + srcID + "/" + snap + ".tgz" }
+	blob := func(snap string) string { return dir + "/blobs/snapshots/" + srcID + "/" + snap + ".tar" }
 	s1 := p.snapshot("src")
 	s2 := p.snapshot("src")
 	before := dump(t, dst)
@@ -502,7 +502,7 @@ func TestDataPlaneBlobs(t *testing.T) {
 
 	// A restart sweeps strays.
 	p.s.stop(t)
-	stray := dir + "/blobs/snapshots/" + srcID + "/000000000000000000000000.tgz"
+	stray := dir + "/blobs/snapshots/" + srcID + "/000000000000000000000000.tar"
 	if err := os.WriteFile(stray, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
