@@ -160,6 +160,7 @@ var matrixRoutes = []matrixRoute{
 	// CLUSTER_NOT_FOUND once allowed).
 	{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/snapshots", orgOwnerOfGroup, "", map[string]string{"name": "nope"}},
 	{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", orgOwnerOfGroup, `{"operation":"restore","count":1}`, nil},
+	{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}/report", projectOwner, "", nil},
 	{"GET", "/_flexd/clock", instanceAdmin, "", nil},
 	{"POST", "/_flexd/clock:advance", instanceAdmin, `{"by":"1h"}`, nil},
 	{"POST", "/_flexd/reset", orgOwnerAnywhere, "", nil},

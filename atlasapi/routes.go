@@ -138,6 +138,7 @@ func (s *server) routes() []route {
 		// flexd's own: drills and probes.
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/snapshots", unversioned, group(orgOwner), s.takeSnapshot()},
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", unversioned, group(orgOwner), s.injectFault()},
+		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}/report", unversioned, group(owner), s.getRestoreReport()},
 		// Instance-wide: the instance administrator's. A reset by an
 		// ORG_OWNER clears its organization, by the administrator all.
 		{"GET", "/_flexd/clock", unversioned, instance(), s.getClock()},
