@@ -30,9 +30,14 @@ type about struct {
 }
 
 func readAbout() about {
+	bi, _ := debug.ReadBuildInfo()
+	return aboutFrom(bi, version, revision, buildDate)
+}
+
+// aboutFrom prefers what the build stamped over what Go recorded.
+func aboutFrom(bi *debug.BuildInfo, version, revision, buildDate string) about {
 	a := about{version: version, revision: revision, buildDate: buildDate, goVersion: runtime.Version()}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
+	if bi == nil {
 		return a
 	}
 	if v := bi.Main.Version; a.version == "" && v != "" && v != "(devel)" {
@@ -55,8 +60,9 @@ func readAbout() about {
 // built without any version information (go run, go test, -buildvcs=false).
 func buildVersion() string { return cmp.Or(readAbout().version, "(devel)") }
 
-func printVersion(w io.Writer) {
-	a := readAbout()
+func printVersion(w io.Writer) { readAbout().print(w) }
+
+func (a about) print(w io.Writer) {
 	fmt.Fprintln(w, "flexd", cmp.Or(a.version, "(devel)"))
 	rev := cmp.Or(a.revision, "unknown")
 	if a.modified {
