@@ -102,6 +102,10 @@ func Run(ctx context.Context, api *admin.APIClient, p Plan, progress Progress) (
 		progress.Status(res.Status, res.Status != before, time.Since(requested))
 	}
 	progress.Done()
+	if res.Status == flexd.StatusCompleted {
+		waited := time.Since(requested).Seconds()
+		res.ObservedRTOSeconds = &waited
+	}
 	res.judge()
 	if !res.Passed {
 		return res, &FailedError{Failures: res.Failures}

@@ -32,6 +32,9 @@ func WriteText(w io.Writer, r *Result) error {
 		row("finished", stamp(r.FinishedAt))
 	}
 	row("RTO", measure(r.RTO, r.maxRTO(), r.MaxRTOSeconds != nil))
+	if waited, ok := secondsDuration(r.ObservedRTOSeconds); ok {
+		row("observed RTO", round(waited).String()+" (this machine's clock, polling every --poll-interval)")
+	}
 	row("RPO", measure(r.RPO, r.maxRPO(), r.MaxRPOSeconds != nil))
 	_ = tw.Flush()
 	if len(r.StatusChanges) > 0 {

@@ -14,7 +14,13 @@ type Result struct {
 	flexd.RestoreReport
 	MaxRTOSeconds *float64 `json:"maxRtoSeconds,omitempty"`
 	MaxRPOSeconds *float64 `json:"maxRpoSeconds,omitempty"`
-	Passed        bool     `json:"passed"`
+	// ObservedRTOSeconds is the time from sending the restore request to
+	// seeing COMPLETED, on this machine's clock: finer than RTOSeconds,
+	// which comes from the API's dates in whole seconds (as Atlas gives
+	// them), but late by up to one --poll-interval. Thresholds use the
+	// API's RTO, which is also right on a flexd with a manual clock.
+	ObservedRTOSeconds *float64 `json:"observedRtoSeconds,omitempty"`
+	Passed             bool     `json:"passed"`
 	// Failures says why the drill did not pass, one reason a line.
 	Failures []string `json:"failures"`
 	// Error is set when the drill could not run to the end (no snapshot,
