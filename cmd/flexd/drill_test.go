@@ -179,9 +179,9 @@ func TestDrillPasses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("drill: %v\nstdout:\n%s\nstderr:\n%s", err, out, progress)
 	}
-	for _, want := range []string{"Restore drill PASSED", "snapshot     " + w.newer, "status       COMPLETED",
-		"RPO          1h0m0s (max 1h30m0s)", "RTO          0s (max 1m0s)", "Status changes (observed):"} {
-		if !strings.Contains(out, want) {
+	for _, want := range []string{"Restore drill PASSED", "snapshot " + w.newer, "status COMPLETED",
+		"RPO 1h0m0s (max 1h30m0s)", "RTO 0s (max 1m0s)", "Status changes (observed):"} {
+		if !strings.Contains(squash(out), want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
 		}
 	}
@@ -270,7 +270,7 @@ func TestDrillRestoreFails(t *testing.T) {
 	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "ended FAILED") {
 		t.Fatalf("drill err %v, want a failed drill", err)
 	}
-	if !strings.Contains(out, "Restore drill FAILED") || !strings.Contains(out, "status       FAILED") {
+	if !strings.Contains(out, "Restore drill FAILED") || !strings.Contains(squash(out), "status FAILED") {
 		t.Errorf("text report:\n%s", out)
 	}
 	d := readJUnit(t, junit)
@@ -318,3 +318,42 @@ func TestDrillCannotRun(t *testing.T) {
 		t.Errorf("no snapshot: %v", err)
 	}
 }
+
+// TestDrillMissesRTO: on a manual clock a restore takes exactly the time
+// the clock is moved while it runs, so the RTO is exact and over
+// --max-rto; the exit status is 1 and the text says why.
+func TestDrillMissesRTO(t *testing.T) {
+	w := newDrillWorld(t, map[string]string{"FLEXD_RESTORE_TIME": "10m"})
+	type outcome struct {
+		out string
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), []string{"flexd", "drill", "--base-url", w.base, "--project", w.project,
+			"--source", "src", "--target", "dst", "--poll-interval", "10ms", "--max-rto", "5m", "--progress=false"},
+			func(k string) string { return w.env[k] }, &out, &errOut)
+		done <- outcome{out.String(), err}
+	}()
+	// Move the clock once the restore runs, observed through the API.
+	jobs := "/api/atlas/v2/groups/" + w.project + "/flexClusters/src/backup/restoreJobs"
+	awaitUntil(t, "the restore to run", func() bool {
+		_, body := w.admin(t, w.base, "GET", jobs, "")
+		results, _ := body["results"].([]any)
+		return len(results) == 1 && results[0].(map[string]any)["status"] == "RUNNING"
+	})
+	w.advance(t, "10m")
+	res := <-done
+	if exitCode(res.err) != 1 || !strings.Contains(res.err.Error(), "RTO 10m0s exceeds --max-rto 5m0s") {
+		t.Fatalf("drill err %v, want RTO over threshold\n%s", res.err, res.out)
+	}
+	for _, want := range []string{"Restore drill FAILED", "RTO 10m0s (max 5m0s)", "FAIL: RTO 10m0s exceeds --max-rto 5m0s"} {
+		if !strings.Contains(squash(res.out), want) {
+			t.Errorf("text report lacks %q:\n%s", want, res.out)
+		}
+	}
+}
+
+// squash makes the text report's aligned columns single-spaced.
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
