@@ -93,16 +93,18 @@ type RestoreJobCreate struct {
 	TargetProjectID          string // empty: the source project
 }
 
-// BackupService manages a Flex cluster's snapshots, restore jobs and downloads.
+// BackupService manages a Flex cluster's snapshots, restore jobs and
+// downloads. The reads take the cluster as FlexClusterService returned it,
+// so a request reads each row once.
 type BackupService interface {
-	ListSnapshots(ctx context.Context, groupID, name string, p Page) ([]Snapshot, int, error)
-	GetSnapshot(ctx context.Context, groupID, name, snapshotID string) (*Snapshot, error)
+	ListSnapshots(ctx context.Context, cluster *FlexCluster, p Page) ([]Snapshot, int, error)
+	GetSnapshot(ctx context.Context, cluster *FlexCluster, snapshotID string) (*Snapshot, error)
 	// TakeSnapshot takes a snapshot now (flexd's drill endpoint; Atlas has
 	// no on-demand Flex snapshots).
 	TakeSnapshot(ctx context.Context, groupID, name string) (*Snapshot, error)
 
-	ListRestoreJobs(ctx context.Context, groupID, name string, p Page) ([]RestoreJob, int, error)
-	GetRestoreJob(ctx context.Context, groupID, name, jobID string) (*RestoreJob, error)
+	ListRestoreJobs(ctx context.Context, cluster *FlexCluster, p Page) ([]RestoreJob, int, error)
+	GetRestoreJob(ctx context.Context, cluster *FlexCluster, jobID string) (*RestoreJob, error)
 	CreateRestoreJob(ctx context.Context, groupID, name string, c RestoreJobCreate) (*RestoreJob, error)
 	CreateDownload(ctx context.Context, groupID, name, snapshotID string) (*RestoreJob, error)
 }

@@ -51,11 +51,13 @@ type FlexClusterUpdate struct {
 	TerminationProtectionEnabled *bool
 }
 
-// FlexClusterService manages Flex clusters.
+// FlexClusterService manages Flex clusters. The reads take the project the
+// caller has already loaded (the API's access check does), so a request
+// reads each row once.
 type FlexClusterService interface {
 	CreateFlexCluster(ctx context.Context, groupID string, c FlexClusterCreate) (*FlexCluster, error)
-	GetFlexCluster(ctx context.Context, groupID, name string) (*FlexCluster, error)
-	ListFlexClusters(ctx context.Context, groupID string, p Page) ([]FlexCluster, int, error)
+	GetFlexCluster(ctx context.Context, project *Project, name string) (*FlexCluster, error)
+	ListFlexClusters(ctx context.Context, project *Project, p Page) ([]FlexCluster, int, error)
 	UpdateFlexCluster(ctx context.Context, groupID, name string, u FlexClusterUpdate) (*FlexCluster, error)
 	DeleteFlexCluster(ctx context.Context, groupID, name string) error
 	// UpgradeFlexCluster answers :tenantUpgrade; flexd has no dedicated tiers.

@@ -88,6 +88,32 @@ var catalogue = map[string]errorDef{
 	"INVALID_ROLE_FOR_GROUP":                                       {400, "Role %v is invalid for group %v."},
 	"API_KEY_CAN_ONLY_BELONG_TO_ONE_ORG":                           {400, "API keys may only belong to a single organization."},
 	"SERVICE_ACCOUNT_NOT_FOUND":                                    {404, "Service Account with client ID %v not found."},
+	// Database users and the project IP access list (DOC: Atlas's error
+	// code page; ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND's wording as
+	// recorded from real Atlas, which says "access list" where the page
+	// still says "whitelist").
+	"GROUP_MISMATCH":                                               {400, "The specified group ID %v does not match the URL."},
+	"USERNAME_NOT_FOUND":                                           {404, "No user with username %v exists."},
+	"USER_ALREADY_EXISTS":                                          {409, "A user with username %v already exists."},
+	"ATLAS_INVALID_USERNAME":                                       {400, "The specified username %v is not valid for an Atlas database user."},
+	"ATLAS_INVALID_ROLE":                                           {400, "The specified role %v@%v does not exist."},
+	"ATLAS_RESTRICTED_ROLE":                                        {400, "The specified role %v@%v is restricted."},
+	"ATLAS_INVALID_ROLE_DATABASE":                                  {400, "The specified role %v only exists for database %v."},
+	"DUPLICATE_DATABASE_ROLES":                                     {400, "Duplicate database roles specified for user %v: %v."},
+	"INVALID_DATABASE_NAME":                                        {400, "Invalid database name specified: %v."},
+	"INVALID_COLLECTION_NAME":                                      {400, "Invalid collection names specified: %v."},
+	"DATABASE_NAME_INVALID_ADMIN":                                  {400, "Database name invalid. %v can only be created on the admin database."},
+	"DATABASE_USERNAME_CANNOT_BE_CHANGED":                          {409, "Cannot modify the username of an existing database user."},
+	"DATABASE_NAME_CANNOT_BE_CHANGED":                              {409, "Cannot modify the authentication database of an existing database user."},
+	"AUTH_TYPE_CANNOT_BE_CHANGED":                                  {409, "Cannot modify the authentication type of an existing database user."},
+	"EXPIRATION_DATE_IN_PAST":                                      {400, "The specified expiration date must be in the future."},
+	"EXPIRATION_DATE_EXCEEDS_MAX":                                  {400, "The specified expiration date can be at most %v days in the future."},
+	"ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND":                     {404, "IP Address %v not on Atlas access list for group %v."},
+	"INVALID_IP_ADDRESS_OR_CIDR_NOTATION":                          {400, "The address %v must be in valid IP address or CIDR notation."},
+	"INVALID_CIDR_BLOCK":                                           {400, "The cidr block %v must be in valid CIDR notation."},
+	"BAD_WHITELIST_ADD_REQUEST":                                    {400, "Should not specify both the IP address and the CIDR block."},
+	"DUPLICATE_ADDRESSES_IN_INPUT":                                 {400, "Two or more of the IP addresses being added to the whitelist are the same."},
+	"CANNOT_USE_AWS_SECURITY_GROUP_WITHOUT_VPC_PEERING_CONNECTION": {400, "Cannot use aws security groups as whitelist entries without a vpc peering connection."},
 	// flexd's own: the default organization holds the instance
 	// administrators and the projects created without an orgId.
 	"CANNOT_DELETE_DEFAULT_ORG": {409, "Organization %v is flexd's default organization and cannot be deleted."},

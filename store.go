@@ -26,6 +26,10 @@ type Store interface {
 	OrganizationAdminStore
 	ProjectSettingsStore
 
+	// DatabaseAccessStore keeps database users and IP access lists
+	// (database_access.go).
+	DatabaseAccessStore
+
 	CreateOrganization(ctx context.Context, o *Organization) error
 	GetOrganization(ctx context.Context, id string) (*Organization, error)
 	ListOrganizations(ctx context.Context, f OrganizationFilter, p Page) ([]Organization, int, error)

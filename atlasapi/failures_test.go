@@ -38,7 +38,7 @@ func (s *stubs) GetProject(_ context.Context, id string) (*flexd.Project, error)
 	return &flexd.Project{ID: id, OrgID: missingID, Name: "p", Created: time.Unix(1746349200, 0)}, nil
 }
 
-func (s *stubs) GetFlexCluster(context.Context, string, string) (*flexd.FlexCluster, error) {
+func (s *stubs) GetFlexCluster(context.Context, *flexd.Project, string) (*flexd.FlexCluster, error) {
 	return nil, nil // neither a value nor an error: a service bug
 }
 

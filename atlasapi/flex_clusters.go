@@ -138,7 +138,11 @@ func (tenantUpgrade) ignored() []string {
 
 func (s *server) listFlexClusters() http.Handler {
 	return list(s, func(r *http.Request, p flexd.Page) ([]flexd.FlexCluster, int, error) {
-		return s.cfg.Clusters.ListFlexClusters(r.Context(), r.PathValue("groupId"), p)
+		project, err := projectOf(r)
+		if err != nil {
+			return nil, 0, err
+		}
+		return s.cfg.Clusters.ListFlexClusters(r.Context(), project, p)
 	}, viewFlexCluster)
 }
 
@@ -156,7 +160,7 @@ func (s *server) createFlexCluster() http.Handler {
 
 func (s *server) getFlexCluster() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.FlexCluster, error) {
-		return s.cfg.Clusters.GetFlexCluster(r.Context(), r.PathValue("groupId"), r.PathValue("name"))
+		return s.clusterOf(r)
 	}, viewFlexCluster)
 }
 

@@ -107,7 +107,8 @@ func removeAccepted(s *server, del func(r *http.Request) error) http.Handler {
 }
 
 // lister fetches one page of a list and, when the page asks for it, the
-// total count.
+// total count. It must honour Page.Peek (the store's lists do): the item
+// after the page is how list learns that a next page exists.
 type lister[T any] func(r *http.Request, p flexd.Page) ([]T, int, error)
 
 // page is the spec's Paginated*View; status is added by envelope=true.
@@ -127,47 +128,86 @@ func (p page[V]) enveloped(status int) any {
 // link to the pages around it.
 func list[T, V any](s *server, fetch lister[T], view func(base string, t *T) V) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		st := stateOf(r)
-		p, qerr := pageParams(st.query)
+		p, qerr := pageParams(stateOf(r).query)
 		if qerr != nil {
 			return qerr
 		}
-		items, total, err := fetch(r, p)
+		_, err := answerPage(s, w, r, p, fetch, view)
+		return err
+	})
+}
+
+// listInCluster answers a list of what a cluster holds (snapshots, restore
+// jobs). The cluster of the path is read once, and the encoded answer is
+// reused while nothing of the cluster changed (page_cache.go).
+func listInCluster[T, V any](s *server, fetch func(r *http.Request, c *flexd.FlexCluster, p flexd.Page) ([]T, int, error),
+	view func(base string, t *T) V) http.Handler {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		p, qerr := pageParams(stateOf(r).query)
+		if qerr != nil {
+			return qerr
+		}
+		c, err := s.clusterOf(r)
 		if err != nil {
 			return err
 		}
-		next, err := hasNext(r, fetch, p, len(items), total)
-		if err != nil {
-			return err
-		}
-		return cachedList(s, w, r, items, total, next, func(base string) any {
-			body := page[V]{Links: pageLinks(base, r, st.query, p, next), Results: make([]V, len(items))}
-			for i := range items {
-				body.Results[i] = view(base, &items[i])
-			}
-			if p.Count && total >= 0 {
-				body.TotalCount = &total
-			}
-			return body
+		return s.cachedList(w, r, flexd.ClusterParent(c.ID), func() ([]byte, error) {
+			return answerPage(s, w, r, p, func(r *http.Request, p flexd.Page) ([]T, int, error) {
+				return fetch(r, c, p)
+			}, view)
 		})
 	})
 }
 
-// hasNext tells whether a page follows this one. With the total it is
-// arithmetic. Without it (includeCount=false) a full page may be the last
-// one, so the one item after it is fetched: Page{Num: k+1, ItemsPerPage: 1}
-// is exactly the item at offset k. A next link therefore never leads to an
-// empty page.
-func hasNext[T any](r *http.Request, fetch lister[T], p flexd.Page, n, total int) (bool, error) {
+// answerPage fetches page p with the item after it, writes the answer and
+// returns its encoding. Whether a next page exists is known from that one
+// read: with the total it is arithmetic, without it (includeCount=false)
+// it is whether the item after the page came back, so a next link never
+// leads to an empty page.
+func answerPage[T, V any](s *server, w http.ResponseWriter, r *http.Request, p flexd.Page, fetch lister[T],
+	view func(base string, t *T) V) ([]byte, error) {
+	st := stateOf(r)
+	p.Peek = true
+	items, total, err := fetch(r, p)
+	if err != nil {
+		return nil, err
+	}
+	next := len(items) > p.ItemsPerPage
+	if next {
+		items = items[:p.ItemsPerPage]
+	}
+	base := s.baseURL(r)
+	body := page[V]{Links: pageLinks(base, r, st.query, p, next), Results: make([]V, len(items))}
+	for i := range items {
+		body.Results[i] = view(base, &items[i])
+	}
 	if p.Count && total >= 0 {
-		return p.Offset()+n < total, nil
+		body.TotalCount = &total
 	}
-	if n < p.ItemsPerPage {
-		return false, nil
+	data, err := s.encodeBody(st, http.StatusOK, body)
+	if err != nil {
+		return nil, err
 	}
-	after := p.Offset() + p.ItemsPerPage
-	more, _, err := fetch(r, flexd.Page{Num: after + 1, ItemsPerPage: 1})
-	return len(more) > 0, err
+	s.writeBody(w, st, http.StatusOK, data)
+	return data, nil
+}
+
+// projectOf is the project of the path, which the route's access check
+// loaded (a group-scoped route always has one).
+func projectOf(r *http.Request) (*flexd.Project, error) {
+	if p := stateOf(r).project; p != nil {
+		return p, nil
+	}
+	return nil, errors.New("route has no authorized project")
+}
+
+// clusterOf reads the cluster of the path, in the project already loaded.
+func (s *server) clusterOf(r *http.Request) (*flexd.FlexCluster, error) {
+	p, err := projectOf(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.cfg.Clusters.GetFlexCluster(r.Context(), p, r.PathValue("name"))
 }
 
 // pageLinks are a list's self, previous and next links: the request's own

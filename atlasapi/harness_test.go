@@ -66,6 +66,7 @@ func loadSpec(t *testing.T) (*openapi3.T, routers.Router) {
 			return
 		}
 		doc.Servers = nil // match on the path alone
+		widenCIDRPattern(doc)
 		spec.doc = doc
 		spec.router, spec.err = legacy.NewRouter(doc)
 	})
@@ -111,6 +112,13 @@ func repoRoot() string {
 type tickingClock struct {
 	mu  sync.Mutex
 	now time.Time
+}
+
+// advance moves the clock by d at once, as a manual clock is moved.
+func (c *tickingClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func (c *tickingClock) Now() time.Time {
@@ -173,6 +181,7 @@ type harness struct {
 	auth  *testAuth
 	logs  *syncBuffer
 	orgID string // the default organization
+	clock *tickingClock
 }
 
 // newHarness starts the server; options adjust its configuration.
@@ -193,22 +202,23 @@ func newHarness(t *testing.T, options ...func(*atlasapi.Config)) *harness {
 	auth.add("root", &flexd.Principal{Kind: "open", All: true})
 	logs := &syncBuffer{}
 	cfg := atlasapi.Config{
-		Orgs:          svc,
-		Projects:      svc,
-		Clusters:      svc,
-		Backups:       svc,
-		Settings:      svc,
-		Instance:      svc,
-		Authenticator: auth,
-		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
-		Ready:         store.Ping,
+		Orgs:           svc,
+		Projects:       svc,
+		Clusters:       svc,
+		Backups:        svc,
+		Settings:       svc,
+		Instance:       svc,
+		DatabaseAccess: svc,
+		Authenticator:  auth,
+		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
+		Ready:          store.Ping,
 	}
 	for _, o := range options {
 		o(&cfg)
 	}
 	srv := httptest.NewServer(atlasapi.NewServer(cfg))
 	t.Cleanup(srv.Close)
-	h := &harness{client: newClient(t, srv.URL), svc: svc, auth: auth, logs: logs, orgID: svc.DefaultOrgID()}
+	h := &harness{client: newClient(t, srv.URL), svc: svc, auth: auth, logs: logs, orgID: svc.DefaultOrgID(), clock: clock}
 	h.waitReady()
 	return h
 }
@@ -372,7 +382,7 @@ func (c *client) check(req *http.Request, res *response) {
 	if router == nil {
 		return // no spec: TestAtlasSpecContract says so
 	}
-	route, params, err := router.FindRoute(req)
+	route, params, err := router.FindRoute(escapedRoute(req))
 	if err != nil {
 		c.t.Errorf("%s %s: no operation in the spec: %v", req.Method, req.URL.Path, err)
 		return
@@ -393,6 +403,32 @@ func (c *client) check(req *http.Request, res *response) {
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		c.t.Errorf("%s %s: response does not match the spec: %v\n%s", req.Method, req.URL.Path, err, res.body)
 	}
+}
+
+// escapedRoute is req as the router must see it: on its escaped path, as
+// flexd routes (ATLAS-NOTES §3), so that an access list entry's "%2F"
+// stays inside its one path segment.
+func escapedRoute(req *http.Request) *http.Request {
+	r := req.Clone(req.Context())
+	r.URL.Path, r.URL.RawPath = req.URL.EscapedPath(), ""
+	return r
+}
+
+// widenCIDRPattern fixes the one pattern of the spec that real answers
+// cannot meet: NetworkPermissionEntry.cidrBlock's IPv6 alternatives accept
+// a prefix length only as "%2F" (the path parameter's escaped form) and a
+// compressed address only when it ends in "::", so "2001:db8::/32" and
+// "2001:db8::7/128", as Atlas writes them, fail it. Each "%2[fF]" also
+// accepts "/", and one more alternative takes an IPv6 block in any
+// spelling (flexd checks blocks with net/netip); every other check of the
+// schema stays.
+func widenCIDRPattern(doc *openapi3.T) {
+	s := doc.Components.Schemas["NetworkPermissionEntry"]
+	if s == nil || s.Value == nil || s.Value.Properties["cidrBlock"] == nil {
+		return
+	}
+	p := s.Value.Properties["cidrBlock"].Value
+	p.Pattern = strings.ReplaceAll(p.Pattern, "%2[fF]", "(?:%2[fF]|/)") + `|^[0-9a-f:]*:[0-9a-f:.]*/[0-9]{1,3}$`
 }
 
 // specVersion returns the response headers to validate with. The spec
@@ -424,8 +460,9 @@ func specVersion(route *routers.Route, header http.Header, status int) http.Head
 // declares another (ATLAS-NOTES §7): the body is checked against the
 // spec's response for the declared status.
 var recordedStatus = map[string]struct{ atlas, spec int }{
-	"POST /api/atlas/v2/groups":             {http.StatusCreated, http.StatusOK},
-	"DELETE /api/atlas/v2/groups/{groupId}": {http.StatusAccepted, http.StatusNoContent},
+	"POST /api/atlas/v2/groups":                      {http.StatusCreated, http.StatusOK},
+	"DELETE /api/atlas/v2/groups/{groupId}":          {http.StatusAccepted, http.StatusNoContent},
+	"POST /api/atlas/v2/groups/{groupId}/accessList": {http.StatusCreated, http.StatusOK},
 }
 
 // dateTime finds the timestamps in a body; atlasDateTime is their one

@@ -30,6 +30,7 @@ import (
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
+	"github.com/flexd/flexd/sqlstore"
 )
 
 // The identity tests run the whole server as cmd/flexd wires it (atlasapi,
@@ -58,6 +59,12 @@ type idHarness struct {
 
 type idOptions struct {
 	failureLimit, tokenLimit int
+	// cached serves reads through the read cache and reuses encoded
+	// pages by the store's versions, as flexd serve does on its own data
+	// directory.
+	cached bool
+	// wrap, when set, wraps the store every component reads and writes.
+	wrap func(flexd.Store) flexd.Store
 }
 
 func newIDHarness(t *testing.T, opts idOptions) *idHarness {
@@ -68,16 +75,26 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var (
+		reads    flexd.Store = store
+		versions flexd.Versions
+	)
+	if opts.cached {
+		reads, versions = sqlstore.NewCached(store), store.Versions()
+	}
+	if opts.wrap != nil {
+		reads = opts.wrap(reads)
+	}
 	clock := jobs.NewManualClock(time.Now())
-	svc := service.New(store, clock, nil, service.Config{SecretCost: bcrypt.MinCost, DownloadTTL: service.AtlasDownloadTTL})
+	svc := service.New(reads, clock, nil, service.Config{SecretCost: bcrypt.MinCost, DownloadTTL: service.AtlasDownloadTTL})
 	if err := svc.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
-	key, err := auth.NonceKey(ctx, store)
+	key, err := auth.NonceKey(ctx, reads)
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds := auth.NewStoreCredentials(store, clock)
+	creds := auth.NewStoreCredentials(reads, clock)
 	digest, err := auth.NewDigestVerifier(creds, creds, auth.DigestConfig{Keys: [][]byte{key}, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +108,7 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	failures := auth.NewLimiter(auth.LimiterConfig{Limit: opts.failureLimit, Window: time.Minute, Clock: clock})
-	authn, err := auth.NewAuthenticator(auth.AuthenticatorConfig{Store: store, Digest: digest,
+	authn, err := auth.NewAuthenticator(auth.AuthenticatorConfig{Store: reads, Digest: digest,
 		Bearer: auth.NewBearerVerifier(creds, clock), FailureLimiter: failures, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -100,9 +117,9 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		Limiter: auth.NewLimiter(auth.LimiterConfig{Limit: opts.tokenLimit, Window: time.Minute, Clock: clock})})
 	srv := httptest.NewServer(authn.Handler(atlasapi.NewServer(atlasapi.Config{
 		Orgs: svc, Projects: svc, Clusters: svc, Backups: svc, APIKeys: svc, ServiceAccounts: svc,
-		Settings: svc, Instance: svc,
+		Settings: svc, Instance: svc, DatabaseAccess: svc,
 		Authenticator: authn, OAuthToken: oauth.TokenHandler(), OAuthRevoke: oauth.RevokeHandler(),
-		Logger: log, Ready: store.Ping,
+		Logger: log, Ready: store.Ping, Versions: versions,
 	})))
 	h := &idHarness{t: t, base: srv.URL, dbPath: dbPath, svc: svc, clock: clock, logs: logs, orgID: svc.DefaultOrgID()}
 	// Cleanups run last-in first-out: the scan runs once the server and the

@@ -156,6 +156,19 @@ var matrixRoutes = []matrixRoute{
 	{"POST", v2 + "/groups/{groupId}/serviceAccounts/{clientId}:invite", projectOwner, `{"roles":["GROUP_READ_ONLY"]}`,
 		map[string]string{"clientId": missingClient}},
 
+	// Database access: requests that fail after authorization (a missing
+	// password, an unknown user or entry, a bad block).
+	{"GET", v2 + "/groups/{groupId}/databaseUsers", projectReadOnly, "", nil},
+	{"POST", v2 + "/groups/{groupId}/databaseUsers", projectOwner, `{"username":"u"}`, nil},
+	{"GET", v2 + "/groups/{groupId}/databaseUsers/{databaseName}/{username}", projectReadOnly, "", dbUserVars},
+	{"PATCH", v2 + "/groups/{groupId}/databaseUsers/{databaseName}/{username}", projectOwner, `{}`, dbUserVars},
+	{"DELETE", v2 + "/groups/{groupId}/databaseUsers/{databaseName}/{username}", projectOwner, "", dbUserVars},
+	{"GET", v2 + "/groups/{groupId}/accessList", projectReadOnly, "", nil},
+	{"POST", v2 + "/groups/{groupId}/accessList", projectOwner, `[{"cidrBlock":"nope"}]`, nil},
+	{"GET", v2 + "/groups/{groupId}/accessList/{entryValue}", projectReadOnly, "", entryVars},
+	{"DELETE", v2 + "/groups/{groupId}/accessList/{entryValue}", projectOwner, "", entryVars},
+	{"GET", v2 + "/groups/{groupId}/accessList/{entryValue}/status", projectReadOnly, "", entryVars},
+
 	// flexd's own drills (no lifecycle engine here: FEATURE_UNSUPPORTED or
 	// CLUSTER_NOT_FOUND once allowed).
 	{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/snapshots", orgOwnerOfGroup, "", map[string]string{"name": "nope"}},
@@ -167,6 +180,13 @@ var matrixRoutes = []matrixRoute{
 	{"PUT", "/_flexd/instanceAdministrators/{id}", instanceAdmin, "", map[string]string{"id": missingID}},
 	{"DELETE", "/_flexd/instanceAdministrators/{id}", instanceAdmin, "", map[string]string{"id": missingID}},
 }
+
+// Path values of a database user and an access list entry that do not
+// exist.
+var (
+	dbUserVars = map[string]string{"databaseName": "admin", "username": "nobody"}
+	entryVars  = map[string]string{"entryValue": "10.9.9.0%2F24"}
+)
 
 // fill substitutes path and body values.
 func fill(s string, vars map[string]string) string {

@@ -4,24 +4,20 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"unsafe"
+
+	"github.com/flexd/flexd"
 )
 
 // pageCache keeps the encoded answer of recent list requests, so that a
-// repeated list costs a lookup instead of building and encoding a page
+// repeated list costs a lookup instead of reading and encoding a page
 // (about 180 µs for 100 restore jobs, ten times what the HTTP exchange
 // itself costs).
 //
-// An entry is reused only when the store handed back the very same slice
-// of items, with the same total and next-page answer. A caching store
-// (sqlstore.Cached) returns the same slice exactly while the page is
-// unchanged and never modifies it; any change gives a new slice, and a
-// store without a cache gives a new slice every time. The entry holds on
-// to the slice, so its memory cannot be reused for another page while the
-// entry could match it. Everything else the bytes depend on (base URL,
-// path, query, version) is in the key. An empty page may share its address
-// with other empty slices, but its bytes depend on the key, total and next
-// alone.
+// An entry is reused by the contract of flexd.Versions: it holds the mark
+// taken before its items were read and the parents they came from (the
+// cluster whose jobs or snapshots it lists), and answers only while none
+// of them has changed since. Everything else the bytes depend on (base
+// URL, path, query, version, the cluster's id) is in the key.
 type pageCache struct {
 	mu    sync.Mutex
 	m     map[string]*encodedPage
@@ -37,24 +33,22 @@ const (
 )
 
 type encodedPage struct {
-	items unsafe.Pointer
-	n     int
-	keep  any // the items, so their address stays theirs
-	total int
-	next  bool
-	data  []byte
+	mark    uint64
+	parents []flexd.Parent
+	data    []byte
 }
 
-// pageKey is everything besides the items that a list answer depends on.
-func pageKey(base string, r *http.Request, st *state) string {
-	return st.version + " " + base + r.URL.EscapedPath() + "?" + r.URL.RawQuery
+// pageKey is everything besides the items that a list of parent's items
+// depends on.
+func pageKey(parent flexd.Parent, base string, r *http.Request, st *state) string {
+	return parent.ID + " " + st.version + " " + base + r.URL.EscapedPath() + "?" + r.URL.RawQuery
 }
 
-func (c *pageCache) get(key string, items unsafe.Pointer, n, total int, next bool) []byte {
+func (c *pageCache) get(key string, vs flexd.Versions) []byte {
 	c.mu.Lock()
 	e := c.m[key]
 	c.mu.Unlock()
-	if e != nil && e.items == items && e.n == n && e.total == total && e.next == next {
+	if e != nil && !vs.ChangedSince(e.mark, e.parents...) {
 		return e.data
 	}
 	return nil
@@ -73,23 +67,27 @@ func (c *pageCache) put(key string, e *encodedPage) {
 	c.bytes += len(e.data)
 }
 
-// cachedList answers a list from the cache, or builds the body, encodes
-// it, and keeps the encoding.
-func cachedList[T any](s *server, w http.ResponseWriter, r *http.Request, items []T, total int, next bool, build func(base string) any) error {
+// cachedList answers a list of what one parent holds from the cache, or
+// reads the page with answer (which writes it and returns its encoding)
+// and keeps the encoding. Without s.cfg.Versions nothing is cached.
+func (s *server) cachedList(w http.ResponseWriter, r *http.Request, parent flexd.Parent, answer func() ([]byte, error)) error {
+	vs := s.cfg.Versions
+	if vs == nil {
+		_, err := answer()
+		return err
+	}
 	st := stateOf(r)
-	base := s.baseURL(r)
-	key := pageKey(base, r, st)
-	ptr := unsafe.Pointer(unsafe.SliceData(items))
-	if data := s.pages.get(key, ptr, len(items), total, next); data != nil {
+	key := pageKey(parent, s.baseURL(r), r, st)
+	if data := s.pages.get(key, vs); data != nil {
 		s.writeBody(w, st, http.StatusOK, data)
 		return nil
 	}
-	data, err := s.encodeBody(st, http.StatusOK, build(base))
-	if err != nil {
+	mark := vs.Mark()
+	data, err := answer()
+	if err != nil || data == nil {
 		return err
 	}
-	s.pages.put(key, &encodedPage{items: ptr, n: len(items), keep: items, total: total, next: next, data: data})
-	s.writeBody(w, st, http.StatusOK, data)
+	s.pages.put(key, &encodedPage{mark: mark, parents: []flexd.Parent{parent}, data: data})
 	return nil
 }
 

@@ -71,14 +71,18 @@ func (restoreJobCreate) ignored() []string {
 // listRestoreJobs lists the restore and download jobs whose source is the
 // cluster, newest first (the store's order).
 func (s *server) listRestoreJobs() http.Handler {
-	return list(s, func(r *http.Request, p flexd.Page) ([]flexd.RestoreJob, int, error) {
-		return s.cfg.Backups.ListRestoreJobs(r.Context(), r.PathValue("groupId"), r.PathValue("name"), p)
+	return listInCluster(s, func(r *http.Request, c *flexd.FlexCluster, p flexd.Page) ([]flexd.RestoreJob, int, error) {
+		return s.cfg.Backups.ListRestoreJobs(r.Context(), c, p)
 	}, viewRestoreJob)
 }
 
 func (s *server) getRestoreJob() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.RestoreJob, error) {
-		return s.cfg.Backups.GetRestoreJob(r.Context(), r.PathValue("groupId"), r.PathValue("name"), r.PathValue("restoreJobId"))
+		c, err := s.clusterOf(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.cfg.Backups.GetRestoreJob(r.Context(), c, r.PathValue("restoreJobId"))
 	}, viewRestoreJob)
 }
 

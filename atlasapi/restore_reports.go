@@ -12,7 +12,11 @@ import (
 // of the job, and answered as plain JSON (the route is flexd's, not Atlas's).
 func (s *server) getRestoreReport() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.RestoreJob, error) {
-		return s.cfg.Backups.GetRestoreJob(r.Context(), r.PathValue("groupId"), r.PathValue("name"), r.PathValue("restoreJobId"))
+		c, err := s.clusterOf(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.cfg.Backups.GetRestoreJob(r.Context(), c, r.PathValue("restoreJobId"))
 	}, viewRestoreReport)
 }
 

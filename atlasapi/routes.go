@@ -39,6 +39,10 @@ const (
 	orgServiceAccount      = orgServiceAccounts + "/{clientId}"
 	projectServiceAccounts = project + "/serviceAccounts"
 	projectServiceAccount  = projectServiceAccounts + "/{clientId}"
+	databaseUsers          = project + "/databaseUsers"
+	databaseUser           = databaseUsers + "/{databaseName}/{username}"
+	accessList             = project + "/accessList"
+	accessListEntry        = accessList + "/{entryValue}"
 )
 
 // Roles the routes need (ATLAS-NOTES §4).
@@ -50,6 +54,8 @@ const (
 	readOnly       = flexd.RoleGroupReadOnly
 	owner          = flexd.RoleGroupOwner
 	clusterManager = flexd.RoleGroupClusterManager
+
+	databaseAccessAdmin = flexd.RoleGroupDatabaseAccessAdmin
 )
 
 // routes is the whole API surface.
@@ -130,6 +136,20 @@ func (s *server) routes() []route {
 		{"PATCH", projectServiceAccount, serviceAccountVersions, group(owner), s.updateProjectServiceAccount()},
 		{"DELETE", projectServiceAccount, serviceAccountVersions, group(owner), s.removeProjectServiceAccount()},
 		{"POST", projectServiceAccount + ":invite", serviceAccountVersions, group(owner), s.inviteProjectServiceAccount()},
+
+		// Database access: Project Owner (or Database Access Admin, which
+		// Owner implies) manages users and the access list, Project Read
+		// Only reads them.
+		{"GET", databaseUsers, databaseAccessVersions, group(readOnly), s.listDatabaseUsers()},
+		{"POST", databaseUsers, databaseAccessVersions, group(databaseAccessAdmin), s.createDatabaseUser()},
+		{"GET", databaseUser, databaseAccessVersions, group(readOnly), s.getDatabaseUser()},
+		{"PATCH", databaseUser, databaseAccessVersions, group(databaseAccessAdmin), s.updateDatabaseUser()},
+		{"DELETE", databaseUser, databaseAccessVersions, group(databaseAccessAdmin), s.deleteDatabaseUser()},
+		{"GET", accessList, databaseAccessVersions, group(readOnly), s.listAccessList()},
+		{"POST", accessList, databaseAccessVersions, group(owner), s.createAccessList()},
+		{"GET", accessListEntry, databaseAccessVersions, group(readOnly), s.getAccessListEntry()},
+		{"DELETE", accessListEntry, databaseAccessVersions, group(owner), s.deleteAccessListEntry()},
+		{"GET", accessListEntry + "/status", databaseAccessVersions, group(readOnly), s.getAccessListStatus()},
 
 		// OAuth 2.0 for service accounts: the client authenticates itself.
 		{"POST", "/api/oauth/token", unversioned, public(), s.oauthEndpoint(s.cfg.OAuthToken)},

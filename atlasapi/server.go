@@ -39,6 +39,8 @@ type Config struct {
 	// APIKeys and ServiceAccounts manage credentials.
 	APIKeys         flexd.APIKeyService
 	ServiceAccounts flexd.ServiceAccountService
+	// DatabaseAccess manages database users and the IP access list.
+	DatabaseAccess flexd.DatabaseAccessService
 	// OAuthToken and OAuthRevoke serve POST /api/oauth/token and
 	// /api/oauth/revoke (auth.OAuth); nil answers 404.
 	OAuthToken  http.Handler
@@ -63,6 +65,12 @@ type Config struct {
 	RateLimits RateLimitMode
 	// RateLimitClock times the budgets' refill; nil is the wall clock.
 	RateLimitClock flexd.Clock
+	// Versions tells which parents the store's writes changed, so encoded
+	// list answers can be reused while theirs did not (page_cache.go); nil
+	// encodes every answer afresh. Pass it only with a store whose every
+	// write it sees (sqlstore.Store.Versions, with the data directory
+	// locked).
+	Versions flexd.Versions
 }
 
 // Authenticator sits in front of every /api route (and flexd's own /_flexd

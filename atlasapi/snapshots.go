@@ -33,13 +33,17 @@ func viewSnapshot(_ string, sn *flexd.Snapshot) snapshotView {
 // listSnapshots lists a cluster's snapshots, newest first (the store's
 // order).
 func (s *server) listSnapshots() http.Handler {
-	return list(s, func(r *http.Request, p flexd.Page) ([]flexd.Snapshot, int, error) {
-		return s.cfg.Backups.ListSnapshots(r.Context(), r.PathValue("groupId"), r.PathValue("name"), p)
+	return listInCluster(s, func(r *http.Request, c *flexd.FlexCluster, p flexd.Page) ([]flexd.Snapshot, int, error) {
+		return s.cfg.Backups.ListSnapshots(r.Context(), c, p)
 	}, viewSnapshot)
 }
 
 func (s *server) getSnapshot() http.Handler {
 	return one(s, http.StatusOK, func(r *http.Request) (*flexd.Snapshot, error) {
-		return s.cfg.Backups.GetSnapshot(r.Context(), r.PathValue("groupId"), r.PathValue("name"), r.PathValue("snapshotId"))
+		c, err := s.clusterOf(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.cfg.Backups.GetSnapshot(r.Context(), c, r.PathValue("snapshotId"))
 	}, viewSnapshot)
 }

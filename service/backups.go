@@ -9,18 +9,14 @@ import (
 )
 
 // ListSnapshots lists a cluster's snapshots, newest first.
-func (s *Service) ListSnapshots(ctx context.Context, groupID, name string, p flexd.Page) ([]flexd.Snapshot, int, error) {
-	return listOfCluster(ctx, s, groupID, name, p, "list snapshots", s.store.ListSnapshots)
+func (s *Service) ListSnapshots(ctx context.Context, c *flexd.FlexCluster, p flexd.Page) ([]flexd.Snapshot, int, error) {
+	return listOfCluster(ctx, c, p, "list snapshots", s.store.ListSnapshots)
 }
 
 // listOfCluster lists what a cluster owns (snapshots, restore jobs) with one
-// page from list, after the cluster lookup that gives Atlas's not-found codes.
-func listOfCluster[T any](ctx context.Context, s *Service, groupID, name string, p flexd.Page, op string,
+// page from list.
+func listOfCluster[T any](ctx context.Context, c *flexd.FlexCluster, p flexd.Page, op string,
 	list func(ctx context.Context, clusterID string, p flexd.Page) ([]T, int, error)) ([]T, int, error) {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
-	if err != nil {
-		return nil, 0, err
-	}
 	items, total, err := list(ctx, c.ID, p)
 	if err != nil {
 		return nil, 0, internal(op, err)
@@ -29,11 +25,7 @@ func listOfCluster[T any](ctx context.Context, s *Service, groupID, name string,
 }
 
 // GetSnapshot returns one of a cluster's snapshots or SNAPSHOT_NOT_FOUND.
-func (s *Service) GetSnapshot(ctx context.Context, groupID, name, snapshotID string) (*flexd.Snapshot, error) {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) GetSnapshot(ctx context.Context, c *flexd.FlexCluster, snapshotID string) (*flexd.Snapshot, error) {
 	return s.snapshot(ctx, c, snapshotID)
 }
 
@@ -53,7 +45,7 @@ func (s *Service) snapshot(ctx context.Context, c *flexd.FlexCluster, snapshotID
 
 // TakeSnapshot queues a snapshot of the cluster now and hands it to the engine.
 func (s *Service) TakeSnapshot(ctx context.Context, groupID, name string) (*flexd.Snapshot, error) {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
+	c, err := s.clusterIn(ctx, groupID, name)
 	if err != nil {
 		return nil, err
 	}
@@ -82,22 +74,18 @@ func (s *Service) TakeSnapshot(ctx context.Context, groupID, name string) (*flex
 
 // ListRestoreJobs lists the restore and download jobs of a cluster, newest
 // first.
-func (s *Service) ListRestoreJobs(ctx context.Context, groupID, name string, p flexd.Page) ([]flexd.RestoreJob, int, error) {
-	return listOfCluster(ctx, s, groupID, name, p, "list restore jobs", s.store.ListRestoreJobs)
+func (s *Service) ListRestoreJobs(ctx context.Context, c *flexd.FlexCluster, p flexd.Page) ([]flexd.RestoreJob, int, error) {
+	return listOfCluster(ctx, c, p, "list restore jobs", s.store.ListRestoreJobs)
 }
 
 // GetRestoreJob returns one of a cluster's jobs or RESTORE_JOB_NOT_FOUND.
-func (s *Service) GetRestoreJob(ctx context.Context, groupID, name, jobID string) (*flexd.RestoreJob, error) {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) GetRestoreJob(ctx context.Context, c *flexd.FlexCluster, jobID string) (*flexd.RestoreJob, error) {
 	if !flexd.ValidID(jobID) {
-		return nil, flexd.Errorf("RESTORE_JOB_NOT_FOUND", jobID, name)
+		return nil, flexd.Errorf("RESTORE_JOB_NOT_FOUND", jobID, c.Name)
 	}
 	j, err := s.store.GetRestoreJob(ctx, c.ID, jobID)
 	if isNotFound(err) {
-		return nil, flexd.Errorf("RESTORE_JOB_NOT_FOUND", jobID, name)
+		return nil, flexd.Errorf("RESTORE_JOB_NOT_FOUND", jobID, c.Name)
 	}
 	if err != nil {
 		return nil, internal("get restore job", err)
@@ -108,7 +96,7 @@ func (s *Service) GetRestoreJob(ctx context.Context, groupID, name, jobID string
 // CreateRestoreJob restores a completed snapshot of the cluster into a Flex
 // cluster of the same or another project the caller owns.
 func (s *Service) CreateRestoreJob(ctx context.Context, groupID, name string, c flexd.RestoreJobCreate) (*flexd.RestoreJob, error) {
-	src, err := s.GetFlexCluster(ctx, groupID, name)
+	src, err := s.clusterIn(ctx, groupID, name)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +114,7 @@ func (s *Service) CreateRestoreJob(ctx context.Context, groupID, name string, c 
 	if err := s.checkTargetAccess(ctx, targetGroup); err != nil {
 		return nil, err
 	}
-	target, err := s.GetFlexCluster(ctx, targetGroup, c.TargetDeploymentItemName)
+	target, err := s.clusterIn(ctx, targetGroup, c.TargetDeploymentItemName)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +171,7 @@ func (s *Service) checkTargetAccess(ctx context.Context, targetGroup string) err
 // CreateDownload prepares a download of a completed snapshot: a DOWNLOAD job
 // whose link works at once and until it expires.
 func (s *Service) CreateDownload(ctx context.Context, groupID, name, snapshotID string) (*flexd.RestoreJob, error) {
-	src, err := s.GetFlexCluster(ctx, groupID, name)
+	src, err := s.clusterIn(ctx, groupID, name)
 	if err != nil {
 		return nil, err
 	}

@@ -77,8 +77,14 @@ func (s *Service) connectionStrings(groupID, name string) (standard, srv string)
 	return standard, srv
 }
 
-// GetFlexCluster returns a cluster or CLUSTER_NOT_FOUND.
-func (s *Service) GetFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
+// GetFlexCluster returns a cluster of the project or CLUSTER_NOT_FOUND.
+func (s *Service) GetFlexCluster(ctx context.Context, project *flexd.Project, name string) (*flexd.FlexCluster, error) {
+	return s.cluster(ctx, project.ID, name)
+}
+
+// clusterIn looks a cluster up by project id and name: GROUP_NOT_FOUND or
+// CLUSTER_NOT_FOUND.
+func (s *Service) clusterIn(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
 	if _, err := s.GetProject(ctx, groupID); err != nil {
 		return nil, err
 	}
@@ -101,11 +107,8 @@ func (s *Service) cluster(ctx context.Context, groupID, name string) (*flexd.Fle
 }
 
 // ListFlexClusters lists a project's clusters in creation order.
-func (s *Service) ListFlexClusters(ctx context.Context, groupID string, p flexd.Page) ([]flexd.FlexCluster, int, error) {
-	if _, err := s.GetProject(ctx, groupID); err != nil {
-		return nil, 0, err
-	}
-	cs, total, err := s.store.ListFlexClusters(ctx, groupID, p)
+func (s *Service) ListFlexClusters(ctx context.Context, project *flexd.Project, p flexd.Page) ([]flexd.FlexCluster, int, error) {
+	cs, total, err := s.store.ListFlexClusters(ctx, project.ID, p)
 	if err != nil {
 		return nil, 0, internal("list flex clusters", err)
 	}
@@ -114,7 +117,7 @@ func (s *Service) ListFlexClusters(ctx context.Context, groupID string, p flexd.
 
 // UpdateFlexCluster changes tags and termination protection.
 func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u flexd.FlexClusterUpdate) (*flexd.FlexCluster, error) {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
+	c, err := s.clusterIn(ctx, groupID, name)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +165,7 @@ func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u
 // DeleteFlexCluster starts deleting a cluster unless termination protection
 // is on.
 func (s *Service) DeleteFlexCluster(ctx context.Context, groupID, name string) error {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
+	c, err := s.clusterIn(ctx, groupID, name)
 	if err != nil {
 		return err
 	}
@@ -189,7 +192,7 @@ func (s *Service) DeleteFlexCluster(ctx context.Context, groupID, name string) e
 // UpgradeFlexCluster answers :tenantUpgrade. flexd has no dedicated tiers to
 // upgrade to, and says so in Atlas's shape rather than pretending.
 func (s *Service) UpgradeFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
-	if _, err := s.GetFlexCluster(ctx, groupID, name); err != nil {
+	if _, err := s.clusterIn(ctx, groupID, name); err != nil {
 		return nil, err
 	}
 	return nil, flexd.Errorf("FEATURE_UNSUPPORTED",
@@ -206,7 +209,7 @@ func (s *Service) CreateCluster(ctx context.Context, groupID string) error {
 // GetCluster answers the dedicated-cluster read: a Flex cluster there is a
 // 400 that tells clients to use the Flex API (the Atlas CLI relies on it).
 func (s *Service) GetCluster(ctx context.Context, groupID, name string) error {
-	c, err := s.GetFlexCluster(ctx, groupID, name)
+	c, err := s.clusterIn(ctx, groupID, name)
 	if err != nil {
 		return err
 	}

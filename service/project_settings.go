@@ -149,9 +149,13 @@ func (s *Service) projectLimits(ctx context.Context, groupID string) (set, usage
 // cluster from its own listener, with no address of a cluster's own to
 // allow in a firewall, so each cluster's lists are empty.
 func (s *Service) GetProjectIPAddresses(ctx context.Context, groupID string) (*flexd.ProjectIPAddresses, error) {
+	p, err := s.GetProject(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
 	out := &flexd.ProjectIPAddresses{GroupID: groupID, Clusters: []flexd.ClusterIPAddresses{}}
 	for num := 1; ; num++ {
-		cs, _, err := s.ListFlexClusters(ctx, groupID, flexd.Page{Num: num, ItemsPerPage: 500})
+		cs, _, err := s.ListFlexClusters(ctx, p, flexd.Page{Num: num, ItemsPerPage: 500})
 		if err != nil {
 			return nil, err
 		}

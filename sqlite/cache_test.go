@@ -66,26 +66,26 @@ func must(t *testing.T, err error) {
 
 var firstPage = flexd.Page{Num: 1, ItemsPerPage: 100, Count: true}
 
-// TestCachedPageIdentity: an unchanged page is the same slice on every
-// read (what lets the API reuse its encoding), and any change to a job
-// gives a new slice with the change in it.
-func TestCachedPageIdentity(t *testing.T) {
+// TestCachedPages: a page is the caller's to change, and any change to a
+// job of the cluster shows on the next read.
+func TestCachedPages(t *testing.T) {
 	f := newCachedFixture(t)
 	ctx := t.Context()
 	a, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
 	must(t, err)
+	a[0].Status = flexd.StatusFailed
 	b, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
 	must(t, err)
-	if &a[0] != &b[0] {
-		t.Error("an unchanged page was read again instead of served from the cache")
+	if b[0].Status != flexd.StatusPending {
+		t.Errorf("a caller's change leaked into the cached page: %v", b[0].Status)
 	}
 
-	j := a[0]
+	j := b[0]
 	j.Status = flexd.StatusCompleted
 	must(t, f.s.UpdateRestoreJob(ctx, &j))
 	c, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
 	must(t, err)
-	if &c[0] == &a[0] || c[0].Status != flexd.StatusCompleted {
+	if c[0].Status != flexd.StatusCompleted {
 		t.Errorf("after an update the page is stale: %v", c[0].Status)
 	}
 
@@ -168,5 +168,67 @@ func TestCachedCopies(t *testing.T) {
 	must(t, err)
 	if again.Name != "p" || len(again.Tags) != 0 {
 		t.Errorf("a caller's change leaked into the cache: %+v", again)
+	}
+}
+
+// TestWritesChangeOnlyTheirParents: a write moves the versions of the
+// parents of what it wrote and no others, so it costs the caches of
+// everything else nothing: a job of one cluster leaves another cluster's
+// pages valid, and a DELETE of rows no cache holds (expired nonces, as
+// well as the lifecycle's timers) leaves cached credentials valid. Before,
+// any DELETE counted as a write to every table.
+func TestWritesChangeOnlyTheirParents(t *testing.T) {
+	f := newCachedFixture(t)
+	ctx := t.Context()
+	vs := f.s.Versions()
+	other := flexd.FlexCluster{ID: flexd.NewID(time.Now()), GroupID: f.project.ID, Name: "d", BackingProviderName: "AWS",
+		RegionName: "US_EAST_1", StateName: flexd.ClusterIdle, CreateDate: time.Now()}
+	must(t, f.s.CreateFlexCluster(ctx, &other))
+	credential := flexd.CredentialParent("mdb_sa_id_000000000000000000000000")
+
+	mark := vs.Mark()
+	f.job(t)
+	if !vs.ChangedSince(mark, flexd.ClusterParent(f.cluster.ID)) {
+		t.Error("a new job did not change its cluster")
+	}
+	if vs.ChangedSince(mark, flexd.ClusterParent(other.ID), flexd.ProjectParent(f.project.ID), credential) {
+		t.Error("a new job changed another cluster, the project or a credential")
+	}
+
+	mark = vs.Mark()
+	_, err := f.s.UseNonce(ctx, "n", 1, time.Now().Add(time.Minute))
+	must(t, err)
+	must(t, f.s.DeleteExpiredCredentials(ctx, time.Now().Add(time.Hour)))
+	if vs.ChangedSince(mark, credential, flexd.ClusterParent(f.cluster.ID), flexd.ProjectParent(f.project.ID)) {
+		t.Error("a write to a table no cache reads changed what the caches hold")
+	}
+}
+
+// TestWritesTouchTheRowsParent: an update changes the parent the row has,
+// whatever the value passed says, so a caller holding a partly filled
+// job or snapshot cannot leave a cached page stale.
+func TestWritesTouchTheRowsParent(t *testing.T) {
+	f := newCachedFixture(t)
+	ctx := t.Context()
+	jobs, _, err := f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	j := jobs[0]
+	j.ClusterID, j.Status = "", flexd.StatusFailed
+	must(t, f.s.UpdateRestoreJob(ctx, &j))
+	jobs, _, err = f.s.ListRestoreJobs(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	if jobs[0].Status != flexd.StatusFailed {
+		t.Errorf("jobs stale after an update naming no cluster: %s", jobs[0].Status)
+	}
+
+	snaps, _, err := f.s.ListSnapshots(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	sn := snaps[0]
+	sn.ClusterID, sn.Status = "", flexd.StatusFailed
+	must(t, f.s.UpdateSnapshot(ctx, &sn))
+	snaps, _, err = f.s.ListSnapshots(ctx, f.cluster.ID, firstPage)
+	must(t, err)
+	if snaps[0].Status != flexd.StatusFailed {
+		t.Errorf("snapshots stale after an update naming no cluster: %s", snaps[0].Status)
 	}
 }

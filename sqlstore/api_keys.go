@@ -25,6 +25,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *flexd.APIKey) error {
 		if err != nil {
 			return s.writeErr(err, "create API key "+k.ID)
 		}
+		r.touch(flexd.CredentialParent(k.ID))
 		return apiKeyProjects.insert(ctx, r, k.ID, k.Projects)
 	})
 	if err != nil {
@@ -98,12 +99,14 @@ func (s *Store) ListAPIKeys(ctx context.Context, f flexd.APIKeyFilter, p flexd.P
 // UpdateAPIKey writes the key's description, organization roles, HA1
 // values and private key tail.
 func (s *Store) UpdateAPIKey(ctx context.Context, k *flexd.APIKey) error {
-	err := s.writeOne(ctx, s.run(), "update API key "+k.ID,
+	r := s.run()
+	err := s.writeOne(ctx, r, "update API key "+k.ID,
 		"UPDATE api_keys SET description = ?, org_roles = ?, ha1_md5 = ?, ha1_sha256 = ?, private_key_tail = ? WHERE id = ?",
 		k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256, k.PrivateKeyTail, k.ID)
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.CredentialParent(k.ID))
 	k.OrgRoles = normalGrants(flexd.Grants{OrgRoles: k.OrgRoles}).OrgRoles
 	return nil
 }
@@ -116,5 +119,10 @@ func (s *Store) SetAPIKeyProjectRoles(ctx context.Context, id, groupID string, r
 // DeleteAPIKey deletes the key; its assignments go with it (ON DELETE
 // CASCADE), and with its HA1 gone the next Digest request fails.
 func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
-	return s.writeOne(ctx, s.run(), fmt.Sprintf("delete API key %s", id), "DELETE FROM api_keys WHERE id = ?", id)
+	r := s.run()
+	if err := s.writeOne(ctx, r, fmt.Sprintf("delete API key %s", id), "DELETE FROM api_keys WHERE id = ?", id); err != nil {
+		return err
+	}
+	r.touch(flexd.CredentialParent(id))
+	return nil
 }

@@ -3,122 +3,32 @@ package sqlstore
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/flexd/flexd"
 )
 
-// changes counts the writes to each table of the store, so that a cached
-// read can tell in a few atomic loads whether anything it read has changed
-// since. Every write goes through runner.exec, which names the table it
-// writes (see writtenTables); a write that may reach beyond one table (a
-// DELETE, whose foreign keys cascade, or anything unusual) counts against
-// all of them. A count is taken after the write committed, and a cached
-// read takes its stamp before it reads, so a read that raced a write is
-// stale at once, never a moment later.
-type changes struct {
-	all    atomic.Uint64
-	tables sync.Map // table name → *atomic.Uint64
-	parsed sync.Map // statement → []string
-}
-
-// everything marks a write counted against every table.
-const everything = "*"
-
-// wrote counts a write by query: at once, or at the end of the runner's
-// transaction.
-func (r runner) wrote(query string) {
-	t := r.s.changes.written(query)
-	if t == nil {
-		return
-	}
-	if r.written != nil {
-		*r.written = append(*r.written, t...)
-		return
-	}
-	r.s.changes.bump(t)
-}
-
-func (c *changes) bump(tables []string) {
-	for _, t := range tables {
-		if t == everything {
-			c.all.Add(1)
-		} else {
-			c.counter(t).Add(1)
-		}
-	}
-}
-
-func (c *changes) counter(table string) *atomic.Uint64 {
-	if v, ok := c.tables.Load(table); ok {
-		return v.(*atomic.Uint64)
-	}
-	v, _ := c.tables.LoadOrStore(table, new(atomic.Uint64))
-	return v.(*atomic.Uint64)
-}
-
-// stamp sums the counts of tables and of everything. Counts only grow, so
-// an equal sum means none of them changed.
-func (c *changes) stamp(tables []string) uint64 {
-	n := c.all.Load()
-	for _, t := range tables {
-		n += c.counter(t).Load()
-	}
-	return n
-}
-
-// written returns the tables a statement writes (nil for a read), parsing
-// each distinct statement text once: the store's statements are fixed
-// strings.
-func (c *changes) written(query string) []string {
-	if v, ok := c.parsed.Load(query); ok {
-		return v.([]string)
-	}
-	t := writtenTables(query)
-	c.parsed.Store(query, t)
-	return t
-}
-
-// writtenTables classifies a statement: SELECT reads; INSERT INTO t and
-// UPDATE t write t (the schema has no triggers and no ON UPDATE cascades);
-// everything else, DELETE included, may write anything.
-func writtenTables(query string) []string {
-	f := strings.Fields(query)
-	if len(f) == 0 {
-		return []string{everything}
-	}
-	table := func(s string) []string {
-		s, _, _ = strings.Cut(s, "(")
-		return []string{strings.ToLower(strings.Trim(s, `"`))}
-	}
-	switch strings.ToUpper(f[0]) {
-	case "SELECT":
-		return nil
-	case "INSERT":
-		if len(f) > 2 && strings.EqualFold(f[1], "INTO") {
-			return table(f[2])
-		}
-	case "UPDATE":
-		if len(f) > 1 {
-			return table(f[1])
-		}
-	}
-	return []string{everything}
-}
-
 // Cached is the store with a read cache in front of what every API request
 // reads: the caller's token, service account or API key, the project and
-// the cluster of the path, and the pages of restore jobs and snapshots. An
-// entry is used only while no table it was read from has been written
-// since, so the cache never answers what the database would not: a revoked
-// token fails, a new job shows, at once.
+// the cluster of the path, and the pages of restore jobs and snapshots.
+// Each entry keeps the mark it was read at and the parents it depends on
+// (see flexd.Versions), and is used only while none of them has changed
+// since: so the cache never answers what the database would not, and a
+// revoked token fails, a new job shows, on the next request. What each
+// entry depends on:
 //
-// That holds only while this process makes every write to the database.
-// Use Cached only when it does (flexd serve locks its SQLite data
-// directory); with several replicas on one PostgreSQL database, use the
-// Store itself.
+//	project          its project
+//	cluster by name  its project (which cluster has the name) and the cluster
+//	restore job      its cluster
+//	page of jobs or snapshots   its cluster
+//	access token     the service account it was issued to
+//	service account  itself (grants, secrets)
+//	API key          itself (grants), whether read by id or public key
+//
+// That holds only while this process makes every write to the database
+// (versions.go says how the versions can move into the database). Use
+// Cached only when it does (flexd serve locks its SQLite data directory);
+// with several replicas on one PostgreSQL database, use the Store itself.
 type Cached struct {
 	*Store
 	projects  *memo[string, flexd.Project]
@@ -137,18 +47,32 @@ func NewCached(s *Store) *Cached {
 	// A cached page of 100 jobs holds about 50 KB; single entries are
 	// small. Full maps start over (see memo).
 	const entries, pages = 4096, 128
+	key := func(c flexd.APIKey) []flexd.Parent { return []flexd.Parent{flexd.CredentialParent(c.ID)} }
 	return &Cached{
-		Store:     s,
-		projects:  newMemo[string, flexd.Project](entries, "projects", "flex_clusters"),
-		clusters:  newMemo[[2]string, flexd.FlexCluster](entries, "flex_clusters"),
-		jobPages:  newMemo[pageKey, pageOf[flexd.RestoreJob]](pages, "restore_jobs"),
-		jobs:      newMemo[[2]string, flexd.RestoreJob](entries, "restore_jobs"),
-		snapPages: newMemo[pageKey, pageOf[flexd.Snapshot]](pages, "snapshots"),
-		tokens:    newMemo[string, flexd.AccessToken](entries, "access_tokens"),
-		accounts: newMemo[string, flexd.ServiceAccount](entries,
-			"service_accounts", "service_account_projects", "service_account_secrets"),
-		keys:      newMemo[string, flexd.APIKey](entries, "api_keys", "api_key_projects"),
-		keysByPub: newMemo[string, flexd.APIKey](entries, "api_keys", "api_key_projects"),
+		Store: s,
+		projects: newMemo(entries, func(id string, _ flexd.Project) []flexd.Parent {
+			return []flexd.Parent{flexd.ProjectParent(id)}
+		}),
+		clusters: newMemo(entries, func(k [2]string, c flexd.FlexCluster) []flexd.Parent {
+			return []flexd.Parent{flexd.ProjectParent(k[0]), flexd.ClusterParent(c.ID)}
+		}),
+		jobPages: newMemo(pages, func(k pageKey, _ pageOf[flexd.RestoreJob]) []flexd.Parent {
+			return []flexd.Parent{flexd.ClusterParent(k.parent)}
+		}),
+		jobs: newMemo(entries, func(k [2]string, _ flexd.RestoreJob) []flexd.Parent {
+			return []flexd.Parent{flexd.ClusterParent(k[0])}
+		}),
+		snapPages: newMemo(pages, func(k pageKey, _ pageOf[flexd.Snapshot]) []flexd.Parent {
+			return []flexd.Parent{flexd.ClusterParent(k.parent)}
+		}),
+		tokens: newMemo(entries, func(_ string, t flexd.AccessToken) []flexd.Parent {
+			return []flexd.Parent{flexd.CredentialParent(t.Subject)}
+		}),
+		accounts: newMemo(entries, func(id string, _ flexd.ServiceAccount) []flexd.Parent {
+			return []flexd.Parent{flexd.CredentialParent(id)}
+		}),
+		keys:      newMemo(entries, func(_ string, k flexd.APIKey) []flexd.Parent { return key(k) }),
+		keysByPub: newMemo(entries, func(_ string, k flexd.APIKey) []flexd.Parent { return key(k) }),
 	}
 }
 
@@ -164,35 +88,36 @@ type pageOf[T any] struct {
 	total int
 }
 
-// memo is one kind of cached read: entries stamped with the write counts
-// of the tables they were read from. It is bounded by dropping everything
+// memo is one kind of cached read. It is bounded by dropping everything
 // when full, which keeps it simple and costs one miss per key.
 type memo[K comparable, V any] struct {
-	mu     sync.RWMutex
-	m      map[K]stamped[V]
-	max    int
-	tables []string
+	mu      sync.RWMutex
+	m       map[K]entry[V]
+	max     int
+	parents func(K, V) []flexd.Parent
 }
 
-type stamped[V any] struct {
-	stamp uint64
-	v     V
+// entry is a value read at mark, valid while its parents are unchanged.
+type entry[V any] struct {
+	mark    uint64
+	parents []flexd.Parent
+	v       V
 }
 
-func newMemo[K comparable, V any](max int, tables ...string) *memo[K, V] {
-	return &memo[K, V]{m: map[K]stamped[V]{}, max: max, tables: tables}
+func newMemo[K comparable, V any](max int, parents func(K, V) []flexd.Parent) *memo[K, V] {
+	return &memo[K, V]{m: map[K]entry[V]{}, max: max, parents: parents}
 }
 
 // get returns the cached value of k, reading it with load on a miss. Only
 // successful reads are kept: a miss that failed (not found) asks again.
-func (m *memo[K, V]) get(c *changes, k K, load func() (V, error)) (V, error) {
-	now := c.stamp(m.tables)
+func (m *memo[K, V]) get(vs *versions, k K, load func() (V, error)) (V, error) {
 	m.mu.RLock()
 	e, ok := m.m[k]
 	m.mu.RUnlock()
-	if ok && e.stamp == now {
+	if ok && !vs.ChangedSince(e.mark, e.parents...) {
 		return e.v, nil
 	}
+	mark := vs.Mark()
 	v, err := load()
 	if err != nil {
 		return v, err
@@ -201,7 +126,7 @@ func (m *memo[K, V]) get(c *changes, k K, load func() (V, error)) (V, error) {
 	if len(m.m) >= m.max {
 		clear(m.m)
 	}
-	m.m[k] = stamped[V]{stamp: now, v: v}
+	m.m[k] = entry[V]{mark: mark, parents: m.parents(k, v), v: v}
 	m.mu.Unlock()
 	return v, nil
 }
@@ -209,7 +134,7 @@ func (m *memo[K, V]) get(c *changes, k K, load func() (V, error)) (V, error) {
 // one adapts a Get returning a pointer: the cache keeps a value, and each
 // caller gets its own deep copy to change as it likes.
 func one[K comparable, V any](c *Cached, m *memo[K, V], k K, get func() (*V, error), clone func(V) V) (*V, error) {
-	v, err := m.get(&c.changes, k, func() (V, error) {
+	v, err := m.get(&c.versions, k, func() (V, error) {
 		p, err := get()
 		if err != nil {
 			var zero V
@@ -244,29 +169,27 @@ func (c *Cached) GetRestoreJob(ctx context.Context, clusterID, id string) (*flex
 	}, func(j flexd.RestoreJob) flexd.RestoreJob { return j })
 }
 
-// ListRestoreJobs reads through the cache. While the page is unchanged,
-// every call returns the same slice: callers must not modify its items.
-// That identity is what lets the API reuse the page's encoding
-// (atlasapi's list handler); the slice is clipped, so an append copies.
+// ListRestoreJobs reads through the cache; each caller gets its own copy
+// of the page.
 func (c *Cached) ListRestoreJobs(ctx context.Context, clusterID string, p flexd.Page) ([]flexd.RestoreJob, int, error) {
-	pg, err := c.jobPages.get(&c.changes, pageKey{clusterID, p}, func() (pageOf[flexd.RestoreJob], error) {
+	pg, err := c.jobPages.get(&c.versions, pageKey{clusterID, p}, func() (pageOf[flexd.RestoreJob], error) {
 		items, total, err := c.Store.ListRestoreJobs(ctx, clusterID, p)
-		return pageOf[flexd.RestoreJob]{slices.Clip(items), total}, err
+		return pageOf[flexd.RestoreJob]{items, total}, err
 	})
-	return pg.items, pg.total, err
+	return slices.Clone(pg.items), pg.total, err
 }
 
-// ListSnapshots reads through the cache, with ListRestoreJobs's rule.
+// ListSnapshots reads through the cache, as ListRestoreJobs.
 func (c *Cached) ListSnapshots(ctx context.Context, clusterID string, p flexd.Page) ([]flexd.Snapshot, int, error) {
-	pg, err := c.snapPages.get(&c.changes, pageKey{clusterID, p}, func() (pageOf[flexd.Snapshot], error) {
+	pg, err := c.snapPages.get(&c.versions, pageKey{clusterID, p}, func() (pageOf[flexd.Snapshot], error) {
 		items, total, err := c.Store.ListSnapshots(ctx, clusterID, p)
-		return pageOf[flexd.Snapshot]{slices.Clip(items), total}, err
+		return pageOf[flexd.Snapshot]{items, total}, err
 	})
-	return pg.items, pg.total, err
+	return slices.Clone(pg.items), pg.total, err
 }
 
-// GetAccessToken reads through the cache; a revocation is a write to
-// access_tokens, so it takes effect on the next request.
+// GetAccessToken reads through the cache; a revocation touches the
+// token's service account, so it takes effect on the next request.
 func (c *Cached) GetAccessToken(ctx context.Context, digest string) (*flexd.AccessToken, error) {
 	return one(c, c.tokens, digest, func() (*flexd.AccessToken, error) {
 		return c.Store.GetAccessToken(ctx, digest)

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/flexd/flexd"
@@ -21,7 +23,8 @@ func scanFlexCluster(r rowScanner, c *flexd.FlexCluster) error {
 // that name (or its id is taken), ErrNotFound when the project does not
 // exist. On success c holds what a Get returns.
 func (s *Store) CreateFlexCluster(ctx context.Context, c *flexd.FlexCluster) error {
-	_, err := s.run().exec(ctx,
+	r := s.run()
+	_, err := r.exec(ctx,
 		"INSERT INTO flex_clusters ("+flexClusterColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		c.ID, c.GroupID, c.Name, c.BackingProviderName, c.RegionName, c.DiskSizeGB,
 		c.MongoDBVersion, c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled,
@@ -29,6 +32,7 @@ func (s *Store) CreateFlexCluster(ctx context.Context, c *flexd.FlexCluster) err
 	if err != nil {
 		return s.writeErr(err, fmt.Sprintf("create cluster %q in project %s", c.Name, c.GroupID))
 	}
+	r.touch(flexd.ProjectParent(c.GroupID), flexd.ClusterParent(c.ID))
 	c.CreateDate = wholeSecondUTC(c.CreateDate)
 	c.Tags = normalTags(c.Tags)
 	return nil
@@ -69,7 +73,8 @@ func flexClustersList(d Dialect, groupID string) listQuery {
 // TerminationProtectionEnabled and MongoDBVersion. A cluster DELETING stays
 // so (ErrNotFound): c was read before the delete began.
 func (s *Store) UpdateFlexCluster(ctx context.Context, c *flexd.FlexCluster) error {
-	err := s.writeOne(ctx, s.run(), "update cluster "+c.ID,
+	r := s.run()
+	err := s.writeOne(ctx, r, "update cluster "+c.ID,
 		"UPDATE flex_clusters SET state_name = ?, tags = ?, termination_protection_enabled = ?, mongodb_version = ? "+
 			"WHERE id = ? AND (state_name <> ? OR state_name = ?)",
 		c.StateName, tagsValue(c.Tags), c.TerminationProtectionEnabled, c.MongoDBVersion, c.ID,
@@ -77,6 +82,7 @@ func (s *Store) UpdateFlexCluster(ctx context.Context, c *flexd.FlexCluster) err
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.ClusterParent(c.ID))
 	c.Tags = normalTags(c.Tags)
 	return nil
 }
@@ -88,9 +94,14 @@ func (s *Store) UpdateFlexCluster(ctx context.Context, c *flexd.FlexCluster) err
 func (s *Store) DeleteFlexCluster(ctx context.Context, id string) error {
 	what := "delete cluster " + id
 	return s.inTx(ctx, func(r runner) error {
-		if err := lockRow(ctx, r, "flex_clusters", id, "cluster "+id); err != nil {
-			return err
+		var groupID string
+		if err := r.queryRow(ctx, "SELECT group_id FROM flex_clusters WHERE id = ?"+r.s.dialect.forUpdate(), id).
+			Scan(&groupID); errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("cluster %s: %w", id, flexd.ErrNotFound)
+		} else if err != nil {
+			return fmt.Errorf("lock cluster %s: %w", id, err)
 		}
+		r.touch(flexd.ProjectParent(groupID), flexd.ClusterParent(id))
 		for _, q := range []string{
 			"DELETE FROM restore_jobs WHERE cluster_id = ?",
 			"DELETE FROM snapshots WHERE cluster_id = ?",

@@ -94,9 +94,11 @@ func normalGrants(g flexd.Grants) flexd.Grants {
 	return out
 }
 
-// insert stores every project assignment of the principal id. A project
-// that does not exist fails the foreign key: flexd.ErrNotFound.
+// insert stores every project assignment of the principal id, whose
+// credential it touches. A project that does not exist fails the foreign
+// key: flexd.ErrNotFound.
 func (a assignments) insert(ctx context.Context, r runner, id string, projects []flexd.ProjectRoles) error {
+	r.touch(flexd.CredentialParent(id))
 	for _, p := range projects {
 		if len(p.Roles) == 0 {
 			continue
@@ -142,16 +144,38 @@ func (a assignments) load(ctx context.Context, r runner, ids []string) (map[stri
 // project is flexd.ErrNotFound too (the foreign keys).
 func (a assignments) set(ctx context.Context, s *Store, id, groupID string, roles []flexd.Role) error {
 	what := fmt.Sprintf("set roles of %s %s in project %s", a.what, id, groupID)
+	r := s.run()
 	if len(roles) == 0 {
-		return s.writeOne(ctx, s.run(), what,
-			"DELETE FROM "+a.table+" WHERE "+a.owner+" = ? AND group_id = ?", id, groupID)
+		if err := s.writeOne(ctx, r, what,
+			"DELETE FROM "+a.table+" WHERE "+a.owner+" = ? AND group_id = ?", id, groupID); err != nil {
+			return err
+		}
+		r.touch(flexd.CredentialParent(id))
+		return nil
 	}
 	// ON CONFLICT … DO UPDATE is the upsert both databases speak.
-	_, err := s.run().exec(ctx, "INSERT INTO "+a.table+" ("+a.owner+", group_id, roles) VALUES (?, ?, ?)"+
+	_, err := r.exec(ctx, "INSERT INTO "+a.table+" ("+a.owner+", group_id, roles) VALUES (?, ?, ?)"+
 		" ON CONFLICT ("+a.owner+", group_id) DO UPDATE SET roles = excluded.roles",
 		id, groupID, rolesValue(roles))
 	if err != nil {
 		return s.writeErr(err, what)
+	}
+	r.touch(flexd.CredentialParent(id))
+	return nil
+}
+
+// touchAssigned touches the credentials of every principal assigned to
+// project groupID, whose grants a delete of the project changes.
+func touchAssigned(ctx context.Context, r runner, groupID string) error {
+	for _, a := range []assignments{apiKeyProjects, serviceAccountProjects} {
+		ids, err := queryAll(ctx, r, "SELECT "+a.owner+" FROM "+a.table+" WHERE group_id = ?", []any{groupID},
+			func(row rowScanner, id *string) error { return row.Scan(id) })
+		if err != nil {
+			return fmt.Errorf("read %s assignments: %w", a.what, err)
+		}
+		for _, id := range ids {
+			r.touch(flexd.CredentialParent(id))
+		}
 	}
 	return nil
 }

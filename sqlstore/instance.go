@@ -33,6 +33,17 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("%s: %w", what, err)
 		}
+		// Every credential of the organization goes: each is touched, so
+		// no cache answers for it after the commit.
+		creds, err := queryAll(ctx, r, "SELECT id FROM api_keys WHERE org_id = ? UNION ALL"+
+			" SELECT client_id FROM service_accounts WHERE org_id = ?", []any{id, id},
+			func(row rowScanner, c *string) error { return row.Scan(c) })
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		for _, c := range creds {
+			r.touch(flexd.CredentialParent(c))
+		}
 		for _, w := range []struct {
 			query string
 			args  []any
@@ -89,6 +100,7 @@ func (s *Store) SetInstanceAdministrator(ctx context.Context, id string, on bool
 		if _, err := r.exec(ctx, q, id); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
+		r.touch(flexd.CredentialParent(id))
 		return nil
 	})
 }

@@ -46,10 +46,12 @@ func (s *Store) GetRestoreJobByID(ctx context.Context, id string) (*flexd.Restor
 // SetClusterState changes only the state, so it never overwrites a
 // concurrent PATCH's tags.
 func (s *Store) SetClusterState(ctx context.Context, id string, from, to flexd.ClusterState) (bool, error) {
-	res, err := s.run().exec(ctx, "UPDATE flex_clusters SET state_name = ? WHERE id = ? AND state_name = ?", to, id, from)
+	r := s.run()
+	res, err := r.exec(ctx, "UPDATE flex_clusters SET state_name = ? WHERE id = ? AND state_name = ?", to, id, from)
 	if err != nil {
 		return false, fmt.Errorf("set state of cluster %s: %w", id, err)
 	}
+	r.touch(flexd.ClusterParent(id))
 	n, err := res.RowsAffected()
 	return n > 0, err
 }
@@ -146,6 +148,7 @@ func (s *Store) CompleteSnapshot(ctx context.Context, sn *flexd.Snapshot, a *fle
 			sn.FailureReason, sn.ArtifactSize, sn.ArtifactChecksum, sn.ID); err != nil {
 			return err
 		}
+		r.touch(flexd.ClusterParent(sn.ClusterID))
 		_, err := r.exec(ctx, "DELETE FROM lifecycle_timers WHERE kind = ? AND entity_id = ?", flexd.TimerSnapshot, sn.ID)
 		return err
 	})
@@ -185,6 +188,7 @@ func (s *Store) PruneSnapshots(ctx context.Context, clusterID string, keep int, 
 		if err != nil {
 			return err
 		}
+		r.touch(flexd.ClusterParent(clusterID))
 		for _, id := range ids {
 			if _, err := r.exec(ctx, "DELETE FROM snapshot_artifacts WHERE snapshot_id = ?", id); err != nil {
 				return err
@@ -233,6 +237,7 @@ func (s *Store) StartNextRestore(ctx context.Context, targetProjectID, targetNam
 		if _, err := r.exec(ctx, "UPDATE restore_jobs SET status = ? WHERE id = ?", j.Status, j.ID); err != nil {
 			return err
 		}
+		r.touch(flexd.ClusterParent(j.ClusterID), flexd.ClusterParent(target.ID))
 		if target.StateName == flexd.ClusterIdle {
 			if _, err := r.exec(ctx, "UPDATE flex_clusters SET state_name = ? WHERE id = ?", flexd.ClusterUpdating, target.ID); err != nil {
 				return err
@@ -264,7 +269,9 @@ func (s *Store) RestoreApplied(ctx context.Context, jobID string) (bool, error) 
 // drops the job's timer.
 func (s *Store) FinishRestore(ctx context.Context, j *flexd.RestoreJob, target *flexd.FlexCluster) error {
 	err := s.inTx(ctx, func(r runner) error {
+		r.touch(flexd.ClusterParent(j.ClusterID))
 		if target != nil {
+			r.touch(flexd.ClusterParent(target.ID))
 			if _, err := r.exec(ctx, "INSERT INTO restore_applications (restore_job_id, applied_at) VALUES (?, ?)",
 				j.ID, unixSeconds(j.RestoreFinishedDate)); err != nil {
 				return s.writeErr(err, "record application of restore "+j.ID)
@@ -360,6 +367,7 @@ func (s *Store) Reset(ctx context.Context, orgIDs []string) error {
 	snapshots := "SELECT id FROM snapshots WHERE cluster_id IN (" + clusters + ")"
 	jobs := "SELECT id FROM restore_jobs WHERE cluster_id IN (" + clusters + ")"
 	return s.inTx(ctx, func(r runner) error {
+		r.touch(everything)
 		for _, q := range []string{
 			"DELETE FROM lifecycle_timers WHERE entity_id IN (" + clusters + ") OR entity_id IN (" + snapshots + ") OR entity_id IN (" + jobs + ")",
 			"DELETE FROM lifecycle_faults WHERE cluster_id IN (" + clusters + ")",

@@ -95,10 +95,11 @@ func pageBounds(p flexd.Page) (limit, offset int) {
 	return p.ItemsPerPage, p.Offset()
 }
 
-// listPage reads one page of q and, when p.Count is set, the total. The
-// total needs no second query when the page itself shows where the list
-// ends (it is neither empty nor full); otherwise the page and the COUNT run
-// in one read transaction so that they agree.
+// listPage reads one page of q (with the next item when p.Peek is set)
+// and, when p.Count is set, the total. The total needs no second query when
+// what was read shows where the list ends (it is neither empty nor all that
+// was asked for); otherwise the page and the COUNT run in one read
+// transaction so that they agree.
 func listPage[T any](ctx context.Context, s *Store, q listQuery, p flexd.Page, scan func(rowScanner, *T) error) ([]T, int, error) {
 	total := flexd.NoCount
 	if q.where.none {
@@ -108,6 +109,9 @@ func listPage[T any](ctx context.Context, s *Store, q listQuery, p flexd.Page, s
 		return []T{}, total, nil
 	}
 	limit, offset := pageBounds(p)
+	if p.Peek {
+		limit++
+	}
 	var items []T
 	read := func(r runner) error {
 		var err error

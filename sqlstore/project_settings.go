@@ -26,6 +26,7 @@ func (s *Store) CreateOwnedProject(ctx context.Context, p *flexd.Project, owner 
 		if err != nil {
 			return s.writeErr(err, fmt.Sprintf("create project %q in organization %s", p.Name, p.OrgID))
 		}
+		r.touch(flexd.ProjectParent(p.ID))
 		if err := grants.insert(ctx, r, owner.ID, []flexd.ProjectRoles{
 			{GroupID: p.ID, Roles: []flexd.Role{flexd.RoleGroupOwner}},
 		}); err != nil {

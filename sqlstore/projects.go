@@ -24,13 +24,15 @@ func scanProject(r rowScanner, p *flexd.Project) error {
 // name (or its id is taken), ErrNotFound when the org does not exist. On
 // success p holds what a Get returns.
 func (s *Store) CreateProject(ctx context.Context, p *flexd.Project) error {
-	_, err := s.run().exec(ctx,
+	r := s.run()
+	_, err := r.exec(ctx,
 		"INSERT INTO projects (id, org_id, name, created, tags, region_usage_restrictions, with_default_alerts_settings)"+
 			" VALUES (?, ?, ?, ?, ?, ?, ?)",
 		p.ID, p.OrgID, p.Name, unixSeconds(p.Created), tagsValue(p.Tags), p.RegionUsageRestrictions, p.WithDefaultAlertsSettings)
 	if err != nil {
 		return s.writeErr(err, fmt.Sprintf("create project %q in organization %s", p.Name, p.OrgID))
 	}
+	r.touch(flexd.ProjectParent(p.ID))
 	p.Created = wholeSecondUTC(p.Created)
 	p.Tags = normalTags(p.Tags)
 	p.ClusterCount = 0
@@ -64,18 +66,22 @@ func projectsList(d Dialect, f flexd.ProjectFilter) listQuery {
 
 // UpdateProject writes p's Name and Tags.
 func (s *Store) UpdateProject(ctx context.Context, p *flexd.Project) error {
-	err := s.writeOne(ctx, s.run(), "update project "+p.ID,
+	r := s.run()
+	err := s.writeOne(ctx, r, "update project "+p.ID,
 		"UPDATE projects SET name = ?, tags = ? WHERE id = ?", p.Name, tagsValue(p.Tags), p.ID)
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.ProjectParent(p.ID))
 	p.Tags = normalTags(p.Tags)
 	return nil
 }
 
 // DeleteProject deletes an empty project. The project row is locked before
 // the clusters are looked at, so a cluster created meanwhile is either seen
-// (ErrNotEmpty) or refused for want of its project.
+// (ErrNotEmpty) or refused for want of its project. The project roles of
+// API keys and service accounts go with it (ON DELETE CASCADE), so their
+// credentials change too.
 func (s *Store) DeleteProject(ctx context.Context, id string) error {
 	what := "delete project " + id
 	return s.inTx(ctx, func(r runner) error {
@@ -90,6 +96,10 @@ func (s *Store) DeleteProject(ctx context.Context, id string) error {
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("%s: %w", what, err)
 		}
+		if err := touchAssigned(ctx, r, id); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		r.touch(flexd.ProjectParent(id))
 		_, err = r.exec(ctx, "DELETE FROM projects WHERE id = ?", id)
 		if s.dialect.violation(err) == foreignKeyViolation {
 			return fmt.Errorf("%s: it has clusters: %w", what, flexd.ErrNotEmpty)

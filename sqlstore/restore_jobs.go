@@ -23,7 +23,8 @@ func scanRestoreJob(r rowScanner, j *flexd.RestoreJob) error {
 // DownloadToken is stored as NULL, which the token's unique index ignores.
 // On success j holds what a Get returns.
 func (s *Store) CreateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error {
-	_, err := s.run().exec(ctx,
+	r := s.run()
+	_, err := r.exec(ctx,
 		"INSERT INTO restore_jobs ("+restoreJobColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		j.ID, j.ProjectID, j.ClusterID, j.InstanceName, j.SnapshotID, j.DeliveryType, j.Status,
 		j.TargetProjectID, j.TargetDeploymentItemName, nullIfEmpty(j.DownloadToken), unixSeconds(j.ExpirationDate),
@@ -32,6 +33,7 @@ func (s *Store) CreateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error
 	if err != nil {
 		return s.writeErr(err, fmt.Sprintf("create restore job %s of cluster %s", j.ID, j.ClusterID))
 	}
+	r.touch(flexd.ClusterParent(j.ClusterID))
 	normalRestoreJobTimes(j)
 	return nil
 }
@@ -81,7 +83,8 @@ func restoreJobsList(d Dialect, clusterID string) listQuery {
 
 // UpdateRestoreJob writes j's status, dates and failure reason.
 func (s *Store) UpdateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error {
-	err := s.writeOne(ctx, s.run(), "update restore job "+j.ID,
+	r := s.run()
+	clusterID, err := s.writeOneIn(ctx, r, "update restore job "+j.ID, "cluster_id",
 		"UPDATE restore_jobs SET status = ?, expiration_date = ?, restore_scheduled_date = ?, "+
 			"snapshot_finished_date = ?, restore_finished_date = ?, failure_reason = ? WHERE id = ?",
 		j.Status, unixSeconds(j.ExpirationDate), unixSeconds(j.RestoreScheduledDate),
@@ -89,6 +92,7 @@ func (s *Store) UpdateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.ClusterParent(clusterID))
 	normalRestoreJobTimes(j)
 	return nil
 }

@@ -32,6 +32,7 @@ func (s *Store) CreateServiceAccount(ctx context.Context, a *flexd.ServiceAccoun
 		if err != nil {
 			return s.writeErr(err, "create service account "+a.ClientID)
 		}
+		r.touch(flexd.CredentialParent(a.ClientID))
 		if err := serviceAccountProjects.insert(ctx, r, a.ClientID, a.Projects); err != nil {
 			return err
 		}
@@ -62,6 +63,7 @@ func insertSecret(ctx context.Context, r runner, sec *flexd.ServiceAccountSecret
 	if err != nil {
 		return r.s.writeErr(err, "create secret of service account "+sec.ClientID)
 	}
+	r.touch(flexd.CredentialParent(sec.ClientID))
 	wholeSecondsUTC(&sec.CreatedAt, &sec.ExpiresAt, &sec.LastUsedAt)
 	sec.Secret = ""
 	return nil
@@ -144,12 +146,14 @@ func (s *Store) ListServiceAccounts(ctx context.Context, f flexd.ServiceAccountF
 // UpdateServiceAccount writes the account's name, description and
 // organization roles.
 func (s *Store) UpdateServiceAccount(ctx context.Context, a *flexd.ServiceAccount) error {
-	err := s.writeOne(ctx, s.run(), "update service account "+a.ClientID,
+	r := s.run()
+	err := s.writeOne(ctx, r, "update service account "+a.ClientID,
 		"UPDATE service_accounts SET name = ?, description = ?, org_roles = ? WHERE client_id = ?",
 		a.Name, a.Description, rolesValue(a.OrgRoles), a.ClientID)
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.CredentialParent(a.ClientID))
 	a.OrgRoles = normalGrants(flexd.Grants{OrgRoles: a.OrgRoles}).OrgRoles
 	return nil
 }
@@ -173,6 +177,7 @@ func (s *Store) DeleteServiceAccount(ctx context.Context, clientID string) error
 			"DELETE FROM service_accounts WHERE client_id = ?", clientID); err != nil {
 			return err
 		}
+		r.touch(flexd.CredentialParent(clientID))
 		return revokeTokens(ctx, r, "subject", clientID)
 	})
 }
@@ -205,6 +210,7 @@ func (s *Store) DeleteServiceAccountSecret(ctx context.Context, clientID, id str
 			"DELETE FROM service_account_secrets WHERE id = ? AND client_id = ?", id, clientID); err != nil {
 			return err
 		}
+		r.touch(flexd.CredentialParent(clientID))
 		return revokeTokens(ctx, r, "secret_id", id)
 	})
 }
@@ -216,6 +222,7 @@ func (s *Store) ReplaceServiceAccountSecrets(ctx context.Context, sec *flexd.Ser
 		if err := serviceAccountProjects.lock(ctx, r, sec.ClientID); err != nil {
 			return err
 		}
+		r.touch(flexd.CredentialParent(sec.ClientID))
 		if _, err := r.exec(ctx, "UPDATE access_tokens SET revoked = ? WHERE secret_id IN"+
 			" (SELECT id FROM service_account_secrets WHERE client_id = ?)", true, sec.ClientID); err != nil {
 			return fmt.Errorf("revoke tokens of service account %s: %w", sec.ClientID, err)
@@ -227,8 +234,15 @@ func (s *Store) ReplaceServiceAccountSecrets(ctx context.Context, sec *flexd.Ser
 	})
 }
 
-// TouchServiceAccountSecret records the secret's last use.
+// TouchServiceAccountSecret records the secret's last use. The account it
+// belongs to, whose cached value shows the use, comes back from the row.
 func (s *Store) TouchServiceAccountSecret(ctx context.Context, id string, at time.Time) error {
-	return s.writeOne(ctx, s.run(), "touch secret "+id,
+	r := s.run()
+	clientID, err := s.writeOneIn(ctx, r, "touch secret "+id, "client_id",
 		"UPDATE service_account_secrets SET last_used_at = ? WHERE id = ?", unixSeconds(at), id)
+	if err != nil {
+		return err
+	}
+	r.touch(flexd.CredentialParent(clientID))
+	return nil
 }

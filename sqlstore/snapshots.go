@@ -20,7 +20,8 @@ func scanSnapshot(r rowScanner, sn *flexd.Snapshot) error {
 // CreateSnapshot stores sn: ErrConflict when its id is taken, ErrNotFound
 // when its cluster does not exist. On success sn holds what a Get returns.
 func (s *Store) CreateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
-	_, err := s.run().exec(ctx,
+	r := s.run()
+	_, err := r.exec(ctx,
 		"INSERT INTO snapshots ("+snapshotColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		sn.ID, sn.GroupID, sn.ClusterID, sn.ClusterName, sn.Status, sn.MongoDBVersion,
 		unixSeconds(sn.ScheduledTime), unixSeconds(sn.StartTime), unixSeconds(sn.FinishTime),
@@ -28,6 +29,7 @@ func (s *Store) CreateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
 	if err != nil {
 		return s.writeErr(err, fmt.Sprintf("create snapshot %s of cluster %s", sn.ID, sn.ClusterID))
 	}
+	r.touch(flexd.ClusterParent(sn.ClusterID))
 	normalSnapshotTimes(sn)
 	return nil
 }
@@ -64,7 +66,8 @@ func snapshotsList(d Dialect, clusterID string) listQuery {
 
 // UpdateSnapshot writes sn's status, times, failure reason and artifact.
 func (s *Store) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
-	err := s.writeOne(ctx, s.run(), "update snapshot "+sn.ID,
+	r := s.run()
+	clusterID, err := s.writeOneIn(ctx, r, "update snapshot "+sn.ID, "cluster_id",
 		"UPDATE snapshots SET status = ?, scheduled_time = ?, start_time = ?, finish_time = ?, expiration = ?, "+
 			"failure_reason = ?, artifact_size = ?, artifact_checksum = ? WHERE id = ?",
 		sn.Status, unixSeconds(sn.ScheduledTime), unixSeconds(sn.StartTime), unixSeconds(sn.FinishTime),
@@ -72,6 +75,7 @@ func (s *Store) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	r.touch(flexd.ClusterParent(clusterID))
 	normalSnapshotTimes(sn)
 	return nil
 }
@@ -80,5 +84,11 @@ func (s *Store) UpdateSnapshot(ctx context.Context, sn *flexd.Snapshot) error {
 // are the cluster's restore history, which Atlas keeps after a snapshot
 // expires.
 func (s *Store) DeleteSnapshot(ctx context.Context, id string) error {
-	return s.writeOne(ctx, s.run(), "delete snapshot "+id, "DELETE FROM snapshots WHERE id = ?", id)
+	r := s.run()
+	clusterID, err := s.writeOneIn(ctx, r, "delete snapshot "+id, "cluster_id", "DELETE FROM snapshots WHERE id = ?", id)
+	if err != nil {
+		return err
+	}
+	r.touch(flexd.ClusterParent(clusterID))
+	return nil
 }

@@ -10,6 +10,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -25,9 +26,9 @@ type Store struct {
 	// queries caches each query text rewritten for the dialect, keyed by its
 	// ? form. Query texts are fixed (see Dialect.inJSON), so it stays small.
 	queries sync.Map
-	// changes counts the writes to each table, for the read cache
-	// (cache.go).
-	changes changes
+	// versions records which parents each write changed, for the caches
+	// in front of the store (versions.go).
+	versions versions
 }
 
 // New returns a Store on db, which speaks dialect d. It does not migrate the
@@ -75,18 +76,16 @@ type querier interface {
 type runner struct {
 	s *Store
 	q querier
-	// written collects the tables a transaction wrote, counted as changed
-	// once it ends; nil outside a transaction, where a write counts at once.
-	written *[]string
+	// touched collects the parents a transaction's writes changed (see
+	// touch), applied once it ends; nil outside a transaction, where a
+	// touch applies at once.
+	touched *[]flexd.Parent
 }
 
 func (r runner) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	defer r.wrote(query)
 	return r.q.ExecContext(ctx, r.s.sqlText(query), args...)
 }
 
-// query and queryRow are for reads: writes go through exec, which counts
-// them for the read cache.
 func (r runner) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return r.q.QueryContext(ctx, r.s.sqlText(query), args...)
 }
@@ -118,11 +117,11 @@ func (s *Store) tx(ctx context.Context, opts *sql.TxOptions, fn func(r runner) e
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	var written []string
-	// Counted after the commit (or rollback) in any case: a reader that
+	var touched []flexd.Parent
+	// Applied after the commit (or rollback) in any case: a reader that
 	// started before it may have cached what it replaced.
-	defer func() { s.changes.bump(written) }()
-	if err := fn(runner{s, tx, &written}); err != nil {
+	defer func() { s.versions.bump(touched) }()
+	if err := fn(runner{s, tx, &touched}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -162,4 +161,20 @@ func (s *Store) writeOne(ctx context.Context, r runner, what, query string, args
 		return fmt.Errorf("%s: %w", what, flexd.ErrNotFound)
 	}
 	return nil
+}
+
+// writeOneIn runs an UPDATE or DELETE of one row by id, as writeOne, and
+// returns the row's column col (RETURNING, which both databases speak):
+// the parent the write changes, as the row has it rather than as the
+// caller believes.
+func (s *Store) writeOneIn(ctx context.Context, r runner, what, col, query string, args ...any) (string, error) {
+	var parent string
+	err := r.queryRow(ctx, query+" RETURNING "+col, args...).Scan(&parent)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%s: %w", what, flexd.ErrNotFound)
+	}
+	if err != nil {
+		return "", s.writeErr(err, what)
+	}
+	return parent, nil
 }

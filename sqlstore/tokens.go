@@ -20,11 +20,13 @@ func scanToken(r rowScanner, t *flexd.AccessToken) error {
 
 // CreateAccessToken stores a token's digest.
 func (s *Store) CreateAccessToken(ctx context.Context, t *flexd.AccessToken) error {
-	_, err := s.run().exec(ctx, "INSERT INTO access_tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?)",
+	r := s.run()
+	_, err := r.exec(ctx, "INSERT INTO access_tokens ("+tokenColumns+") VALUES (?, ?, ?, ?, ?)",
 		t.Digest, t.Subject, t.SecretID, unixSeconds(t.ExpiresAt), t.Revoked)
 	if err != nil {
 		return s.writeErr(err, "create access token of "+t.Subject)
 	}
+	r.touch(flexd.CredentialParent(t.Subject))
 	t.ExpiresAt = wholeSecondUTC(t.ExpiresAt)
 	return nil
 }
@@ -38,11 +40,13 @@ func (s *Store) GetAccessToken(ctx context.Context, digest string) (*flexd.Acces
 // RevokeAccessToken revokes the token if subject owns it; otherwise it does
 // nothing, so a client learns nothing about other clients' tokens.
 func (s *Store) RevokeAccessToken(ctx context.Context, subject, digest string) error {
-	_, err := s.run().exec(ctx, "UPDATE access_tokens SET revoked = ? WHERE digest = ? AND subject = ?",
+	r := s.run()
+	_, err := r.exec(ctx, "UPDATE access_tokens SET revoked = ? WHERE digest = ? AND subject = ?",
 		true, digest, subject)
 	if err != nil {
 		return fmt.Errorf("revoke access token of %s: %w", subject, err)
 	}
+	r.touch(flexd.CredentialParent(subject))
 	return nil
 }
 
@@ -71,12 +75,20 @@ func (s *Store) UseNonce(ctx context.Context, nonce string, nc uint32, expires t
 	return n == 1, nil
 }
 
-// DeleteExpiredCredentials forgets nonces and tokens past their expiry.
+// DeleteExpiredCredentials forgets nonces and tokens past their expiry,
+// touching only the service accounts whose tokens went.
 func (s *Store) DeleteExpiredCredentials(ctx context.Context, now time.Time) error {
-	for _, table := range []string{"digest_nonces", "access_tokens"} {
-		if _, err := s.run().exec(ctx, "DELETE FROM "+table+" WHERE expires_at <= ?", unixSeconds(now)); err != nil {
-			return fmt.Errorf("delete expired %s: %w", table, err)
-		}
+	r := s.run()
+	if _, err := r.exec(ctx, "DELETE FROM digest_nonces WHERE expires_at <= ?", unixSeconds(now)); err != nil {
+		return fmt.Errorf("delete expired digest_nonces: %w", err)
+	}
+	subjects, err := queryAll(ctx, r, "DELETE FROM access_tokens WHERE expires_at <= ? RETURNING subject",
+		[]any{unixSeconds(now)}, func(row rowScanner, s *string) error { return row.Scan(s) })
+	if err != nil {
+		return fmt.Errorf("delete expired access_tokens: %w", err)
+	}
+	for _, sub := range subjects {
+		r.touch(flexd.CredentialParent(sub))
 	}
 	return nil
 }

@@ -50,6 +50,22 @@ func checkPaging[T any](t *testing.T, list lister[T], id func(T) string, want []
 		}
 	}
 
+	// With Peek a page comes with the first item of the next one, if
+	// any, and the total is unchanged.
+	for _, per := range []int{1, 2, max(n, 1), n + 1} {
+		for num := 1; num <= n/per+1; num++ {
+			for _, count := range []bool{true, false} {
+				items, total, err := list(flexd.Page{Num: num, ItemsPerPage: per, Count: count, Peek: true})
+				ok(t, "list with peek", err)
+				from, to := min((num-1)*per, n), min(num*per+1, n)
+				sameIDs(t, "page with peek", ids(items, id), want[from:to])
+				if wantTotal := map[bool]int{true: n, false: flexd.NoCount}[count]; total != wantTotal {
+					t.Fatalf("page %d of %d with peek: total %d, want %d", num, per, total, wantTotal)
+				}
+			}
+		}
+	}
+
 	// A zero Page is the first page of the default size (100).
 	got, total := page(0, 0, false)
 	sameIDs(t, "zero page", got, want[:min(n, 100)])

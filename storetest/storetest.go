@@ -37,7 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) flexd.Store) {
 
 // suite lists every subtest; each file adds its resource's tests.
 var suite = concat(organizationTests, projectTests, flexClusterTests, snapshotTests,
-	restoreJobTests, pagingTests, concurrencyTests, identityTests, instanceTests)
+	restoreJobTests, pagingTests, concurrencyTests, identityTests, instanceTests, databaseAccessTests)
 
 type subtest struct {
 	name string

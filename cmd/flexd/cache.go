@@ -30,10 +30,13 @@ func lockDataDir(cache bool, dbPath string, log *slog.Logger) (locked bool, rele
 
 // readThrough is the store the service and authentication use: with the
 // lock, the read cache in front of what every request reads (credentials,
-// project, cluster, pages), which takes the repeated list path off SQL.
-func readThrough(store *sqlstore.Store, locked bool) flexd.Store {
+// project, cluster, pages), which takes the repeated list path off SQL,
+// and the store's versions, by which the API reuses encoded pages. Without
+// the lock, the plain store and no versions: other processes' writes would
+// not move them.
+func readThrough(store *sqlstore.Store, locked bool) (flexd.Store, flexd.Versions) {
 	if !locked {
-		return store
+		return store, nil
 	}
-	return sqlstore.NewCached(store)
+	return sqlstore.NewCached(store), store.Versions()
 }

@@ -215,7 +215,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	clock := c.lifecycle.newClock()
 	m := c.obs.newMetrics(store.DB(), store, clock)
 	eng := c.lifecycle.engine(store, clock, log, m)
-	reads := readThrough(store, locked)
+	reads, versions := readThrough(store, locked)
 	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL})
 	// Replicas starting at once make the default organization, the admin
 	// credentials and River's schema one at a time.
@@ -258,6 +258,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Instance:        svc,
 		APIKeys:         svc,
 		ServiceAccounts: svc,
+		DatabaseAccess:  svc,
 		Lifecycle:       eng,
 		Authenticator:   as.authenticator,
 		OAuthToken:      as.token,
@@ -267,6 +268,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		RateLimits:      atlasapi.RateLimitMode(c.apiRateLimits),
 		Ready:           b.ready,
 		Observer:        observer(m),
+		Versions:        versions,
 	}))
 	handler = withMetrics(m, handler)
 
