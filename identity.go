@@ -148,12 +148,19 @@ type IdentityStore interface {
 	GetAPIKeyByPublicKey(ctx context.Context, publicKey string) (*APIKey, error)
 	// ListAPIKeys lists keys in creation (id) order.
 	ListAPIKeys(ctx context.Context, f APIKeyFilter, p Page) ([]APIKey, int, error)
-	// UpdateAPIKey writes Desc, OrgRoles and the HA1 values; project roles
-	// change only through SetAPIKeyProjectRoles.
-	UpdateAPIKey(ctx context.Context, k *APIKey) error
-	// SetAPIKeyProjectRoles replaces the key's roles in one project; no
-	// roles removes it from the project (ErrNotFound if it was not there).
+	// UpdateAPIKey writes the fields c sets and no other, in one
+	// statement: two updates of different fields never undo each other
+	// (ErrNotFound for an unknown key). Project roles change only through
+	// SetAPIKeyProjectRoles and UpdateAPIKeyProjectRoles.
+	UpdateAPIKey(ctx context.Context, id string, c APIKeyChange) error
+	// SetAPIKeyProjectRoles replaces the key's roles in one project,
+	// assigning it if need be; no roles removes it from the project
+	// (ErrNotFound if it was not there).
 	SetAPIKeyProjectRoles(ctx context.Context, id, groupID string, roles []Role) error
+	// UpdateAPIKeyProjectRoles replaces the roles of a key assigned to the
+	// project, and is ErrNotFound when it is not (any more): a change of
+	// roles racing an unassignment never assigns the key again.
+	UpdateAPIKeyProjectRoles(ctx context.Context, id, groupID string, roles []Role) error
 	DeleteAPIKey(ctx context.Context, id string) error
 
 	// CreateServiceAccount stores a with its grants and secrets, as
@@ -161,9 +168,13 @@ type IdentityStore interface {
 	CreateServiceAccount(ctx context.Context, a *ServiceAccount) error
 	GetServiceAccount(ctx context.Context, clientID string) (*ServiceAccount, error)
 	ListServiceAccounts(ctx context.Context, f ServiceAccountFilter, p Page) ([]ServiceAccount, int, error)
-	// UpdateServiceAccount writes Name, Description and OrgRoles.
-	UpdateServiceAccount(ctx context.Context, a *ServiceAccount) error
+	// UpdateServiceAccount writes the fields c sets and no other, as
+	// UpdateAPIKey.
+	UpdateServiceAccount(ctx context.Context, clientID string, c ServiceAccountChange) error
 	SetServiceAccountProjectRoles(ctx context.Context, clientID, groupID string, roles []Role) error
+	// UpdateServiceAccountProjectRoles is UpdateAPIKeyProjectRoles for
+	// service accounts.
+	UpdateServiceAccountProjectRoles(ctx context.Context, clientID, groupID string, roles []Role) error
 	// ListServiceAccountProjects lists the ids of the projects the account
 	// is assigned to, in id order.
 	ListServiceAccountProjects(ctx context.Context, clientID string, p Page) ([]string, int, error)
@@ -198,6 +209,29 @@ type IdentityStore interface {
 	// candidate first if there is none, so that every replica and every
 	// restart agrees on one key.
 	ServerKey(ctx context.Context, name string, candidate []byte) ([]byte, error)
+}
+
+// APIKeyChange is what a store update of an API key writes: the fields
+// that are set, and only those. Writing back fields read earlier would undo
+// a concurrent change to them (a revoked role would come back).
+type APIKeyChange struct {
+	Desc     *string
+	OrgRoles *[]Role
+	// Credentials replaces what the key keeps of its private key.
+	Credentials *APIKeyCredentials
+}
+
+// APIKeyCredentials is what an API key keeps of its private key: the
+// Digest HA1 values and the last characters shown masked.
+type APIKeyCredentials struct {
+	HA1MD5, HA1SHA256, PrivateKeyTail string
+}
+
+// ServiceAccountChange is APIKeyChange for service accounts.
+type ServiceAccountChange struct {
+	Name        *string
+	Description *string
+	OrgRoles    *[]Role
 }
 
 // APIKeyCreate is what a caller may set when creating an API key.

@@ -27,6 +27,11 @@ const (
 type access struct {
 	scope scope
 	role  flexd.Role
+	// or is a second project role that passes a project-scoped rule too,
+	// for a role Atlas grants one route without implying the other's
+	// (Database Access Admin reads the users it manages, yet is no
+	// Project Read Only).
+	or flexd.Role
 	// admin lets the instance administrator through whatever the scope
 	// asks (it must still exist), and tells the handler and the services
 	// (Principal.InstanceAdmin) that it did.
@@ -40,6 +45,9 @@ func group(role flexd.Role) access          { return access{scope: scopeGroup, r
 func orgNamedInBody(role flexd.Role) access { return access{scope: scopeBodyOrg, role: role} }
 func ownOrg(role flexd.Role) access         { return access{scope: scopeOwnOrg, role: role} }
 func instance() access                      { return access{scope: scopeInstance, admin: true} }
+
+// orRole is a project-scoped rule that a caller holding role passes too.
+func (a access) orRole(role flexd.Role) access { a.or = role; return a }
 
 // orInstanceAdmin is a rule the instance administrator passes too.
 func (a access) orInstanceAdmin() access { a.admin = true; return a }
@@ -110,7 +118,8 @@ func (s *server) authorizeScope(r *http.Request, a access) error {
 		if !who.InGroup(p.OrgID, p.ID) {
 			return flexd.Errorf("NOT_IN_GROUP")
 		}
-		allowed := who.HasGroupRole(p.OrgID, p.ID, a.role)
+		allowed := who.HasGroupRole(p.OrgID, p.ID, a.role) ||
+			a.or != "" && who.HasGroupRole(p.OrgID, p.ID, a.or)
 		if a.role.IsOrgRole() {
 			allowed = who.HasOrgRole(p.OrgID, a.role)
 		}

@@ -128,3 +128,30 @@ func TestBackupErrors(t *testing.T) {
 	h.fail(415, "UNEXPECTED_ERROR", "POST", download, `snapshotId=x`, "Content-Type: application/x-www-form-urlencoded")
 	h.fail(405, "UNEXPECTED_ERROR", "GET", download, "")
 }
+
+// TestDownloadTokensNeverLogged: a download link works for hours without
+// any other credential, so no log line may carry its token. Before, the
+// request log wrote the whole path at INFO.
+func TestDownloadTokensNeverLogged(t *testing.T) {
+	h := newHarness(t)
+	g := h.createProject("p")
+	h.createCluster(g, "src")
+	snap := h.takeSnapshot(g, "src")
+	dl := h.ok(200, "POST", "/api/atlas/v2/groups/"+g+"/flexClusters/src/backup/download", `{"snapshotId":"`+snap+`"}`)
+	url := dl["snapshotUrl"].(string)
+	token := url[strings.LastIndex(url, "/")+1:]
+	for _, u := range []string{url, url + "x", url + "/../x"} {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	logs := h.logs.String()
+	if strings.Contains(logs, token) {
+		t.Errorf("a download token reached the logs:\n%s", logs)
+	}
+	if !strings.Contains(logs, `"path":"/_flexd/downloads/REDACTED"`) {
+		t.Errorf("the download requests are not logged with a redacted path:\n%s", logs)
+	}
+}

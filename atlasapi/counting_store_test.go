@@ -176,9 +176,14 @@ func (cs *countingStore) ListAPIKeys(ctx context.Context, f flexd.APIKeyFilter, 
 	return cs.Store.ListAPIKeys(ctx, f, p)
 }
 
-func (cs *countingStore) UpdateAPIKey(ctx context.Context, k *flexd.APIKey) error {
+func (cs *countingStore) UpdateAPIKey(ctx context.Context, id string, c flexd.APIKeyChange) error {
 	cs.called("UpdateAPIKey")
-	return cs.Store.UpdateAPIKey(ctx, k)
+	return cs.Store.UpdateAPIKey(ctx, id, c)
+}
+
+func (cs *countingStore) UpdateAPIKeyProjectRoles(ctx context.Context, id, groupID string, roles []flexd.Role) error {
+	cs.called("UpdateAPIKeyProjectRoles")
+	return cs.Store.UpdateAPIKeyProjectRoles(ctx, id, groupID, roles)
 }
 
 func (cs *countingStore) SetAPIKeyProjectRoles(ctx context.Context, id, groupID string, roles []flexd.Role) error {
@@ -206,9 +211,14 @@ func (cs *countingStore) ListServiceAccounts(ctx context.Context, f flexd.Servic
 	return cs.Store.ListServiceAccounts(ctx, f, p)
 }
 
-func (cs *countingStore) UpdateServiceAccount(ctx context.Context, a *flexd.ServiceAccount) error {
+func (cs *countingStore) UpdateServiceAccount(ctx context.Context, clientID string, c flexd.ServiceAccountChange) error {
 	cs.called("UpdateServiceAccount")
-	return cs.Store.UpdateServiceAccount(ctx, a)
+	return cs.Store.UpdateServiceAccount(ctx, clientID, c)
+}
+
+func (cs *countingStore) UpdateServiceAccountProjectRoles(ctx context.Context, clientID, groupID string, roles []flexd.Role) error {
+	cs.called("UpdateServiceAccountProjectRoles")
+	return cs.Store.UpdateServiceAccountProjectRoles(ctx, clientID, groupID, roles)
 }
 
 func (cs *countingStore) SetServiceAccountProjectRoles(ctx context.Context, clientID, groupID string, roles []flexd.Role) error {

@@ -195,9 +195,12 @@ func TestDatabaseUserRoles(t *testing.T) {
 				c.fail(401, "NOT_IN_GROUP", "POST", users, cliUser(g, who, ""), dbAccept)
 				return
 			case "dbadmin":
-				// Database Access Admin manages users but, holding no read
-				// role, does not list them (flexd's implication table).
-				c.fail(401, "USER_UNAUTHORIZED", "GET", users, "", dbAccept)
+				// Database Access Admin reads the users it manages, but
+				// holds no Project Read Only: the project's clusters stay
+				// out of its reach.
+				c.ok(200, "GET", users, "", dbAccept)
+				c.ok(200, "GET", users+"/admin/seed", "", dbAccept)
+				c.fail(401, "USER_UNAUTHORIZED", "GET", "/api/atlas/v2/groups/"+g+"/flexClusters", "")
 			default:
 				c.ok(200, "GET", users, "", dbAccept)
 				c.ok(200, "GET", users+"/admin/seed", "", dbAccept)

@@ -163,3 +163,11 @@ func TestPublicURL(t *testing.T) {
 		t.Errorf("download %v", dl)
 	}
 }
+
+func TestRetryAfter(t *testing.T) {
+	for d, want := range map[time.Duration]string{time.Millisecond: "1", time.Second: "1", 1500 * time.Millisecond: "2", time.Minute: "60"} {
+		if got := atlasapi.RetryAfter(d); got != want {
+			t.Errorf("RetryAfter(%v) = %s, want %s", d, got, want)
+		}
+	}
+}

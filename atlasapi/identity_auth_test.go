@@ -113,6 +113,10 @@ func TestDigest(t *testing.T) {
 	}
 }
 
+// TestFailedLoginsAreRateLimited: failures are throttled per address and
+// claimed identity, and valid credentials are always accepted. Before, the
+// per-IP limit was checked before the credentials, so once anybody behind
+// an address (a NAT, a CI runner) failed 3 times, the right key got 429.
 func TestFailedLoginsAreRateLimited(t *testing.T) {
 	h := newIDHarness(t, idOptions{failureLimit: 3, tokenLimit: 2})
 	uri := orgsPath
@@ -120,14 +124,18 @@ func TestFailedLoginsAreRateLimited(t *testing.T) {
 	for range 3 {
 		h.unauthorized(h.rawCall("GET", uri, digestAuthorization(wrong, "MD5", "GET", uri, h.nonce(), 1, newCnonce())), "wrong key")
 	}
-	// Now even the right key is refused until the window ends.
-	res := h.rawCall("GET", uri, digestAuthorization(h.admin, "MD5", "GET", uri, h.nonce(), 1, newCnonce()))
-	if res.status != 429 || res.header.Get("Retry-After") == "" ||
+	res := h.rawCall("GET", uri, digestAuthorization(wrong, "MD5", "GET", uri, h.nonce(), 1, newCnonce()))
+	if res.status != 429 || res.header.Get("Retry-After") != "20" ||
 		string(res.body) != `{"detail":"Resource /api/atlas/v2/orgs is limited to 3 requests every 1 minutes.","error":429,"errorCode":"RATE_LIMITED","parameters":["/api/atlas/v2/orgs",3,1],"reason":"Too Many Requests"}` {
-		t.Fatalf("after 3 failures: %d %q %s", res.status, res.header.Get("Retry-After"), res.body)
+		t.Fatalf("4th failure: %d %q %s", res.status, res.header.Get("Retry-After"), res.body)
 	}
-	advance(h.clock, time.Minute)
+	// The right key, from the same address, is accepted at once.
 	h.ok(h.adminDigest(), 200, "GET", uri, "")
+	// So are valid Bearer tokens, and another identity's failures are its own.
+	other := digestCreds{"zzzzzzzz", "not-a-key"}
+	h.unauthorized(h.rawCall("GET", uri, digestAuthorization(other, "MD5", "GET", uri, h.nonce(), 1, newCnonce())), "other identity")
+	advance(h.clock, 20*time.Second)
+	h.unauthorized(h.rawCall("GET", uri, digestAuthorization(wrong, "MD5", "GET", uri, h.nonce(), 1, newCnonce())), "one token back")
 
 	// The token endpoint allows tokenLimit requests per client a minute.
 	sa := h.ok(h.adminDigest(), 201, "POST", orgsPath+"/"+h.orgID+"/serviceAccounts",
@@ -138,11 +146,28 @@ func TestFailedLoginsAreRateLimited(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	sa2 := h.ok(h.adminDigest(), 201, "POST", orgsPath+"/"+h.orgID+"/serviceAccounts",
+		`{"name":"bearer","description":"d","roles":["ORG_READ_ONLY"],"secretExpiresAfterHours":8}`)
+	h.ok(h.token(sa2["clientId"].(string), secretOf(sa2)), 200, "GET", uri, "")
 	_, err := cfg.Token(context.Background())
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.Response.StatusCode != 429 || re.Response.Header.Get("Retry-After") == "" ||
 		!strings.Contains(string(re.Body), `"errorCode":"RATE_LIMITED"`) {
 		t.Fatalf("third token request: %v", err)
+	}
+}
+
+// TestTokenEndpointWrongMethod: GET /api/oauth/token is a 405 in Atlas's
+// shape, naming POST; it got a Digest challenge before (the catch-all
+// authenticated every /api path first).
+func TestTokenEndpointWrongMethod(t *testing.T) {
+	h := newIDHarness(t, idOptions{})
+	for _, p := range []string{"/api/oauth/token", "/api/oauth/revoke"} {
+		res := h.rawCall("GET", p, "")
+		if res.status != 405 || res.header.Get("Allow") != "POST" || res.header.Get("WWW-Authenticate") != "" ||
+			res.header.Get("X-Error-Code") != "UNEXPECTED_ERROR" || !strings.Contains(string(res.body), `"error":405`) {
+			t.Errorf("GET %s: %d %v %s", p, res.status, res.header, res.body)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package atlasapi_test
 import (
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -207,4 +208,58 @@ func TestServiceAccounts(t *testing.T) {
 	h.ok(admin, 200, "GET", sas+"/"+cid, "") // still in the organization
 	h.ok(admin, 204, "DELETE", sas+"/"+cid, "")
 	h.fail(admin, 404, "SERVICE_ACCOUNT_NOT_FOUND", "GET", sas+"/"+cid, "")
+}
+
+// TestConcurrentCredentialPatches is the race the issue reports, through
+// the API: an organization owner takes ORG_OWNER away from a credential
+// while a project owner changes its description, at the same moment, many
+// times. The revoked role must never come back. Before the fix the
+// description change wrote back the roles it had read: 150 rounds on the
+// old code failed in 2 runs of 2 (the deterministic interleaving is
+// service.TestRevokedRolesStayRevoked).
+func TestConcurrentCredentialPatches(t *testing.T) {
+	h := newIDHarness(t, idOptions{})
+	admin := h.adminDigest()
+	gid := h.ok(admin, 201, "POST", "/api/atlas/v2/groups", `{"name":"race"}`)["id"].(string)
+	both := func(a, b func() *response) (*response, *response) {
+		var ra, rb *response
+		var wg sync.WaitGroup
+		wg.Go(func() { ra = a() })
+		wg.Go(func() { rb = b() })
+		wg.Wait()
+		return ra, rb
+	}
+	for range 100 {
+		id, _ := h.newKey(h.orgID, "ORG_OWNER")
+		h.ok(admin, 204, "POST", "/api/atlas/v2/groups/"+gid+"/apiKeys/"+id, `[{"roles":["GROUP_READ_ONLY"]}]`)
+		r1, r2 := both(func() *response {
+			return h.call(admin, "PATCH", orgsPath+"/"+h.orgID+"/apiKeys/"+id, `{"roles":["ORG_MEMBER"]}`, "")
+		}, func() *response {
+			return h.call(admin, "PATCH", "/api/atlas/v2/groups/"+gid+"/apiKeys/"+id, `{"desc":"renamed"}`, "")
+		})
+		if r1.status != 200 || r2.status != 200 {
+			t.Fatalf("PATCHes: %d %s / %d %s", r1.status, r1.body, r2.status, r2.body)
+		}
+		k := h.ok(admin, 200, "GET", orgsPath+"/"+h.orgID+"/apiKeys/"+id, "")
+		if roles := string(mustJSON(k["roles"])); strings.Contains(roles, "ORG_OWNER") || !strings.Contains(roles, "ORG_MEMBER") {
+			t.Fatalf("API key %s has %s after ORG_OWNER was revoked", id, roles)
+		}
+
+		sa := h.ok(admin, 201, "POST", orgsPath+"/"+h.orgID+"/serviceAccounts",
+			`{"name":"race","description":"d","roles":["ORG_OWNER"],"secretExpiresAfterHours":8}`)
+		cid := sa["clientId"].(string)
+		h.ok(admin, 200, "POST", "/api/atlas/v2/groups/"+gid+"/serviceAccounts/"+cid+":invite", `{"roles":["GROUP_READ_ONLY"]}`)
+		r1, r2 = both(func() *response {
+			return h.call(admin, "PATCH", orgsPath+"/"+h.orgID+"/serviceAccounts/"+cid, `{"roles":["ORG_MEMBER"]}`, "")
+		}, func() *response {
+			return h.call(admin, "PATCH", "/api/atlas/v2/groups/"+gid+"/serviceAccounts/"+cid, `{"description":"renamed"}`, "")
+		})
+		if r1.status != 200 || r2.status != 200 {
+			t.Fatalf("PATCHes: %d %s / %d %s", r1.status, r1.body, r2.status, r2.body)
+		}
+		a := h.ok(admin, 200, "GET", orgsPath+"/"+h.orgID+"/serviceAccounts/"+cid, "")
+		if roles := string(mustJSON(a["roles"])); strings.Contains(roles, "ORG_OWNER") || !strings.Contains(roles, "ORG_MEMBER") {
+			t.Fatalf("service account %s has %s after ORG_OWNER was revoked", cid, roles)
+		}
+	}
 }

@@ -27,7 +27,9 @@ import (
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
 	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 	"github.com/flexd/flexd/jobs"
+	"github.com/flexd/flexd/seal"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
 	"github.com/flexd/flexd/sqlstore"
@@ -75,6 +77,12 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As flexd serve does: what Digest needs in usable form is sealed.
+	box, err := seal.New(seal.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.SealWith(box)
 	var (
 		reads    flexd.Store = store
 		versions flexd.Versions
@@ -113,7 +121,7 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oauth := auth.NewOAuth(creds, creds, auth.OAuthConfig{Clock: clock, FailureLimiter: failures,
+	oauth := auth.NewOAuth(creds, creds, auth.OAuthConfig{Clock: clock, FailureLimiter: failures, WriteError: atlasapi.WriteError,
 		Limiter: auth.NewLimiter(auth.LimiterConfig{Limit: opts.tokenLimit, Window: time.Minute, Clock: clock})})
 	srv := httptest.NewServer(authn.Handler(atlasapi.NewServer(atlasapi.Config{
 		Orgs: svc, Projects: svc, Clusters: svc, Backups: svc, APIKeys: svc, ServiceAccounts: svc,
@@ -132,6 +140,8 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		t.Fatal(err)
 	}
 	h.remember(k.PrivateKey)
+	h.rememberHA1(k.PublicKey, k.PrivateKey)
+	h.remember(hex.EncodeToString(key))
 	h.admin = digestCreds{public: k.PublicKey, private: k.PrivateKey}
 	// As cmd/flexd's bootstrap does: the first key is the instance
 	// administrator.
@@ -139,6 +149,13 @@ func newIDHarness(t *testing.T, opts idOptions) *idHarness {
 		t.Fatal(err)
 	}
 	return h
+}
+
+// rememberHA1 records an API key's HA1 values: enough to sign Digest
+// requests, so the database keeps them only sealed.
+func (h *idHarness) rememberHA1(public, private string) {
+	h.remember(credential.HA1(credential.AlgorithmMD5, public, private))
+	h.remember(credential.HA1(credential.AlgorithmSHA256, public, private))
 }
 
 // remember records a secret the database must never contain.
@@ -337,6 +354,11 @@ func (h *idHarness) collect(body []byte) {
 			for k, x := range v {
 				if s, ok := x.(string); ok && (k == "privateKey" || k == "secret" || k == "access_token") {
 					h.remember(s)
+				}
+				if pub, ok := v["publicKey"].(string); ok && k == "privateKey" {
+					if priv, ok := x.(string); ok {
+						h.rememberHA1(pub, priv)
+					}
 				}
 				walk(x)
 			}

@@ -97,7 +97,7 @@ func (s *server) finish(w *statusWriter, r *http.Request, st *state) {
 			panic(v)
 		}
 		s.log.ErrorContext(r.Context(), "panic serving request", "request_id", st.id,
-			"method", r.Method, "path", r.URL.EscapedPath(), "panic", v, "stack", string(debug.Stack()))
+			"method", r.Method, "path", loggedPath(r), "panic", v, "stack", string(debug.Stack()))
 		if w.status == 0 {
 			s.writeError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
 		}
@@ -114,7 +114,7 @@ func (s *server) logRequest(r *http.Request, status int, st *state) {
 	}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
-		slog.String("path", r.URL.EscapedPath()),
+		slog.String("path", loggedPath(r)),
 		slog.Int("status", status),
 		slog.Duration("duration", time.Since(st.start)),
 		slog.String("request_id", st.id),
@@ -123,6 +123,20 @@ func (s *server) logRequest(r *http.Request, status int, st *state) {
 		attrs = append(attrs, slog.String("principal", st.principal.Name))
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// redactedToken stands for a download link's token in the logs.
+const redactedToken = "REDACTED"
+
+// loggedPath is r's escaped path as the logs show it: a download link's
+// token is its whole credential, working for hours without any other, so
+// it is replaced. Every log line that names a path uses this.
+func loggedPath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if rest, ok := strings.CutPrefix(p, downloadPath); ok && rest != "" {
+		return downloadPath + redactedToken
+	}
+	return p
 }
 
 // handlerFunc is a handler that returns its failure, so that every error

@@ -139,10 +139,11 @@ func (s *server) routes() []route {
 
 		// Database access: Project Owner (or Database Access Admin, which
 		// Owner implies) manages users and the access list, Project Read
-		// Only reads them.
-		{"GET", databaseUsers, databaseAccessVersions, group(readOnly), s.listDatabaseUsers()},
+		// Only reads them; Database Access Admin also reads the users it
+		// manages.
+		{"GET", databaseUsers, databaseAccessVersions, group(readOnly).orRole(databaseAccessAdmin), s.listDatabaseUsers()},
 		{"POST", databaseUsers, databaseAccessVersions, group(databaseAccessAdmin), s.createDatabaseUser()},
-		{"GET", databaseUser, databaseAccessVersions, group(readOnly), s.getDatabaseUser()},
+		{"GET", databaseUser, databaseAccessVersions, group(readOnly).orRole(databaseAccessAdmin), s.getDatabaseUser()},
 		{"PATCH", databaseUser, databaseAccessVersions, group(databaseAccessAdmin), s.updateDatabaseUser()},
 		{"DELETE", databaseUser, databaseAccessVersions, group(databaseAccessAdmin), s.deleteDatabaseUser()},
 		{"GET", accessList, databaseAccessVersions, group(readOnly), s.listAccessList()},

@@ -109,6 +109,8 @@ type server struct {
 	// allowed maps each route path (without method) to a 405 answer naming
 	// the methods it has, so the catch-all can tell 405 from 404.
 	allowed *http.ServeMux
+	// public holds the route paths whose every method is public.
+	public map[string]bool
 	// notFound is the catch-all itself, also used for unclean paths.
 	notFound http.Handler
 	// pages holds the encodings of recent list answers (page_cache.go).
@@ -137,6 +139,7 @@ func NewServer(cfg Config) http.Handler {
 
 	var paths []string
 	methods := map[string][]string{}
+	s.public = map[string]bool{}
 	for _, rt := range s.routes() {
 		pattern, h := s.routeHandler(rt)
 		s.mux.Handle(rt.method+" "+pattern, h)
@@ -145,7 +148,9 @@ func NewServer(cfg Config) http.Handler {
 		}
 		if _, ok := methods[rt.pattern]; !ok {
 			paths = append(paths, rt.pattern)
+			s.public[rt.pattern] = true
 		}
+		s.public[rt.pattern] = s.public[rt.pattern] && rt.access.scope == scopePublic
 		methods[rt.pattern] = append(methods[rt.pattern], rt.method)
 	}
 	for _, p := range paths {
@@ -194,16 +199,22 @@ func cleanPath(p string) string {
 func (s *server) fallback() http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		p := r.URL.EscapedPath()
+		h, pattern := s.allowed.Handler(r)
 		if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/_flexd/") {
-			var err error
-			if r, err = s.authenticate(r); err != nil {
-				return err
+			// A path that needs no credentials with any method (the
+			// OAuth endpoints) answers its 405 to anyone: a Digest
+			// challenge there would only mislead the client.
+			if !s.public[pattern] {
+				var err error
+				if r, err = s.authenticate(r); err != nil {
+					return err
+				}
 			}
 			if err := s.admit(w, r, family{}, false); err != nil {
 				return err
 			}
 		}
-		if h, pattern := s.allowed.Handler(r); pattern != "" && p == cleanPath(p) {
+		if pattern != "" && p == cleanPath(p) {
 			h.ServeHTTP(w, r)
 			return nil
 		}

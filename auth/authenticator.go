@@ -20,9 +20,11 @@ type AuthenticatorConfig struct {
 	Digest *DigestVerifier
 	Bearer *BearerVerifier
 	// FailureLimiter, if set, counts failed attempts per client IP and
-	// answers 429 RATE_LIMITED to an IP that exhausted it, before
-	// verifying anything. Share it with OAuthConfig.FailureLimiter so that
-	// guessing at either endpoint counts against one budget.
+	// claimed identity (the Digest username), and answers a failure beyond
+	// it 429 RATE_LIMITED instead of 401. Credentials are always checked
+	// first: a caller that presents valid ones is never throttled, however
+	// many failures others made from its address. Share it with
+	// OAuthConfig.FailureLimiter so that one limiter bounds the memory.
 	FailureLimiter *Limiter
 	// ClientIP names the caller for the limiter; defaults to the host of
 	// r.RemoteAddr.
@@ -79,20 +81,13 @@ func (a *Authenticator) Handler(next http.Handler) http.Handler {
 }
 
 // Authenticate implements atlasapi.Authenticator: the principal, (nil, nil)
-// for missing or wrong credentials, a RATE_LIMITED error for an IP that
-// failed too often, or another error when the store failed.
+// for missing or wrong credentials, a RATE_LIMITED error for wrong
+// credentials beyond the failure limit, or another error when the store
+// failed.
 func (a *Authenticator) Authenticate(r *http.Request) (*flexd.Principal, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, nil // the first leg of every Digest call: not a failure
-	}
-	ip := a.cfg.ClientIP(r)
-	if l := a.cfg.FailureLimiter; l != nil {
-		if exhausted, retryAfter := l.Exhausted(ip); exhausted {
-			e := l.Error(r.URL.Path)
-			e.RetryAfter = retryAfter
-			return nil, e
-		}
 	}
 	m := &memo{}
 	rr := r.WithContext(context.WithValue(r.Context(), memoKey{}, m))
@@ -107,8 +102,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*flexd.Principal, error) 
 		err = fail(ReasonBadHeader)
 	}
 	if f, ok := errors.AsType[*Failure](err); ok {
-		a.failed(r, ip, f)
-		return nil, nil
+		return nil, a.failed(r, h, f)
 	}
 	return p, err
 }
@@ -150,19 +144,40 @@ func (a *Authenticator) gone(err error, subject string) error {
 	return fmt.Errorf("auth: loading principal: %w", err)
 }
 
-// failed logs a failed attempt, counts it against the IP, and remembers a
-// stale nonce for Challenge. A stale nonce is a client that knew its key:
-// it is not counted, nor is an empty Authorization header.
-func (a *Authenticator) failed(r *http.Request, ip string, f *Failure) {
+// failed logs a failed attempt, charges it to the address and the identity
+// it claimed, and remembers a stale nonce for Challenge. A stale nonce is a
+// client that knew its key: it is not charged, nor is an empty
+// Authorization header. A failure beyond the limit is RATE_LIMITED.
+func (a *Authenticator) failed(r *http.Request, header string, f *Failure) error {
 	if m, ok := r.Context().Value(memoKey{}).(*memo); ok && f.Stale {
 		m.stale = true
 	}
-	if f.Reason != ReasonMissing && f.Reason != ReasonStaleNonce && a.cfg.FailureLimiter != nil {
-		a.cfg.FailureLimiter.Allow(ip)
-	}
+	ip := a.cfg.ClientIP(r)
 	a.log.LogAttrs(r.Context(), slog.LevelInfo, "authentication failed",
 		slog.String("reason", string(f.Reason)), slog.String("subject", f.Subject), slog.String("ip", ip),
 		slog.String("path", r.URL.EscapedPath()))
+	l := a.cfg.FailureLimiter
+	if l == nil || f.Reason == ReasonMissing || f.Reason == ReasonStaleNonce {
+		return nil
+	}
+	if ok, retryAfter := l.Allow(failureKey(ip, claimedIdentity(header))); !ok {
+		return l.Error(r.URL.Path, retryAfter)
+	}
+	return nil
+}
+
+// claimedIdentity is whom a failed Authorization header claimed to be: the
+// Digest username, or "bearer" for any token (a token names nobody until
+// it is verified). Only a limiter key: it is never logged.
+func claimedIdentity(header string) string {
+	scheme, _, _ := strings.Cut(header, " ")
+	if !strings.EqualFold(scheme, "Digest") {
+		return strings.ToLower(scheme)
+	}
+	if p, err := parseDigest(header); err == nil {
+		return "digest:" + p.username
+	}
+	return "digest"
 }
 
 // Challenge implements atlasapi.Authenticator: the Digest challenge Atlas

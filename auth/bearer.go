@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/credential"
 )
 
 // maxBearerToken bounds what is hashed and looked up; flexd's tokens are 43
@@ -42,7 +43,7 @@ func (v *BearerVerifier) Verify(r *http.Request) (string, error) {
 	if !ok {
 		return "", fail(ReasonBadHeader)
 	}
-	t, err := v.tokens.Token(r.Context(), TokenDigest(tok))
+	t, err := v.tokens.Token(r.Context(), credential.TokenDigest(tok))
 	switch {
 	case errors.Is(err, flexd.ErrNotFound):
 		return "", fail(ReasonUnknownToken)

@@ -1,11 +1,14 @@
 package auth_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 // BenchmarkDigestVerify measures one successful MD5 verification: parse,
@@ -47,8 +50,8 @@ func BenchmarkDigestVerify(b *testing.B) {
 func BenchmarkBearerVerify(b *testing.B) {
 	clock := newClock()
 	tokens := auth.NewMemoryTokenStore(clock)
-	tok := auth.NewAccessToken()
-	if err := tokens.CreateToken(b.Context(), auth.Token{Digest: auth.TokenDigest(tok), Subject: "sa", ExpiresAt: clock.Now().Add(auth.DefaultTokenTTL)}); err != nil {
+	tok := credential.NewAccessToken()
+	if err := tokens.CreateToken(b.Context(), auth.Token{Digest: credential.TokenDigest(tok), Subject: "sa", ExpiresAt: clock.Now().Add(auth.DefaultTokenTTL)}); err != nil {
 		b.Fatal(err)
 	}
 	v := auth.NewBearerVerifier(tokens, clock)
@@ -60,4 +63,21 @@ func BenchmarkBearerVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLimiterAllow is one token endpoint request's limiter cost, over
+// many keys from many goroutines.
+func BenchmarkLimiterAllow(b *testing.B) {
+	l := auth.NewLimiter(auth.LimiterConfig{Limit: 50, Window: time.Minute})
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("mdb_sa_id_%024d\x00192.0.2.%d", i, i%250)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			l.Allow(keys[i%len(keys)])
+			i++
+		}
+	})
 }

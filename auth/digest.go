@@ -14,40 +14,27 @@ import (
 	"time"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/credential"
 )
 
-// Realm is the Digest realm Atlas uses. It is part of every stored HA1, so it
-// can never change without re-issuing every API key.
-const Realm = "MMS Public API"
-
-// Digest algorithms. The "-sess" variants are accepted too: they only add a
-// step on top of the stored HA1.
+// The Digest realm and algorithms are credential's: the HA1 values a key's
+// creation stores and the verification here must agree on them. The
+// "-sess" variants are accepted too: they only add a step on top of the
+// stored HA1.
 const (
-	AlgorithmMD5    = "MD5"
-	AlgorithmSHA256 = "SHA-256"
+	AlgorithmMD5    = credential.AlgorithmMD5
+	AlgorithmSHA256 = credential.AlgorithmSHA256
 )
 
 // DefaultNonceTTL is how long a nonce stays usable. The Atlas SDK uses each
 // nonce once, within milliseconds of receiving it.
 const DefaultNonceTTL = 5 * time.Minute
 
-// HA1 returns H(username:realm:password) in lowercase hex for alg (MD5 or
-// SHA-256): what the store keeps for an API key instead of its private key,
-// one value per algorithm. Compute both when a key is created; the private
-// key cannot be recovered later. It panics on any other algorithm, which is
-// a programming error.
-func HA1(alg, username, password string) string {
-	if hashSize(alg) == 0 {
-		panic("auth: HA1 of unsupported algorithm " + alg)
-	}
-	return string(hexSum(nil, alg, username, ":", Realm, ":", password))
-}
-
 // DigestKey is what verification needs to know about one API key.
 type DigestKey struct {
 	Subject   string // API key id
-	HA1MD5    string // HA1(AlgorithmMD5, publicKey, privateKey)
-	HA1SHA256 string // HA1(AlgorithmSHA256, publicKey, privateKey); may be empty
+	HA1MD5    string // credential.HA1(AlgorithmMD5, publicKey, privateKey)
+	HA1SHA256 string // credential.HA1(AlgorithmSHA256, publicKey, privateKey); may be empty
 }
 
 // DigestCredentials looks up API keys by public key (the Digest username).
@@ -113,7 +100,7 @@ func NewDigestVerifier(creds DigestCredentials, counter NonceCounter, cfg Digest
 		ttl:      cfg.NonceTTL,
 		ownOnly:  cfg.ThisProcessOnly,
 		clock:    cfg.Clock,
-		dummyHA1: HA1(AlgorithmSHA256, "", hex.EncodeToString(NewKey())),
+		dummyHA1: credential.HA1(AlgorithmSHA256, "", hex.EncodeToString(NewKey())),
 	}
 	if v.ttl <= 0 {
 		v.ttl = DefaultNonceTTL
@@ -130,31 +117,8 @@ func NewDigestVerifier(creds DigestCredentials, counter NonceCounter, cfg Digest
 // offers MD5 alone (SHA-256 responses are still accepted from clients that
 // choose it themselves).
 func (v *DigestVerifier) Challenge(stale bool) string {
-	return `Digest realm="` + Realm + `", domain="", nonce="` + v.signer.issue(v.clock.Now()) +
+	return `Digest realm="` + credential.Realm + `", domain="", nonce="` + v.signer.issue(v.clock.Now()) +
 		`", algorithm=MD5, qop="auth", stale=` + strconv.FormatBool(stale)
-}
-
-// unauthorizedBody is Atlas's 401 body as the recorded CLI traffic shows it
-// (ATLAS-ERRORS.md): pretty-printed with " : ", key order error, reason,
-// detail, errorCode, no parameters, unlike every other Atlas error.
-const unauthorizedBody = "{\n" +
-	`  "error" : 401,` + "\n" +
-	`  "reason" : "Unauthorized",` + "\n" +
-	`  "detail" : "You are not authorized for this resource.",` + "\n" +
-	`  "errorCode" : "UNEXPECTED_ERROR"` + "\n" +
-	"}"
-
-// Unauthorized writes Atlas's 401 answer: a fresh challenge and the fixed
-// body. Use it for every authentication failure, Digest or Bearer, so the
-// answer never tells a wrong key from an unknown one; pass stale from the
-// Failure so a client with an expired nonce may retry without re-prompting.
-func (v *DigestVerifier) Unauthorized(w http.ResponseWriter, stale bool) {
-	h := w.Header()
-	h.Set("WWW-Authenticate", v.Challenge(stale))
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
-	_, _ = w.Write([]byte(unauthorizedBody))
 }
 
 // Verify authenticates r's Digest Authorization header and returns the API
@@ -174,7 +138,7 @@ func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
 		p.nonce == "" || p.uri == "" || p.response == "" {
 		return "", fail(ReasonBadHeader)
 	}
-	if p.realm != Realm {
+	if p.realm != credential.Realm {
 		return "", fail(ReasonWrongRealm)
 	}
 	alg := p.algorithm
@@ -191,7 +155,7 @@ func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
 		return "", fail(ReasonBadQop)
 	}
 	nc, ok := parseNC(p.nc)
-	if !ok || p.cnonce == "" {
+	if !ok || nc == 0 || p.cnonce == "" { // counts start at 00000001
 		return "", fail(ReasonBadHeader)
 	}
 	var gotBuf [sha256.Size]byte

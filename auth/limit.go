@@ -1,38 +1,46 @@
 package auth
 
 import (
-	"net/http"
-	"strconv"
+	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/flexd/flexd"
 )
 
-// Limiter allows N requests per key in fixed windows of M minutes, the way
-// Atlas words its limits ("limited to 50 requests every 1 minutes"). Windows
-// are aligned to the clock for every key at once, so a new window simply
-// forgets all counts: memory is bounded by the keys seen in one window, and
-// by MaxKeys beyond that.
+// Limiter is a token bucket per key (golang.org/x/time/rate), the shape of
+// Atlas's own limits: Limit requests at once, refilled at Limit per Window
+// ("limited to 50 requests every 1 minutes"). Memory is bounded: at most
+// MaxKeys buckets are kept, the least recently used one giving way to a new
+// key. A forgotten bucket starts full again, so eviction can only forgive a
+// caller, never charge one for another's requests: there is no bucket that
+// keys share.
 type Limiter struct {
 	limit   int
 	window  time.Duration
+	every   rate.Limit
 	maxKeys int
 	clock   flexd.Clock
 
-	mu       sync.Mutex
-	start    time.Time // of the current window
-	counts   map[string]int
-	overflow int // shared count of keys that found the map full
+	mu   sync.Mutex
+	keys map[string]*list.Element // of *bucket
+	lru  list.List                // front: most recently used
+}
+
+type bucket struct {
+	key string
+	lim *rate.Limiter
 }
 
 // LimiterConfig configures a Limiter.
 type LimiterConfig struct {
-	Limit  int           // requests per window; must be > 0
+	Limit  int           // bucket size, and refills per Window; must be > 0
 	Window time.Duration // should be whole minutes (Atlas reports minutes); must be > 0
-	// MaxKeys bounds the keys tracked per window (default 100,000). Keys
-	// beyond it share one count, so a flood of distinct keys degrades to
-	// one global limit instead of unbounded memory.
+	// MaxKeys bounds the buckets kept (default 100,000, some 20 MB).
 	MaxKeys int
 	Clock   flexd.Clock // defaults to the system clock
 }
@@ -50,85 +58,82 @@ func NewLimiter(cfg LimiterConfig) *Limiter {
 		cfg.Clock = flexd.SystemClock{}
 	}
 	return &Limiter{limit: cfg.Limit, window: cfg.Window, maxKeys: cfg.MaxKeys, clock: cfg.Clock,
-		counts: make(map[string]int)}
+		every: rate.Limit(float64(cfg.Limit) / cfg.Window.Seconds()), keys: make(map[string]*list.Element)}
 }
 
-// Allow counts one request for key and reports whether it is within the
-// limit; if not, retryAfter is the time until the window ends.
+// Allow takes one token from key's bucket and reports whether there was
+// one; if not, nothing is taken and retryAfter is when the next one comes.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
-	return l.take(key, true)
-}
-
-// Exhausted reports, without counting, whether key has used up its window.
-// Use it with Allow on failures only, to limit failed logins.
-func (l *Limiter) Exhausted(key string) (exhausted bool, retryAfter time.Duration) {
-	ok, ra := l.take(key, false)
-	return !ok, ra
-}
-
-func (l *Limiter) take(key string, count bool) (bool, time.Duration) {
 	now := l.clock.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if start := now.Truncate(l.window); !start.Equal(l.start) {
-		l.start = start
-		clear(l.counts)
-		l.overflow = 0
-	}
-	c, tracked := l.counts[key]
-	overflowing := !tracked && len(l.counts) >= l.maxKeys
-	if overflowing {
-		c = l.overflow
-	}
-	if c >= l.limit {
-		return false, l.start.Add(l.window).Sub(now)
-	}
-	if count {
-		if overflowing {
-			l.overflow = c + 1
-		} else {
-			l.counts[key] = c + 1
-		}
+	b := l.bucket(key, now)
+	r := b.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
 	}
 	return true, 0
 }
 
+// bucket returns key's bucket, marked as just used. Called with l.mu held.
+func (l *Limiter) bucket(key string, now time.Time) *rate.Limiter {
+	if e, ok := l.keys[key]; ok {
+		l.lru.MoveToFront(e)
+		return e.Value.(*bucket).lim
+	}
+	// Full buckets at the back hold nothing worth keeping: drop a few on
+	// the way, so that the map holds mostly keys that are being limited.
+	for range 2 {
+		back := l.lru.Back()
+		if back == nil || back.Value.(*bucket).lim.TokensAt(now) < float64(l.limit) {
+			break
+		}
+		l.remove(back)
+	}
+	if l.lru.Len() >= l.maxKeys {
+		l.remove(l.lru.Back())
+	}
+	b := &bucket{key: key, lim: rate.NewLimiter(l.every, l.limit)}
+	l.keys[key] = l.lru.PushFront(b)
+	return b.lim
+}
+
+func (l *Limiter) remove(e *list.Element) {
+	delete(l.keys, e.Value.(*bucket).key)
+	l.lru.Remove(e)
+}
+
+// Len reports how many buckets the limiter holds, for tests.
+func (l *Limiter) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lru.Len()
+}
+
 // Error returns the Atlas RATE_LIMITED error for path, with the limit and
-// window this limiter enforces (the window in minutes, rounded up).
-func (l *Limiter) Error(path string) *flexd.Error {
+// window this limiter enforces (the window in minutes, rounded up) and
+// retryAfter for the Retry-After header.
+func (l *Limiter) Error(path string, retryAfter time.Duration) *flexd.Error {
 	minutes := int((l.window + time.Minute - 1) / time.Minute)
-	return flexd.Errorf("RATE_LIMITED", path, l.limit, minutes)
+	e := flexd.Errorf("RATE_LIMITED", path, l.limit, minutes)
+	e.RetryAfter = retryAfter
+	return e
 }
 
-// RetryAfter formats d for the Retry-After header: whole seconds, rounded
-// up, at least 1.
-func RetryAfter(d time.Duration) string {
-	s := int64((d + time.Second - 1) / time.Second)
-	return strconv.FormatInt(max(s, 1), 10)
+// failureKey names whom a request is charged to: the address and the
+// identity it claimed, so that one client's failures never throttle
+// another identity behind the same address (a NAT, a load balancer). The
+// identity is the client's to choose, so a long one is replaced by its
+// hash: a key's size, and so the limiter's memory, stays bounded.
+func failureKey(ip, identity string) string {
+	if len(identity) > maxIdentityLen {
+		sum := sha256.Sum256([]byte(identity))
+		identity = "sha256:" + hex.EncodeToString(sum[:16])
+	}
+	return ip + "\x00" + identity
 }
 
-// WriteAtlasError writes e in Atlas's usual error shape: compact JSON with
-// keys in alphabetical order, Content-Type application/json and X-Error-Code.
-// The API server has its own encoder; this one serves the token endpoint,
-// which lives outside it, and is the default for OAuthConfig.WriteError.
-func WriteAtlasError(w http.ResponseWriter, _ *http.Request, e *flexd.Error) {
-	params := e.Parameters
-	if params == nil {
-		params = []any{}
-	}
-	body, err := jsonMarshal(struct {
-		Detail     string `json:"detail"`
-		Error      int    `json:"error"`
-		ErrorCode  string `json:"errorCode"`
-		Parameters []any  `json:"parameters"`
-		Reason     string `json:"reason"`
-	}{e.Detail, e.Status, e.Code, params, http.StatusText(e.Status)})
-	if err != nil {
-		http.Error(w, "", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Error-Code", e.Code)
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(body)
-}
+// maxIdentityLen is the longest identity kept as it is in a limiter key:
+// public keys are 8 characters, client ids 34.
+const maxIdentityLen = 64

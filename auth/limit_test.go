@@ -2,7 +2,7 @@ package auth_test
 
 import (
 	"fmt"
-	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,77 +10,70 @@ import (
 )
 
 func TestLimiter(t *testing.T) {
-	clock := newClock() // at a whole minute
-	clock.Advance(15 * time.Second)
-	l := auth.NewLimiter(auth.LimiterConfig{Limit: 3, Window: 5 * time.Minute, Clock: clock})
+	clock := newClock()
+	l := auth.NewLimiter(auth.LimiterConfig{Limit: 3, Window: 3 * time.Minute, Clock: clock})
 	for i := range 3 {
 		if ok, _ := l.Allow("a"); !ok {
 			t.Fatalf("request %d refused", i)
 		}
 	}
+	// A token bucket: 3 at once, then one more each minute.
 	ok, ra := l.Allow("a")
-	// The window started at a 5-minute boundary: 09:40:00, ending 09:45:00.
-	if ok || ra != 2*time.Minute+45*time.Second {
-		t.Errorf("4th request: ok=%v retryAfter=%v", ok, ra)
+	if ok || ra != time.Minute {
+		t.Errorf("4th request: ok=%v retryAfter=%v, want refused for 1m", ok, ra)
 	}
 	if ok, _ := l.Allow("b"); !ok {
 		t.Error("another key refused")
 	}
-	if ex, _ := l.Exhausted("b"); ex {
-		t.Error("b exhausted after one request")
-	}
-	for range 10 {
-		l.Exhausted("c") // peeking never counts
-	}
-	if ok, _ := l.Allow("c"); !ok {
-		t.Error("Exhausted counted requests")
-	}
-	clock.Advance(2*time.Minute + 45*time.Second)
+	clock.Advance(time.Minute)
 	if ok, _ := l.Allow("a"); !ok {
-		t.Error("new window still refuses")
+		t.Error("a refilled token is refused")
 	}
-	e := l.Error("/api/oauth/token")
-	if e.Status != 429 || e.Detail != "Resource /api/oauth/token is limited to 3 requests every 5 minutes." {
+	if ok, _ := l.Allow("a"); ok {
+		t.Error("a bucket refilled more than one token in a minute")
+	}
+	e := l.Error("/api/oauth/token", ra)
+	if e.Status != 429 || e.Detail != "Resource /api/oauth/token is limited to 3 requests every 3 minutes." ||
+		e.RetryAfter != time.Minute {
 		t.Errorf("error %+v", e)
 	}
 }
 
+// TestLimiterBoundedKeys: beyond MaxKeys the least recently used bucket is
+// forgotten. No key ever shares another's bucket: a flood of new keys
+// cannot throttle one it has never seen (before, keys beyond the bound
+// shared one overflow count, and a flood locked everyone out).
 func TestLimiterBoundedKeys(t *testing.T) {
 	clock := newClock()
 	l := auth.NewLimiter(auth.LimiterConfig{Limit: 2, Window: time.Minute, MaxKeys: 10, Clock: clock})
-	for i := range 10 {
-		l.Allow(fmt.Sprint("k", i))
-	}
-	// Keys beyond MaxKeys share one allowance rather than growing memory.
-	l.Allow("new1")
-	l.Allow("new2")
-	if ok, _ := l.Allow("new3"); ok {
-		t.Error("overflow keys are not sharing one count")
-	}
-	if ok, _ := l.Allow("k1"); !ok {
-		t.Error("tracked key lost its own count")
-	}
-	clock.Advance(time.Minute)
-	if ok, _ := l.Allow("new3"); !ok {
-		t.Error("overflow not reset by a new window")
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	for d, want := range map[time.Duration]string{0: "1", time.Millisecond: "1", time.Second: "1", 1500 * time.Millisecond: "2", time.Minute: "60"} {
-		if got := auth.RetryAfter(d); got != want {
-			t.Errorf("RetryAfter(%v) = %s, want %s", d, got, want)
+	for i := range 1000 {
+		l.Allow(fmt.Sprint("flood", i))
+		l.Allow(fmt.Sprint("flood", i))
+		if n := l.Len(); n > 10 {
+			t.Fatalf("%d buckets held, bound 10", n)
 		}
 	}
+	for i := range 2 {
+		if ok, _ := l.Allow("innocent"); !ok {
+			t.Fatalf("a new key after a flood of others is refused at request %d", i+1)
+		}
+	}
+	if ok, _ := l.Allow("innocent"); ok {
+		t.Error("the new key is not limited by its own bucket")
+	}
 }
 
-func TestWriteAtlasError(t *testing.T) {
-	l := auth.NewLimiter(auth.LimiterConfig{Limit: 50, Window: time.Minute})
-	w := httptest.NewRecorder()
-	auth.WriteAtlasError(w, nil, l.Error("/api/oauth/token"))
-	// TF-DOC's observed body.
-	const want = `{"detail":"Resource /api/oauth/token is limited to 50 requests every 1 minutes.","error":429,"errorCode":"RATE_LIMITED","parameters":["/api/oauth/token",50,1],"reason":"Too Many Requests"}`
-	if w.Code != 429 || w.Body.String() != want || w.Header().Get("X-Error-Code") != "RATE_LIMITED" {
-		t.Errorf("%d %s %v", w.Code, w.Body, w.Header())
+// TestFailureKeysAreBounded: the identity in a limiter key is the client's
+// to choose (a Digest username, a client id); a long one is hashed, so a
+// flood of megabyte usernames cannot grow the limiter beyond its keys'
+// bound times a small size.
+func TestFailureKeysAreBounded(t *testing.T) {
+	long := strings.Repeat("u", 1<<20)
+	k := auth.FailureKey("192.0.2.1", long)
+	if len(k) > 100 || k == auth.FailureKey("192.0.2.1", long+"x") {
+		t.Errorf("key of a 1 MiB identity: %d bytes, or not telling identities apart", len(k))
+	}
+	if auth.FailureKey("192.0.2.1", "abcdefgh") != "192.0.2.1\x00abcdefgh" {
+		t.Error("a short identity is not kept as it is")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/credential"
 )
 
 // MemoryDigestCredentials is a DigestCredentials held in a map, for tests
@@ -26,8 +27,8 @@ func (m *MemoryDigestCredentials) Add(subject, publicKey, privateKey string) {
 	defer m.mu.Unlock()
 	m.keys[publicKey] = DigestKey{
 		Subject:   subject,
-		HA1MD5:    HA1(AlgorithmMD5, publicKey, privateKey),
-		HA1SHA256: HA1(AlgorithmSHA256, publicKey, privateKey),
+		HA1MD5:    credential.HA1(AlgorithmMD5, publicKey, privateKey),
+		HA1SHA256: credential.HA1(AlgorithmSHA256, publicKey, privateKey),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/credential"
 )
 
 // DefaultTokenTTL is the access token lifetime Atlas documents.
@@ -20,7 +21,7 @@ const DefaultTokenTTL = time.Hour
 // ClientSecret is one secret of a service account, as stored.
 type ClientSecret struct {
 	ID        string    // names the secret, so tokens can be revoked with it
-	Hash      string    // HashSecret of the secret
+	Hash      string    // credential.HashSecret of the secret
 	ExpiresAt time.Time // zero: never expires
 }
 
@@ -34,7 +35,7 @@ type ServiceAccounts interface {
 
 // Token is an issued access token as stored: only its digest.
 type Token struct {
-	Digest    string // TokenDigest of the token
+	Digest    string // credential.TokenDigest of the token
 	Subject   string
 	SecretID  string // ClientSecret.ID of the secret the client presented
 	ExpiresAt time.Time
@@ -62,15 +63,14 @@ type OAuthConfig struct {
 	// Atlas does (50 requests every 1 minute).
 	Limiter *Limiter
 	// FailureLimiter, if set, counts failed client authentications per
-	// IP and refuses further attempts from an IP that exhausted it before
-	// spending a bcrypt comparison on them. It stops guessing across many
-	// client ids, which Limiter alone would not.
+	// address and client id, and answers a failure beyond it 429 instead of
+	// invalid_client. Valid credentials are always accepted.
 	FailureLimiter *Limiter
 	// ClientIP names the caller for limiting; defaults to the host of
 	// r.RemoteAddr. Behind a proxy, supply one that trusts only it.
 	ClientIP func(*http.Request) string
-	// WriteError writes Atlas-shaped errors (429, 500); defaults to
-	// WriteAtlasError.
+	// WriteError writes Atlas-shaped errors (429, 500), Retry-After
+	// included: atlasapi.WriteError, the API's own encoder. Required.
 	WriteError func(http.ResponseWriter, *http.Request, *flexd.Error)
 	// Observe, if set, is told the outcome of every request: nil on
 	// success, a *Failure for a refused client, another error when a store
@@ -86,8 +86,12 @@ type OAuth struct {
 	cfg      OAuthConfig
 }
 
-// NewOAuth returns the endpoints backed by accounts and tokens.
+// NewOAuth returns the endpoints backed by accounts and tokens. It panics
+// without cfg.WriteError, a wiring mistake to catch at start-up.
 func NewOAuth(accounts ServiceAccounts, tokens TokenStore, cfg OAuthConfig) *OAuth {
+	if cfg.WriteError == nil {
+		panic("auth: OAuthConfig.WriteError is required")
+	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
 	}
@@ -96,9 +100,6 @@ func NewOAuth(accounts ServiceAccounts, tokens TokenStore, cfg OAuthConfig) *OAu
 	}
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = remoteHost
-	}
-	if cfg.WriteError == nil {
-		cfg.WriteError = WriteAtlasError
 	}
 	return &OAuth{accounts: accounts, tokens: tokens, cfg: cfg}
 }
@@ -142,10 +143,10 @@ func (o *OAuth) token(w http.ResponseWriter, r *http.Request) (string, error) {
 	if err != nil {
 		return subject, err
 	}
-	tok := NewAccessToken()
+	tok := credential.NewAccessToken()
 	now := o.cfg.Clock.Now()
 	if err := o.tokens.CreateToken(r.Context(), Token{
-		Digest: TokenDigest(tok), Subject: subject, SecretID: secretID, ExpiresAt: now.Add(o.cfg.TokenTTL),
+		Digest: credential.TokenDigest(tok), Subject: subject, SecretID: secretID, ExpiresAt: now.Add(o.cfg.TokenTTL),
 	}); err != nil {
 		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
 		return subject, fmt.Errorf("auth: storing token: %w", err)
@@ -178,7 +179,7 @@ func (o *OAuth) revoke(w http.ResponseWriter, r *http.Request) (string, error) {
 	if err != nil {
 		return subject, err
 	}
-	if err := o.tokens.RevokeToken(r.Context(), subject, TokenDigest(tok)); err != nil {
+	if err := o.tokens.RevokeToken(r.Context(), subject, credential.TokenDigest(tok)); err != nil {
 		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
 		return subject, fmt.Errorf("auth: revoking token: %w", err)
 	}
@@ -207,13 +208,9 @@ func (o *OAuth) begin(w http.ResponseWriter, r *http.Request) (clientAuth, url.V
 	client, credErr := clientCredentials(r.Header.Get("Authorization"), form)
 	ip := o.cfg.ClientIP(r)
 	if o.cfg.Limiter != nil {
-		if ok, ra := o.cfg.Limiter.Allow(client.id + "\x00" + ip); !ok {
-			return o.limited(w, r, o.cfg.Limiter, ra)
-		}
-	}
-	if o.cfg.FailureLimiter != nil {
-		if exhausted, ra := o.cfg.FailureLimiter.Exhausted(ip); exhausted {
-			return o.limited(w, r, o.cfg.FailureLimiter, ra)
+		if ok, ra := o.cfg.Limiter.Allow(failureKey(ip, client.id)); !ok {
+			o.limited(w, r, o.cfg.Limiter, ra)
+			return clientAuth{}, nil, fail(ReasonRateLimited)
 		}
 	}
 	switch {
@@ -221,18 +218,14 @@ func (o *OAuth) begin(w http.ResponseWriter, r *http.Request) (clientAuth, url.V
 		return refuse(http.StatusBadRequest, "invalid_request",
 			"Authenticate the client with one method only.", ReasonInvalidRequest)
 	case credErr != nil:
-		o.failedLogin(ip)
-		invalidClient(w)
-		return clientAuth{}, nil, fail(ReasonBadHeader)
+		return clientAuth{}, nil, o.refuseClient(w, r, client.id, fail(ReasonBadHeader))
 	}
 	return client, form, nil
 }
 
-func (o *OAuth) limited(w http.ResponseWriter, r *http.Request, l *Limiter, retryAfter time.Duration) (clientAuth, url.Values, error) {
-	w.Header().Set("Retry-After", RetryAfter(retryAfter))
+func (o *OAuth) limited(w http.ResponseWriter, r *http.Request, l *Limiter, retryAfter time.Duration) {
 	w.Header().Set("Cache-Control", "no-store")
-	o.cfg.WriteError(w, r, l.Error(r.URL.Path))
-	return clientAuth{}, nil, fail(ReasonRateLimited)
+	o.cfg.WriteError(w, r, l.Error(r.URL.Path, retryAfter))
 }
 
 // authenticate checks the client's secret against its stored hashes and
@@ -243,9 +236,7 @@ func (o *OAuth) limited(w http.ResponseWriter, r *http.Request, l *Limiter, retr
 func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAuth) (string, string, error) {
 	subject, secrets, err := o.accounts.ClientSecrets(r.Context(), c.id)
 	if errors.Is(err, flexd.ErrNotFound) {
-		o.failedLogin(o.cfg.ClientIP(r))
-		invalidClient(w)
-		return "", "", fail(ReasonUnknownClient)
+		return "", "", o.refuseClient(w, r, c.id, fail(ReasonUnknownClient))
 	}
 	if err != nil {
 		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
@@ -261,34 +252,40 @@ func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAut
 			expired = append(expired, s)
 			continue
 		}
-		if CheckSecret(s.Hash, c.secret) {
+		if credential.CheckSecret(s.Hash, c.secret) {
 			return subject, s.ID, nil
 		}
 	}
 	reason := ReasonWrongSecret
 	// Only to tell the operator why: the client hears invalid_client.
 	for _, s := range expired {
-		if CheckSecret(s.Hash, c.secret) {
+		if credential.CheckSecret(s.Hash, c.secret) {
 			reason = ReasonExpiredSecret
 			break
 		}
 	}
-	o.failedLogin(o.cfg.ClientIP(r))
-	invalidClient(w)
-	return "", "", &Failure{Reason: reason, Subject: subject}
+	return "", "", o.refuseClient(w, r, c.id, &Failure{Reason: reason, Subject: subject})
 }
 
-func (o *OAuth) failedLogin(ip string) {
-	if o.cfg.FailureLimiter != nil {
-		o.cfg.FailureLimiter.Allow(ip)
+// refuseClient answers a failed client authentication: invalid_client, or
+// 429 once the address has failed too often for this client id. It
+// returns f to observe.
+func (o *OAuth) refuseClient(w http.ResponseWriter, r *http.Request, clientID string, f *Failure) *Failure {
+	if l := o.cfg.FailureLimiter; l != nil {
+		if ok, ra := l.Allow(failureKey(o.cfg.ClientIP(r), clientID)); !ok {
+			o.limited(w, r, l, ra)
+			return f
+		}
 	}
+	invalidClient(w)
+	return f
 }
 
 // invalidClient answers RFC 6749 §5.2 invalid_client. 401 with a Basic
 // challenge is required when the client tried the Authorization header and
 // allowed otherwise, so every client hears the same.
 func invalidClient(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+	w.Header().Set("WWW-Authenticate", `Basic realm="`+credential.Realm+`"`)
 	oauthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client credentials.")
 }
 

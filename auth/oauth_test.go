@@ -19,7 +19,9 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/flexd/flexd/atlasapi"
 	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 type oauthFixture struct {
@@ -38,11 +40,12 @@ type oauthFixture struct {
 func newOAuthFixture(t *testing.T, cfg auth.OAuthConfig) *oauthFixture {
 	t.Helper()
 	f := &oauthFixture{clock: newClock(), accounts: auth.NewMemoryServiceAccounts(),
-		clientID: auth.NewClientID(), secret: auth.NewClientSecret()}
+		clientID: credential.NewClientID(), secret: credential.NewClientSecret()}
 	f.tokens = auth.NewMemoryTokenStore(f.clock)
 	f.bearer = auth.NewBearerVerifier(f.tokens, f.clock)
 	f.addSecret(t, f.clientID, f.secret, time.Time{})
 	cfg.Clock = f.clock
+	cfg.WriteError = atlasapi.WriteError
 	cfg.Observe = func(_ *http.Request, _ string, err error) {
 		f.mu.Lock()
 		f.observed = append(f.observed, err)
@@ -59,7 +62,7 @@ func newOAuthFixture(t *testing.T, cfg auth.OAuthConfig) *oauthFixture {
 
 func (f *oauthFixture) addSecret(t *testing.T, clientID, secret string, expires time.Time) {
 	t.Helper()
-	h, err := auth.HashSecretCost(secret, bcrypt.MinCost)
+	h, err := credential.HashSecretCost(secret, bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,22 +159,22 @@ func TestOAuthTokenWire(t *testing.T) {
 	if _, err := f.tokens.Token(t.Context(), body.AccessToken); err == nil {
 		t.Error("token stored in clear")
 	}
-	if _, err := f.tokens.Token(t.Context(), auth.TokenDigest(body.AccessToken)); err != nil {
+	if _, err := f.tokens.Token(t.Context(), credential.TokenDigest(body.AccessToken)); err != nil {
 		t.Error(err)
 	}
 }
 
 func TestOAuthInvalidClient(t *testing.T) {
 	f := newOAuthFixture(t, auth.OAuthConfig{})
-	expiredID, expiredSecret := auth.NewClientID(), auth.NewClientSecret()
+	expiredID, expiredSecret := credential.NewClientID(), credential.NewClientSecret()
 	f.addSecret(t, expiredID, expiredSecret, f.clock.Now())
 
 	tests := []struct {
 		name, id, secret string
 		reason           auth.Reason
 	}{
-		{"wrong secret", f.clientID, auth.NewClientSecret(), auth.ReasonWrongSecret},
-		{"unknown client", auth.NewClientID(), f.secret, auth.ReasonUnknownClient},
+		{"wrong secret", f.clientID, credential.NewClientSecret(), auth.ReasonWrongSecret},
+		{"unknown client", credential.NewClientID(), f.secret, auth.ReasonUnknownClient},
 		{"expired secret", expiredID, expiredSecret, auth.ReasonExpiredSecret},
 		{"secret over 72 bytes", f.clientID, f.secret + strings.Repeat("x", 30), auth.ReasonWrongSecret},
 	}
@@ -206,7 +209,7 @@ func TestOAuthInvalidClient(t *testing.T) {
 	})
 
 	t.Run("a second, valid secret still works", func(t *testing.T) {
-		second := auth.NewClientSecret()
+		second := credential.NewClientSecret()
 		f.addSecret(t, expiredID, second, f.clock.Now().Add(time.Hour))
 		if _, err := f.config(expiredID, second, oauth2.AuthStyleInHeader).Token(t.Context()); err != nil {
 			t.Fatal(err)
@@ -303,7 +306,7 @@ func TestOAuthRevoke(t *testing.T) {
 	}
 
 	// Another service account cannot revoke it, and cannot tell.
-	otherID, otherSecret := auth.NewClientID(), auth.NewClientSecret()
+	otherID, otherSecret := credential.NewClientID(), credential.NewClientSecret()
 	f.addSecret(t, otherID, otherSecret, time.Time{})
 	if st := revoke(otherID, otherSecret, tok.AccessToken); st != 200 {
 		t.Errorf("foreign revoke: status %d", st)
@@ -350,7 +353,7 @@ func TestBearerVerify(t *testing.T) {
 	wantReason(t, verifyHeader("Bearer a b"), auth.ReasonBadHeader)
 	wantReason(t, verifyHeader("Bearer ="), auth.ReasonBadHeader)
 	wantReason(t, verifyHeader("Bearer "+strings.Repeat("a", 600)), auth.ReasonBadHeader)
-	wantReason(t, verifyHeader("Bearer "+auth.NewAccessToken()), auth.ReasonUnknownToken)
+	wantReason(t, verifyHeader("Bearer "+credential.NewAccessToken()), auth.ReasonUnknownToken)
 
 	f.clock.Advance(time.Hour - time.Second)
 	if _, err := f.bearerSubject(tok.AccessToken); err != nil {
@@ -384,8 +387,9 @@ func TestOAuthRateLimited(t *testing.T) {
 	if resp.StatusCode != 429 || string(b) != want {
 		t.Errorf("status %d body %s", resp.StatusCode, b)
 	}
-	if ra := resp.Header.Get("Retry-After"); ra != "50" {
-		t.Errorf("Retry-After %q, want 50", ra)
+	// A token bucket of 2 a minute: the next token comes in 30s.
+	if ra := resp.Header.Get("Retry-After"); ra != "30" {
+		t.Errorf("Retry-After %q, want 30", ra)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
@@ -394,14 +398,14 @@ func TestOAuthRateLimited(t *testing.T) {
 		t.Errorf("observed %s", got)
 	}
 	// Another client from the same address has its own allowance.
-	otherID, otherSecret := auth.NewClientID(), auth.NewClientSecret()
+	otherID, otherSecret := credential.NewClientID(), credential.NewClientSecret()
 	f.addSecret(t, otherID, otherSecret, time.Time{})
 	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", otherID, otherSecret); resp.StatusCode != 200 {
 		t.Errorf("other client: status %d", resp.StatusCode)
 	}
-	limiterClockSync(50 * time.Second)
+	limiterClockSync(30 * time.Second)
 	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, f.secret); resp.StatusCode != 200 {
-		t.Errorf("next window: status %d", resp.StatusCode)
+		t.Errorf("after a refill: status %d", resp.StatusCode)
 	}
 }
 
@@ -409,23 +413,33 @@ func TestOAuthFailureLimiter(t *testing.T) {
 	clock := newClock()
 	failures := auth.NewLimiter(auth.LimiterConfig{Limit: 3, Window: time.Minute, Clock: clock})
 	f := newOAuthFixture(t, auth.OAuthConfig{FailureLimiter: failures})
-	// Guessing across client ids from one address is stopped too.
+	// Guessing one client's secret from one address is throttled.
 	for i := range 3 {
-		if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", auth.NewClientID(), "guess"); resp.StatusCode != 401 {
+		if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, "guess"); resp.StatusCode != 401 {
 			t.Fatalf("guess %d: status %d", i, resp.StatusCode)
 		}
 	}
-	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, f.secret); resp.StatusCode != 429 {
-		t.Errorf("after 3 failures: status %d, want 429", resp.StatusCode)
+	resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, "guess")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "20" {
+		t.Errorf("4th failure: status %d Retry-After %q, want 429 after 20s (one token of 3 a minute)",
+			resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	clock.Advance(time.Minute)
+	// The right secret is accepted all the same: only failures are throttled.
 	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, f.secret); resp.StatusCode != 200 {
-		t.Errorf("next window: status %d", resp.StatusCode)
+		t.Errorf("valid credentials after 4 failures: status %d, want 200", resp.StatusCode)
+	}
+	// Another client id from the same address has its own budget.
+	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", credential.NewClientID(), "guess"); resp.StatusCode != 401 {
+		t.Errorf("another identity: status %d, want 401", resp.StatusCode)
+	}
+	clock.Advance(20 * time.Second)
+	if resp := f.post(t, "/api/oauth/token", form, "grant_type=client_credentials", f.clientID, "guess"); resp.StatusCode != 401 {
+		t.Errorf("after a token came back: status %d, want 401", resp.StatusCode)
 	}
 }
 
 func TestOAuthStoreFailure(t *testing.T) {
-	o := auth.NewOAuth(brokenAccounts{}, auth.NewMemoryTokenStore(nil), auth.OAuthConfig{})
+	o := auth.NewOAuth(brokenAccounts{}, auth.NewMemoryTokenStore(nil), auth.OAuthConfig{WriteError: atlasapi.WriteError})
 	srv := httptest.NewServer(o.TokenHandler())
 	defer srv.Close()
 	_, err := (&clientcredentials.Config{ClientID: "a", ClientSecret: "b", TokenURL: srv.URL, AuthStyle: oauth2.AuthStyleInHeader}).Token(t.Context())

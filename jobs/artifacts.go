@@ -95,8 +95,15 @@ type manifest struct {
 
 // archive builds the .tgz a download link serves: the artifact and a
 // manifest.json describing it, both stamped with the snapshot's finish time
-// so the same download always has the same bytes.
+// so the same download always has the same bytes. The file times come from
+// the real clock, though: with a manual clock moved ahead, the finish time
+// lies in the future, and tar warns about every file ("time stamp in the
+// future"); such files are stamped with the real time instead.
 func archive(j *flexd.RestoreJob, sn *flexd.Snapshot, a *flexd.Artifact) ([]byte, error) {
+	fileTime := sn.FinishTime
+	if now := time.Now(); fileTime.After(now) {
+		fileTime = now
+	}
 	name := "artifact.json"
 	m, err := json.MarshalIndent(manifest{
 		SnapshotID: sn.ID, ClusterName: sn.ClusterName, GroupID: sn.GroupID, MongoDBVersion: sn.MongoDBVersion,
@@ -113,7 +120,7 @@ func archive(j *flexd.RestoreJob, sn *flexd.Snapshot, a *flexd.Artifact) ([]byte
 		name string
 		body []byte
 	}{{"manifest.json", m}, {name, a.Content}} {
-		hdr := &tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), ModTime: sn.FinishTime, Format: tar.FormatPAX}
+		hdr := &tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), ModTime: fileTime, Format: tar.FormatPAX}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return nil, err
 		}

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flexd/flexd"
-	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 var _ flexd.APIKeyService = (*Service)(nil)
@@ -89,8 +89,8 @@ func NewPrivateKey() string {
 // all the store keeps of the private key.
 func setCredentials(k *flexd.APIKey, publicKey, privateKey string) {
 	k.PublicKey = publicKey
-	k.HA1MD5 = auth.HA1(auth.AlgorithmMD5, publicKey, privateKey)
-	k.HA1SHA256 = auth.HA1(auth.AlgorithmSHA256, publicKey, privateKey)
+	k.HA1MD5 = credential.HA1(credential.AlgorithmMD5, publicKey, privateKey)
+	k.HA1SHA256 = credential.HA1(credential.AlgorithmSHA256, publicKey, privateKey)
 	k.PrivateKeyTail = flexd.PrivateKeyTail(privateKey)
 }
 
@@ -162,36 +162,43 @@ func (s *Service) CreateOrgAPIKey(ctx context.Context, orgID string, c flexd.API
 	return s.createAPIKey(ctx, orgID, c.Desc, flexd.Grants{OrgRoles: roles})
 }
 
-// UpdateOrgAPIKey changes a key's description or organization roles.
+// UpdateOrgAPIKey changes a key's description or organization roles. Only
+// the fields the request sets are written: a description change racing a
+// change of roles leaves the new roles in place.
 func (s *Service) UpdateOrgAPIKey(ctx context.Context, orgID, id string, u flexd.APIKeyUpdate) (*flexd.APIKey, error) {
-	k, err := s.apiKeyIn(ctx, orgID, id)
-	if err != nil {
+	if _, err := s.apiKeyIn(ctx, orgID, id); err != nil {
 		return nil, err
 	}
+	var c flexd.APIKeyChange
 	if u.Roles != nil {
-		if k.OrgRoles, err = apiKeyOrgRoles(orgID, *u.Roles); err != nil {
+		roles, err := apiKeyOrgRoles(orgID, *u.Roles)
+		if err != nil {
 			return nil, err
 		}
+		c.OrgRoles = &roles
 	}
-	return s.updateAPIKey(ctx, k, u.Desc)
+	if err := s.updateAPIKey(ctx, id, u.Desc, c); err != nil {
+		return nil, err
+	}
+	return s.apiKeyIn(ctx, orgID, id)
 }
 
-// updateAPIKey writes k with a new description, when one is given.
-func (s *Service) updateAPIKey(ctx context.Context, k *flexd.APIKey, desc *string) (*flexd.APIKey, error) {
+// updateAPIKey writes c, with a new description when one is given.
+func (s *Service) updateAPIKey(ctx context.Context, id string, desc *string, c flexd.APIKeyChange) error {
 	if desc != nil {
 		if err := validateAPIKeyDesc(*desc); err != nil {
-			return nil, err
+			return err
 		}
-		k.Desc = *desc
+		c.Desc = desc
 	}
-	err := s.store.UpdateAPIKey(ctx, k)
+	err := s.store.UpdateAPIKey(ctx, id, c)
 	if isNotFound(err) {
-		return nil, flexd.Errorf("API_KEY_NOT_FOUND", k.ID)
+		return flexd.Errorf("API_KEY_NOT_FOUND", id)
 	}
 	if err != nil {
-		return nil, internal("update API key", err)
+		return internal("update API key", err)
 	}
-	return k, nil
+	return nil
 }
 
 // DeleteOrgAPIKey deletes a key; the next request signed with it fails.
@@ -274,23 +281,34 @@ func (s *Service) AssignProjectAPIKey(ctx context.Context, groupID, id string, r
 }
 
 // UpdateProjectAPIKey changes an assigned key's roles in the project, or
-// its description.
+// its description. The roles are replaced only while the key is still
+// assigned, and the description is written alone, so neither write can
+// bring back what a concurrent request took away.
 func (s *Service) UpdateProjectAPIKey(ctx context.Context, groupID, id string, u flexd.APIKeyUpdate) (*flexd.APIKey, error) {
 	k, err := s.projectAPIKey(ctx, groupID, id, true)
 	if err != nil {
 		return nil, err
+	}
+	if u.Desc != nil {
+		if err := validateAPIKeyDesc(*u.Desc); err != nil {
+			return nil, err
+		}
 	}
 	if u.Roles != nil {
 		roles, err := apiKeyGroupRoles(groupID, *u.Roles)
 		if err != nil {
 			return nil, err
 		}
-		if err := s.setAPIKeyProjectRoles(ctx, groupID, id, roles); err != nil {
-			return nil, err
+		err = s.store.UpdateAPIKeyProjectRoles(ctx, id, groupID, roles)
+		if isNotFound(err) {
+			return nil, flexd.Errorf("API_KEY_NOT_FOUND", id)
+		}
+		if err != nil {
+			return nil, internal("update API key project roles", err)
 		}
 	}
 	if u.Desc != nil {
-		if _, err := s.updateAPIKey(ctx, k, u.Desc); err != nil {
+		if err := s.updateAPIKey(ctx, id, u.Desc, flexd.APIKeyChange{}); err != nil {
 			return nil, err
 		}
 	}
@@ -337,14 +355,18 @@ func (s *Service) EnsureAPIKey(ctx context.Context, orgID, publicKey, privateKey
 	}
 	before := *k
 	setCredentials(k, publicKey, privateKey)
-	if !slices.Contains(k.OrgRoles, flexd.RoleOrgOwner) {
-		k.OrgRoles = append(k.OrgRoles, flexd.RoleOrgOwner)
+	var c flexd.APIKeyChange
+	if k.HA1MD5 != before.HA1MD5 || k.HA1SHA256 != before.HA1SHA256 || k.PrivateKeyTail != before.PrivateKeyTail {
+		c.Credentials = &flexd.APIKeyCredentials{HA1MD5: k.HA1MD5, HA1SHA256: k.HA1SHA256, PrivateKeyTail: k.PrivateKeyTail}
 	}
-	if k.HA1MD5 == before.HA1MD5 && k.HA1SHA256 == before.HA1SHA256 && k.PrivateKeyTail == before.PrivateKeyTail &&
-		len(k.OrgRoles) == len(before.OrgRoles) {
+	if !slices.Contains(k.OrgRoles, flexd.RoleOrgOwner) {
+		roles := append(k.OrgRoles, flexd.RoleOrgOwner)
+		c.OrgRoles = &roles
+	}
+	if c == (flexd.APIKeyChange{}) {
 		return Unchanged, nil
 	}
-	if err := s.store.UpdateAPIKey(ctx, k); err != nil {
+	if err := s.store.UpdateAPIKey(ctx, k.ID, c); err != nil {
 		return "", internal("update API key", err)
 	}
 	return Updated, nil

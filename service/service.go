@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd"
-	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 // Config holds the service's tunables.
@@ -36,7 +36,7 @@ type Config struct {
 	// DefaultOrgName names the organization created on first start.
 	DefaultOrgName string
 	// SecretCost is the bcrypt cost of service account secrets (default
-	// auth.DefaultSecretCost); tests lower it to bcrypt's minimum.
+	// credential.DefaultSecretCost); tests lower it to bcrypt's minimum.
 	SecretCost int
 }
 
@@ -54,7 +54,7 @@ func (c *Config) setDefaults() {
 		c.DefaultOrgName = "flexd"
 	}
 	if c.SecretCost == 0 {
-		c.SecretCost = auth.DefaultSecretCost
+		c.SecretCost = credential.DefaultSecretCost
 	}
 }
 

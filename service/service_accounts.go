@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flexd/flexd"
-	"github.com/flexd/flexd/auth"
+	"github.com/flexd/flexd/credential"
 )
 
 var _ flexd.ServiceAccountService = (*Service)(nil)
@@ -57,7 +57,7 @@ func saGroupRoles(groupID string, roles []flexd.Role) ([]flexd.Role, error) {
 // maskSecret is the form of a secret shown after creation: its prefix and
 // last four characters, 24 of its 256 random bits.
 func maskSecret(secret string) string {
-	return auth.ClientSecretPrefix + "..." + secret[len(secret)-4:]
+	return credential.ClientSecretPrefix + "..." + secret[len(secret)-4:]
 }
 
 // newSecret draws a client secret for clientID (or takes the operator's),
@@ -65,9 +65,9 @@ func maskSecret(secret string) string {
 // mask are stored; Secret carries the clear value back to the caller once.
 func (s *Service) newSecret(clientID, secret string, hours int) (*flexd.ServiceAccountSecret, error) {
 	if secret == "" {
-		secret = auth.NewClientSecret()
+		secret = credential.NewClientSecret()
 	}
-	hash, err := auth.HashSecretCost(secret, s.cfg.SecretCost)
+	hash, err := credential.HashSecretCost(secret, s.cfg.SecretCost)
 	if err != nil {
 		return nil, internal("hash secret", err)
 	}
@@ -90,7 +90,7 @@ func (s *Service) createServiceAccount(ctx context.Context, orgID string, c flex
 	if err := validateSecretHours(c.SecretExpiresAfterHours); err != nil {
 		return nil, err
 	}
-	a := &flexd.ServiceAccount{ClientID: auth.NewClientID(), OrgID: orgID, Name: c.Name, Description: c.Description,
+	a := &flexd.ServiceAccount{ClientID: credential.NewClientID(), OrgID: orgID, Name: c.Name, Description: c.Description,
 		Grants: g, CreatedAt: s.clock.Now()}
 	sec, err := s.newSecret(a.ClientID, "", c.SecretExpiresAfterHours)
 	if err != nil {
@@ -162,24 +162,28 @@ func (s *Service) CreateOrgServiceAccount(ctx context.Context, orgID string, c f
 	return s.createServiceAccount(ctx, orgID, c, flexd.Grants{OrgRoles: roles})
 }
 
-// updateAccount applies a PATCH's name and description to a, then writes
-// it.
-func (s *Service) updateAccount(ctx context.Context, a *flexd.ServiceAccount, u flexd.ServiceAccountUpdate) error {
+// updateAccount validates a PATCH's name and description and writes them
+// with c, and nothing else: what the request does not change is left as
+// stored, whatever a concurrent request wrote meanwhile.
+func (s *Service) updateAccount(ctx context.Context, clientID string, u flexd.ServiceAccountUpdate, c flexd.ServiceAccountChange) error {
 	if u.Name != nil {
 		if err := validateSAText("name", *u.Name, maxSANameLen); err != nil {
 			return err
 		}
-		a.Name = *u.Name
+		c.Name = u.Name
 	}
 	if u.Description != nil {
 		if err := validateSAText("description", *u.Description, maxSADescriptionLen); err != nil {
 			return err
 		}
-		a.Description = *u.Description
+		c.Description = u.Description
 	}
-	err := s.store.UpdateServiceAccount(ctx, a)
+	if c == (flexd.ServiceAccountChange{}) {
+		return nil
+	}
+	err := s.store.UpdateServiceAccount(ctx, clientID, c)
 	if isNotFound(err) {
-		return flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", a.ClientID)
+		return flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
 	}
 	if err != nil {
 		return internal("update service account", err)
@@ -190,19 +194,21 @@ func (s *Service) updateAccount(ctx context.Context, a *flexd.ServiceAccount, u 
 // UpdateOrgServiceAccount changes an account's name, description or
 // organization roles.
 func (s *Service) UpdateOrgServiceAccount(ctx context.Context, orgID, clientID string, u flexd.ServiceAccountUpdate) (*flexd.ServiceAccount, error) {
-	a, err := s.accountIn(ctx, orgID, clientID)
-	if err != nil {
+	if _, err := s.accountIn(ctx, orgID, clientID); err != nil {
 		return nil, err
 	}
+	var c flexd.ServiceAccountChange
 	if u.Roles != nil {
-		if a.OrgRoles, err = saOrgRoles(orgID, *u.Roles); err != nil {
+		roles, err := saOrgRoles(orgID, *u.Roles)
+		if err != nil {
 			return nil, err
 		}
+		c.OrgRoles = &roles
 	}
-	if err := s.updateAccount(ctx, a, u); err != nil {
+	if err := s.updateAccount(ctx, clientID, u, c); err != nil {
 		return nil, err
 	}
-	return a, nil
+	return s.accountIn(ctx, orgID, clientID)
 }
 
 // DeleteOrgServiceAccount deletes an account; its tokens stop working at
@@ -314,7 +320,9 @@ func (s *Service) setAccountProjectRoles(ctx context.Context, a *flexd.ServiceAc
 }
 
 // UpdateProjectServiceAccount changes an assigned account's name,
-// description or roles in the project.
+// description or roles in the project. The roles are replaced only while
+// the account is still assigned, so a PATCH racing a removal never assigns
+// it again.
 func (s *Service) UpdateProjectServiceAccount(ctx context.Context, groupID, clientID string, u flexd.ServiceAccountUpdate) (*flexd.ServiceAccount, error) {
 	a, err := s.projectAccount(ctx, groupID, clientID, false)
 	if err != nil {
@@ -325,11 +333,15 @@ func (s *Service) UpdateProjectServiceAccount(ctx context.Context, groupID, clie
 		if err != nil {
 			return nil, err
 		}
-		if err := s.setAccountProjectRoles(ctx, a, groupID, roles); err != nil {
-			return nil, err
+		err = s.store.UpdateServiceAccountProjectRoles(ctx, clientID, groupID, roles)
+		if isNotFound(err) {
+			return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+		}
+		if err != nil {
+			return nil, internal("update service account project roles", err)
 		}
 	}
-	if err := s.updateAccount(ctx, a, u); err != nil {
+	if err := s.updateAccount(ctx, clientID, u, flexd.ServiceAccountChange{}); err != nil {
 		return nil, err
 	}
 	return s.accountIn(ctx, a.OrgID, clientID)
@@ -393,15 +405,15 @@ func (s *Service) EnsureServiceAccount(ctx context.Context, orgID, clientID, sec
 	}
 	outcome := Unchanged
 	if !slices.Contains(a.OrgRoles, flexd.RoleOrgOwner) {
-		a.OrgRoles = append(a.OrgRoles, flexd.RoleOrgOwner)
-		if err := s.store.UpdateServiceAccount(ctx, a); err != nil {
+		roles := append(a.OrgRoles, flexd.RoleOrgOwner)
+		if err := s.store.UpdateServiceAccount(ctx, clientID, flexd.ServiceAccountChange{OrgRoles: &roles}); err != nil {
 			return "", internal("update service account", err)
 		}
 		outcome = Updated
 	}
 	now := s.clock.Now()
 	for _, sec := range a.Secrets {
-		if now.Before(sec.ExpiresAt) && auth.CheckSecret(sec.Hash, secret) {
+		if now.Before(sec.ExpiresAt) && credential.CheckSecret(sec.Hash, secret) {
 			return outcome, nil
 		}
 	}

@@ -2,10 +2,14 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/seal"
 	"github.com/flexd/flexd/sqlite"
 	"github.com/flexd/flexd/sqlstore"
 	"github.com/flexd/flexd/storetest"
@@ -25,6 +29,20 @@ func open(t *testing.T) *sqlstore.Store {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) flexd.Store { return open(t) })
+}
+
+// TestSealedStore runs the contract on a store that seals its secrets, as
+// flexd serve runs it: sealing changes what is stored, never what is read.
+func TestSealedStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) flexd.Store {
+		s := open(t)
+		b, err := seal.New(seal.NewKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SealWith(b)
+		return s
+	})
 }
 
 func TestPersistence(t *testing.T) {
@@ -83,5 +101,68 @@ func TestConcurrentOpen(t *testing.T) {
 	for range 20 {
 		path := filepath.Join(t.TempDir(), "flexd.db")
 		storetest.RunConcurrentOpen(t, func(ctx context.Context) (flexd.Store, error) { return sqlite.Open(ctx, path) })
+	}
+}
+
+// TestReadyReflectsFailingWrites: a store whose every write fails (here a
+// read-only connection to the file: a full disk fails writes the same way)
+// is not ready, though it answers reads. Before, /readyz only pinged.
+func TestReadyReflectsFailingWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "flexd.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ready(ctx); err != nil {
+		t.Fatalf("a writable store is not ready: %v", err)
+	}
+	db, err := sql.Open("sqlite", path+"?_pragma=query_only(1)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnly := sqlstore.New(db, sqlstore.SQLite)
+	defer readOnly.Close()
+	if err := readOnly.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if err := readOnly.Ready(ctx); err == nil {
+		t.Fatal("a store whose writes fail is ready")
+	}
+}
+
+// TestSealSecretsOnce: sealing what an earlier flexd stored in clear
+// changes it once; the next start finds nothing to do, an empty HA1 (a key
+// that predates SHA-256) included. A store with another key is refused.
+func TestSealSecretsOnce(t *testing.T) {
+	ctx := t.Context()
+	s := open(t)
+	o := flexd.Organization{ID: flexd.NewID(time.Now()), Name: "o"}
+	if err := s.CreateOrganization(ctx, &o); err != nil {
+		t.Fatal(err)
+	}
+	k := flexd.APIKey{ID: flexd.NewID(time.Now()), OrgID: o.ID, PublicKey: "abcdefgh", Desc: "d", HA1MD5: "m", Created: time.Now()}
+	if err := s.CreateAPIKey(ctx, &k); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ServerKey(ctx, "k", []byte("0123456789abcdef")); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := seal.New(seal.NewKey())
+	s.SealWith(b)
+	for i, want := range []int{2, 0} {
+		if n, err := s.SealSecrets(ctx); err != nil || n != want {
+			t.Fatalf("start %d: sealed %d (%v), want %d", i+1, n, err, want)
+		}
+	}
+	got, err := s.GetAPIKey(ctx, k.ID)
+	if err != nil || got.HA1MD5 != "m" || got.HA1SHA256 != "" {
+		t.Fatalf("after sealing: %+v %v", got, err)
+	}
+	other, _ := seal.New(seal.NewKey())
+	s.SealWith(other)
+	if _, err := s.SealSecrets(ctx); !errors.Is(err, seal.ErrWrongKey) {
+		t.Errorf("another key: %v, want ErrWrongKey", err)
 	}
 }

@@ -9,7 +9,9 @@ import (
 
 const apiKeyColumns = "k.id, k.org_id, k.public_key, k.description, k.org_roles, k.ha1_md5, k.ha1_sha256, k.private_key_tail, k.created"
 
-func scanAPIKey(r rowScanner, k *flexd.APIKey) error {
+// scanAPIKeyRow reads a key's row as stored: its HA1 values may be sealed
+// (Store.scanAPIKey opens them).
+func scanAPIKeyRow(r rowScanner, k *flexd.APIKey) error {
 	return r.Scan(&k.ID, &k.OrgID, &k.PublicKey, &k.Desc, rolesColumn{&k.OrgRoles}, &k.HA1MD5, &k.HA1SHA256,
 		&k.PrivateKeyTail, unixTime{&k.Created})
 }
@@ -20,8 +22,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *flexd.APIKey) error {
 	err := s.inTx(ctx, func(r runner) error {
 		_, err := r.exec(ctx, "INSERT INTO api_keys (id, org_id, public_key, description, org_roles, ha1_md5, ha1_sha256,"+
 			" private_key_tail, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			k.ID, k.OrgID, k.PublicKey, k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256,
-			k.PrivateKeyTail, unixSeconds(k.Created))
+			k.ID, k.OrgID, k.PublicKey, k.Desc, rolesValue(k.OrgRoles), s.sealValue(k.HA1MD5, ha1Where("ha1_md5", k.ID)),
+			s.sealValue(k.HA1SHA256, ha1Where("ha1_sha256", k.ID)), k.PrivateKeyTail, unixSeconds(k.Created))
 		if err != nil {
 			return s.writeErr(err, "create API key "+k.ID)
 		}
@@ -53,7 +55,7 @@ func (s *Store) getAPIKey(ctx context.Context, what, cond string, arg any) (*fle
 	var k *flexd.APIKey
 	err := s.readTx(ctx, func(r runner) error {
 		var err error
-		k, err = getOne(ctx, r, what, "SELECT "+apiKeyColumns+" FROM api_keys k WHERE "+cond, []any{arg}, scanAPIKey)
+		k, err = getOne(ctx, r, what, "SELECT "+apiKeyColumns+" FROM api_keys k WHERE "+cond, []any{arg}, s.scanAPIKey)
 		if err != nil {
 			return err
 		}
@@ -78,7 +80,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, f flexd.APIKeyFilter, p flexd.P
 	}
 	q.where.eqIfSet("k.org_id", f.OrgID)
 	apiKeyProjects.assignedTo(&q.where, "k.id", f.GroupID)
-	keys, total, err := listPage(ctx, s, q, p, scanAPIKey)
+	keys, total, err := listPage(ctx, s, q, p, s.scanAPIKey)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -96,24 +98,32 @@ func (s *Store) ListAPIKeys(ctx context.Context, f flexd.APIKeyFilter, p flexd.P
 	return keys, total, nil
 }
 
-// UpdateAPIKey writes the key's description, organization roles, HA1
-// values and private key tail.
-func (s *Store) UpdateAPIKey(ctx context.Context, k *flexd.APIKey) error {
-	r := s.run()
-	err := s.writeOne(ctx, r, "update API key "+k.ID,
-		"UPDATE api_keys SET description = ?, org_roles = ?, ha1_md5 = ?, ha1_sha256 = ?, private_key_tail = ? WHERE id = ?",
-		k.Desc, rolesValue(k.OrgRoles), k.HA1MD5, k.HA1SHA256, k.PrivateKeyTail, k.ID)
-	if err != nil {
-		return err
+// UpdateAPIKey writes the fields c sets, and only those, in one statement.
+func (s *Store) UpdateAPIKey(ctx context.Context, id string, c flexd.APIKeyChange) error {
+	var u update
+	if c.Desc != nil {
+		u.set("description", *c.Desc)
 	}
-	r.touch(flexd.CredentialParent(k.ID))
-	k.OrgRoles = normalGrants(flexd.Grants{OrgRoles: k.OrgRoles}).OrgRoles
-	return nil
+	if c.OrgRoles != nil {
+		u.set("org_roles", rolesValue(*c.OrgRoles))
+	}
+	if cr := c.Credentials; cr != nil {
+		u.set("ha1_md5", s.sealValue(cr.HA1MD5, ha1Where("ha1_md5", id)))
+		u.set("ha1_sha256", s.sealValue(cr.HA1SHA256, ha1Where("ha1_sha256", id)))
+		u.set("private_key_tail", cr.PrivateKeyTail)
+	}
+	return u.apply(ctx, s, "update API key "+id, "api_keys", "id", id)
 }
 
 // SetAPIKeyProjectRoles replaces the key's roles in one project.
 func (s *Store) SetAPIKeyProjectRoles(ctx context.Context, id, groupID string, roles []flexd.Role) error {
 	return apiKeyProjects.set(ctx, s, id, groupID, roles)
+}
+
+// UpdateAPIKeyProjectRoles replaces the roles of a key assigned to the
+// project; ErrNotFound when it is not.
+func (s *Store) UpdateAPIKeyProjectRoles(ctx context.Context, id, groupID string, roles []flexd.Role) error {
+	return apiKeyProjects.update(ctx, s, id, groupID, roles)
 }
 
 // DeleteAPIKey deletes the key; its assignments go with it (ON DELETE

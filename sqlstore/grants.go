@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/flexd/flexd"
 )
@@ -177,6 +178,45 @@ func touchAssigned(ctx context.Context, r runner, groupID string) error {
 			r.touch(flexd.CredentialParent(id))
 		}
 	}
+	return nil
+}
+
+// update replaces the roles of an existing assignment, and is
+// flexd.ErrNotFound when there is none: unlike set, it never creates one.
+func (a assignments) update(ctx context.Context, s *Store, id, groupID string, roles []flexd.Role) error {
+	r := s.run()
+	if err := s.writeOne(ctx, r, fmt.Sprintf("update roles of %s %s in project %s", a.what, id, groupID),
+		"UPDATE "+a.table+" SET roles = ? WHERE "+a.owner+" = ? AND group_id = ?", rolesValue(roles), id, groupID); err != nil {
+		return err
+	}
+	r.touch(flexd.CredentialParent(id))
+	return nil
+}
+
+// update is an UPDATE of the columns a change sets, and of no other.
+type update struct {
+	sets []string
+	args []any
+}
+
+func (u *update) set(col string, v any) {
+	u.sets = append(u.sets, col+" = ?")
+	u.args = append(u.args, v)
+}
+
+// apply runs the update on the credential row of table whose keyCol is
+// id: flexd.ErrNotFound when there is none, also when nothing is set.
+func (u *update) apply(ctx context.Context, s *Store, what, table, keyCol, id string) error {
+	sets := u.sets
+	if len(sets) == 0 {
+		sets = []string{keyCol + " = " + keyCol}
+	}
+	r := s.run()
+	if err := s.writeOne(ctx, r, what,
+		"UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE "+keyCol+" = ?", append(u.args, id)...); err != nil {
+		return err
+	}
+	r.touch(flexd.CredentialParent(id))
 	return nil
 }
 

@@ -27,7 +27,7 @@ func (s *Store) CreateRestoreJob(ctx context.Context, j *flexd.RestoreJob) error
 	_, err := r.exec(ctx,
 		"INSERT INTO restore_jobs ("+restoreJobColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		j.ID, j.ProjectID, j.ClusterID, j.InstanceName, j.SnapshotID, j.DeliveryType, j.Status,
-		j.TargetProjectID, j.TargetDeploymentItemName, nullIfEmpty(j.DownloadToken), unixSeconds(j.ExpirationDate),
+		j.TargetProjectID, j.TargetDeploymentItemName, s.downloadToken(j), unixSeconds(j.ExpirationDate),
 		unixSeconds(j.RestoreScheduledDate), unixSeconds(j.SnapshotFinishedDate), unixSeconds(j.RestoreFinishedDate),
 		j.FailureReason)
 	if err != nil {
@@ -47,7 +47,7 @@ func normalRestoreJobTimes(j *flexd.RestoreJob) {
 func (s *Store) GetRestoreJob(ctx context.Context, clusterID, id string) (*flexd.RestoreJob, error) {
 	return getOne(ctx, s.run(), fmt.Sprintf("restore job %s of cluster %s", id, clusterID),
 		"SELECT "+restoreJobColumns+" FROM restore_jobs WHERE id = ? AND cluster_id = ?",
-		[]any{id, clusterID}, scanRestoreJob)
+		[]any{id, clusterID}, s.scanRestoreJob)
 }
 
 // GetDownload finds a DOWNLOAD job by its token, from the token's unique
@@ -59,14 +59,14 @@ func (s *Store) GetDownload(ctx context.Context, token string) (*flexd.RestoreJo
 	}
 	return getOne(ctx, s.run(), "download",
 		"SELECT "+restoreJobColumns+" FROM restore_jobs WHERE download_token = ? AND delivery_type = ?",
-		[]any{token, flexd.DeliveryDownload}, scanRestoreJob)
+		[]any{s.downloadKey(token), flexd.DeliveryDownload}, s.scanRestoreJob)
 }
 
 // ListRestoreJobs lists the jobs whose source is the cluster, newest first,
 // from the (cluster_id, id) index: ids grow with creation time, and a page
 // costs the same however many jobs other clusters have.
 func (s *Store) ListRestoreJobs(ctx context.Context, clusterID string, p flexd.Page) ([]flexd.RestoreJob, int, error) {
-	return listPage(ctx, s, restoreJobsList(s.dialect, clusterID), p, scanRestoreJob)
+	return listPage(ctx, s, restoreJobsList(s.dialect, clusterID), p, s.scanRestoreJob)
 }
 
 func restoreJobsList(d Dialect, clusterID string) listQuery {

@@ -143,24 +143,31 @@ func (s *Store) ListServiceAccounts(ctx context.Context, f flexd.ServiceAccountF
 	return accounts, total, nil
 }
 
-// UpdateServiceAccount writes the account's name, description and
-// organization roles.
-func (s *Store) UpdateServiceAccount(ctx context.Context, a *flexd.ServiceAccount) error {
-	r := s.run()
-	err := s.writeOne(ctx, r, "update service account "+a.ClientID,
-		"UPDATE service_accounts SET name = ?, description = ?, org_roles = ? WHERE client_id = ?",
-		a.Name, a.Description, rolesValue(a.OrgRoles), a.ClientID)
-	if err != nil {
-		return err
+// UpdateServiceAccount writes the fields c sets, and only those, in one
+// statement.
+func (s *Store) UpdateServiceAccount(ctx context.Context, clientID string, c flexd.ServiceAccountChange) error {
+	var u update
+	if c.Name != nil {
+		u.set("name", *c.Name)
 	}
-	r.touch(flexd.CredentialParent(a.ClientID))
-	a.OrgRoles = normalGrants(flexd.Grants{OrgRoles: a.OrgRoles}).OrgRoles
-	return nil
+	if c.Description != nil {
+		u.set("description", *c.Description)
+	}
+	if c.OrgRoles != nil {
+		u.set("org_roles", rolesValue(*c.OrgRoles))
+	}
+	return u.apply(ctx, s, "update service account "+clientID, "service_accounts", "client_id", clientID)
 }
 
 // SetServiceAccountProjectRoles replaces the account's roles in one project.
 func (s *Store) SetServiceAccountProjectRoles(ctx context.Context, clientID, groupID string, roles []flexd.Role) error {
 	return serviceAccountProjects.set(ctx, s, clientID, groupID, roles)
+}
+
+// UpdateServiceAccountProjectRoles replaces the roles of an account
+// assigned to the project; ErrNotFound when it is not.
+func (s *Store) UpdateServiceAccountProjectRoles(ctx context.Context, clientID, groupID string, roles []flexd.Role) error {
+	return serviceAccountProjects.update(ctx, s, clientID, groupID, roles)
 }
 
 // ListServiceAccountProjects lists the projects the account is assigned to.

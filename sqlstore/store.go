@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/seal"
 )
 
 var _ flexd.Store = (*Store)(nil)
@@ -29,6 +30,11 @@ type Store struct {
 	// versions records which parents each write changed, for the caches
 	// in front of the store (versions.go).
 	versions versions
+	// health is what Ready knows of recent writes (health.go).
+	health health
+	// box seals the secrets the store keeps (sealed.go); nil keeps them
+	// as given.
+	box *seal.Box
 }
 
 // New returns a Store on db, which speaks dialect d. It does not migrate the
@@ -83,7 +89,9 @@ type runner struct {
 }
 
 func (r runner) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return r.q.ExecContext(ctx, r.s.sqlText(query), args...)
+	res, err := r.q.ExecContext(ctx, r.s.sqlText(query), args...)
+	r.s.noteWrite(ctx, err)
+	return res, err
 }
 
 func (r runner) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -126,6 +134,7 @@ func (s *Store) tx(ctx context.Context, opts *sql.TxOptions, fn func(r runner) e
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		s.noteWrite(ctx, err)
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -97,13 +97,18 @@ func (s *Store) DeleteExpiredCredentials(ctx context.Context, now time.Time) err
 // there is none. Insert-or-ignore then read: of replicas starting together,
 // the first insert wins and all read the same key.
 func (s *Store) ServerKey(ctx context.Context, name string, candidate []byte) ([]byte, error) {
+	where := serverKeyWhere(name)
 	if _, err := s.run().exec(ctx, "INSERT INTO server_keys (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-		name, hex.EncodeToString(candidate)); err != nil {
+		name, s.sealValue(hex.EncodeToString(candidate), where)); err != nil {
 		return nil, fmt.Errorf("store server key %s: %w", name, err)
 	}
 	var v string
 	if err := s.run().queryRow(ctx, "SELECT value FROM server_keys WHERE name = ?", name).Scan(&v); err != nil {
 		return nil, fmt.Errorf("read server key %s: %w", name, err)
+	}
+	v, err := s.openValue(v, where)
+	if err != nil {
+		return nil, fmt.Errorf("server key %s: %w", name, err)
 	}
 	key, err := hex.DecodeString(v)
 	if err != nil {

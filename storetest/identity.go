@@ -73,10 +73,22 @@ var identityTests = []subtest{
 		}
 
 		k.Desc, k.OrgRoles, k.HA1MD5, k.HA1SHA256, k.PrivateKeyTail = "new", roles(flexd.RoleOrgOwner), "m2", "s2", "0123456789ab"
-		ok(e.t, "UpdateAPIKey", e.s.UpdateAPIKey(e.ctx, &k))
+		ok(e.t, "UpdateAPIKey", e.s.UpdateAPIKey(e.ctx, k.ID, flexd.APIKeyChange{Desc: &k.Desc, OrgRoles: &k.OrgRoles,
+			Credentials: &flexd.APIKeyCredentials{HA1MD5: "m2", HA1SHA256: "s2", PrivateKeyTail: "0123456789ab"}}))
 		got, err = e.s.GetAPIKey(e.ctx, k.ID)
 		ok(e.t, "GetAPIKey", err)
 		equal(e.t, "after update", *got, k)
+
+		// An update writes only what it sets: a description change does
+		// not write back roles another update changed meanwhile.
+		desc := "only the description"
+		member := roles(flexd.RoleOrgMember)
+		ok(e.t, "UpdateAPIKey roles", e.s.UpdateAPIKey(e.ctx, k.ID, flexd.APIKeyChange{OrgRoles: &member}))
+		ok(e.t, "UpdateAPIKey desc", e.s.UpdateAPIKey(e.ctx, k.ID, flexd.APIKeyChange{Desc: &desc}))
+		got, err = e.s.GetAPIKey(e.ctx, k.ID)
+		ok(e.t, "GetAPIKey", err)
+		k.Desc, k.OrgRoles = desc, member
+		equal(e.t, "after two partial updates", *got, k)
 	}},
 	{"APIKeys/Errors", func(e *env) {
 		o := e.org()
@@ -94,7 +106,8 @@ var identityTests = []subtest{
 		_, err = e.s.GetAPIKeyByPublicKey(e.ctx, "nobody")
 		isErr(e.t, "unknown public key", err, flexd.ErrNotFound)
 		missing := newAPIKey(o.ID, flexd.Grants{})
-		isErr(e.t, "update missing", e.s.UpdateAPIKey(e.ctx, &missing), flexd.ErrNotFound)
+		isErr(e.t, "update missing", e.s.UpdateAPIKey(e.ctx, missing.ID, flexd.APIKeyChange{Desc: &missing.Desc}), flexd.ErrNotFound)
+		isErr(e.t, "empty update of missing", e.s.UpdateAPIKey(e.ctx, missing.ID, flexd.APIKeyChange{}), flexd.ErrNotFound)
 		isErr(e.t, "delete missing", e.s.DeleteAPIKey(e.ctx, missing.ID), flexd.ErrNotFound)
 	}},
 	{"APIKeys/ProjectRoles", func(e *env) {
@@ -117,6 +130,13 @@ var identityTests = []subtest{
 		isErr(e.t, "unassign again", e.s.SetAPIKeyProjectRoles(e.ctx, k.ID, p.ID, nil), flexd.ErrNotFound)
 		isErr(e.t, "unknown project", e.s.SetAPIKeyProjectRoles(e.ctx, k.ID, newID(), roles(flexd.RoleGroupOwner)), flexd.ErrNotFound)
 		isErr(e.t, "unknown key", e.s.SetAPIKeyProjectRoles(e.ctx, newID(), p.ID, roles(flexd.RoleGroupOwner)), flexd.ErrNotFound)
+		// Updating the roles of an assignment never creates one.
+		isErr(e.t, "update unassigned", e.s.UpdateAPIKeyProjectRoles(e.ctx, k.ID, p.ID, roles(flexd.RoleGroupOwner)), flexd.ErrNotFound)
+		equal(e.t, "still unassigned", rolesIn(), []flexd.Role(nil))
+		ok(e.t, "assign", e.s.SetAPIKeyProjectRoles(e.ctx, k.ID, p.ID, roles(flexd.RoleGroupReadOnly)))
+		ok(e.t, "update assigned", e.s.UpdateAPIKeyProjectRoles(e.ctx, k.ID, p.ID, roles(flexd.RoleGroupOwner)))
+		equal(e.t, "updated", rolesIn(), roles(flexd.RoleGroupOwner))
+		ok(e.t, "unassign", e.s.SetAPIKeyProjectRoles(e.ctx, k.ID, p.ID, nil))
 
 		// Deleting the project or the key takes the assignment with it.
 		ok(e.t, "assign", e.s.SetAPIKeyProjectRoles(e.ctx, k.ID, p.ID, roles(flexd.RoleGroupOwner)))
@@ -169,7 +189,8 @@ var identityTests = []subtest{
 		equal(e.t, "get", *got, a)
 
 		a.Name, a.Description, a.OrgRoles = "renamed", "new", nil
-		ok(e.t, "UpdateServiceAccount", e.s.UpdateServiceAccount(e.ctx, &a))
+		ok(e.t, "UpdateServiceAccount", e.s.UpdateServiceAccount(e.ctx, a.ClientID, flexd.ServiceAccountChange{
+			Name: &a.Name, Description: &a.Description, OrgRoles: &[]flexd.Role{}}))
 		got, err = e.s.GetServiceAccount(e.ctx, a.ClientID)
 		ok(e.t, "GetServiceAccount", err)
 		equal(e.t, "after update", *got, a)

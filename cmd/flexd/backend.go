@@ -31,7 +31,8 @@ type backend struct {
 	// startEngine runs the lifecycle engine's job queue on this database
 	// and returns how to stop it.
 	startEngine func(ctx context.Context, eng *jobs.Engine) (stop func(context.Context), err error)
-	// ready is /readyz's check: every connection pool flexd needs answers.
+	// ready is /readyz's check: every connection pool flexd needs answers,
+	// and the store takes writes.
 	ready func(ctx context.Context) error
 	// where names the store in the "flexd listening" log line.
 	where slog.Attr
@@ -59,6 +60,12 @@ func openBackend(ctx context.Context, c *config, log *slog.Logger) (*backend, er
 // this process while the read cache is on (see lockDataDir).
 func openSQLite(ctx context.Context, c *config, log *slog.Logger) (*backend, error) {
 	dbPath := filepath.Join(c.dataDir, "flexd.db")
+	if err := secureDir(c.dataDir, log); err != nil {
+		return nil, err
+	}
+	if err := createPrivate(dbPath); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	locked, unlock, err := lockDataDir(c.obs.readCache, dbPath, log)
 	if err != nil {
 		return nil, err
@@ -76,7 +83,7 @@ func openSQLite(ctx context.Context, c *config, log *slog.Logger) (*backend, err
 		startEngine: func(ctx context.Context, eng *jobs.Engine) (func(context.Context), error) {
 			return startEngine(ctx, eng, dbPath, log)
 		},
-		ready: store.Ping,
+		ready: store.Ready,
 		where: slog.String("data_dir", c.dataDir),
 		close: func() {
 			if err := store.Close(); err != nil {

@@ -28,9 +28,9 @@ type authConfig struct {
 func (ac *authConfig) register(ef *envFlags) {
 	ef.string(&ac.mode, "auth", "FLEXD_AUTH", "on", "authentication: on, or off (every caller may do everything: local use only)")
 	ef.int(&ac.failureLimit, "auth-failure-limit", "FLEXD_AUTH_FAILURE_LIMIT", 30,
-		"failed authentications an IP may make per minute before it gets 429 RATE_LIMITED")
+		"failed authentications per minute an address may make as one identity (a token bucket) before further failures get 429 RATE_LIMITED; valid credentials are always accepted")
 	ef.int(&ac.tokenRateLimit, "token-rate-limit", "FLEXD_TOKEN_RATE_LIMIT", 50,
-		"requests to /api/oauth/token per client and IP per minute (Atlas: 50)")
+		"requests to /api/oauth/token per client and IP per minute, as a token bucket (Atlas: 50)")
 }
 
 func (ac *authConfig) validate() error {
@@ -114,6 +114,7 @@ func (ac *authConfig) setup(ctx context.Context, store flexd.Store, svc *service
 	oauth := auth.NewOAuth(creds, creds, auth.OAuthConfig{
 		Limiter:        auth.NewLimiter(auth.LimiterConfig{Limit: ac.tokenRateLimit, Window: time.Minute}),
 		FailureLimiter: failures,
+		WriteError:     atlasapi.WriteError,
 		Observe: func(r *http.Request, subject string, err error) {
 			if f, ok := err.(*auth.Failure); ok {
 				log.Info("token request refused", "reason", string(f.Reason), "subject", f.Subject, "path", r.URL.Path)
@@ -200,8 +201,8 @@ func bootstrap(ctx context.Context, svc *service.Service, getenv func(string) st
 		return fmt.Errorf("bootstrap admin API key: %w", err)
 	}
 	path := filepath.Join(dataDir, adminKeyFile)
-	// On PostgreSQL nothing else creates the data directory.
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+	// On PostgreSQL nothing else may have created the data directory.
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("write admin API key: %w", err)
 	}
 	body := fmt.Sprintf("# flexd admin API key: ORG_OWNER of organization %s, created %s.\n"+

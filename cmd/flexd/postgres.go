@@ -109,7 +109,7 @@ func openPostgres(ctx context.Context, c *config, log *slog.Logger) (*backend, e
 			}, nil
 		},
 		ready: func(ctx context.Context) error {
-			if err := store.Ping(ctx); err != nil {
+			if err := store.Ready(ctx); err != nil {
 				return err
 			}
 			return pool.Ping(ctx)

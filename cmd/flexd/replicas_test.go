@@ -21,6 +21,8 @@ const (
 	replicaSecret   = "mdb_sa_sk_replicas"
 	replicaPublic   = "replicas"
 	replicaPrivate  = "replica-private-key"
+	// replicaSecretKey seals the database's secrets: replicas share it.
+	replicaSecretKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 )
 
 func replicaEnv(dsn string) map[string]string {
@@ -29,6 +31,7 @@ func replicaEnv(dsn string) map[string]string {
 		"FLEXD_ADMIN_CLIENT_ID": replicaClientID, "FLEXD_ADMIN_CLIENT_SECRET": replicaSecret,
 		"FLEXD_ADMIN_PUBLIC_KEY": replicaPublic, "FLEXD_ADMIN_PRIVATE_KEY": replicaPrivate,
 		"FLEXD_PROVISION_TIME": "0s", "FLEXD_RESTORE_TIME": "2s", "FLEXD_SNAPSHOT_INTERVAL": "0s",
+		"FLEXD_SECRET_KEY": replicaSecretKey,
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +81,8 @@ type config struct {
 	logLevel        string
 	shutdownTimeout time.Duration
 	lifecycle       lifecycleConfig
+	http            httpConfig
+	secrets         secretsConfig
 	auth            authConfig
 	obs             obsConfig
 	// postgresURL, when set, puts the store and the job queue on a
@@ -137,7 +138,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	ef := &envFlags{fs: fs, getenv: getenv}
 	ef.string(&c.listen, "listen", "FLEXD_LISTEN", "127.0.0.1:8080", "address to serve HTTP on")
 	ef.string(&c.dataDir, "data-dir", "FLEXD_DATA_DIR", "./flexd-data",
-		"directory of the embedded SQLite store; unused with --postgres-url, except for the admin key generated at a first start")
+		"directory (mode 0700) of the embedded SQLite store and the secret key file; unused with --postgres-url, except for the secret key file (unless FLEXD_SECRET_KEY is set) and the admin key generated at a first start")
 	ef.secret(&c.postgresURL, "postgres-url", "FLEXD_POSTGRES_URL",
 		"PostgreSQL database to share with other flexd replicas, e.g. postgres://flexd@db:5432/flexd (default: the embedded SQLite store; prefer the variable for a URL with a password)")
 	ef.string(&c.publicURL, "public-url", "FLEXD_PUBLIC_URL", "", "base URL clients reach flexd at, for links and download URLs (default: taken from each request)")
@@ -147,6 +148,8 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	ef.string(&c.apiRateLimits, "api-rate-limits", "FLEXD_API_RATE_LIMITS", string(atlasapi.RateLimitReport),
 		"Atlas's per-caller API budgets (Ratelimit-* headers): report, enforce (429 RATE_LIMITED when spent), or off")
 	c.lifecycle.register(ef)
+	c.http.register(ef)
+	c.secrets.register(ef)
 	c.auth.register(ef)
 	c.obs.register(ef)
 	fs.Usage = func() {
@@ -171,6 +174,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	if err := c.auth.validate(); err != nil {
 		return nil, err
 	}
+	if err := c.http.validate(); err != nil {
+		return nil, err
+	}
 	if _, ok := atlasapi.ParseRateLimitMode(c.apiRateLimits); !ok {
 		return nil, fmt.Errorf("%w: --api-rate-limits must be report, enforce or off, not %q", errUsage, c.apiRateLimits)
 	}
@@ -186,10 +192,11 @@ func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("%w: --log-level: %v", errUsage, err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if c.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
+	return slog.New(quietRiver{inner: h}), nil
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -204,13 +211,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Bind first: on an address that is taken, flexd fails before it
+	// writes anything (no store opened or migrated, no admin key file, no
+	// job engine).
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
 
+	box, err := c.secrets.box(c.dataDir, getenv, log)
+	if err != nil {
+		return err
+	}
 	b, err := openBackend(ctx, c, log)
 	if err != nil {
 		return err
 	}
 	defer b.close()
 	store, locked := b.store, b.locked
+	store.SealWith(box)
 
 	clock := c.lifecycle.newClock()
 	m := c.obs.newMetrics(store.DB(), store, clock)
@@ -225,6 +245,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	release = sync.OnceFunc(release)
 	defer release()
+	if err := sealSecrets(ctx, store, log); err != nil {
+		return err
+	}
 	if err := svc.Init(ctx); err != nil {
 		return err
 	}
@@ -272,20 +295,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}))
 	handler = withMetrics(m, handler)
 
-	ln, err := net.Listen("tcp", c.listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := c.http.server(handler, log)
 	log.Info("flexd listening", "addr", ln.Addr().String(), b.where, "version", buildVersion())
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(c.http.listener(ln)) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

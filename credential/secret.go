@@ -1,4 +1,7 @@
-package auth
+// Package credential makes and checks the secrets flexd hands out (API key
+// HA1 values, service account ids and secrets, bearer tokens) without any
+// HTTP: the service creates credentials with it, and auth verifies them.
+package credential
 
 import (
 	"crypto/rand"

@@ -1,0 +1,4 @@
+package auth
+
+// FailureKey exposes failureKey to the tests.
+var FailureKey = failureKey

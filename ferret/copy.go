@@ -1,0 +1,138 @@
+package ferret
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"modernc.org/sqlite"
+)
+
+// Copy is a consistent copy of a backend's data, served by a private
+// FerretDB instance, for a snapshot to read at leisure once writes resume.
+type Copy struct {
+	dir  string
+	inst *instance
+	once sync.Once
+}
+
+// Copy copies the live generation's SQLite files (one per database) with
+// SQLite's online backup, each in one step, so each file is a transaction-
+// consistent image even while FerretDB keeps it open. Callers hold writes
+// (mongowire.Front.PauseWrites) while Copy runs, which makes the files
+// consistent with one another; they can resume writes as soon as it
+// returns. Copying pages runs at close to file-copy speed, far faster than
+// reading documents through FerretDB, so the write pause is short.
+//
+// copied, if not nil, is called after each file (progress; tests use it to
+// act between files).
+func (b *Backend) Copy(ctx context.Context, copied func(file string)) (*Copy, error) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, ErrClosed
+	}
+	src := b.genDir(b.gen)
+	b.mu.Unlock()
+
+	var suffix [6]byte
+	rand.Read(suffix[:])
+	dir := filepath.Join(b.dir, "copy-"+hex.EncodeToString(suffix[:]))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("ferret: copy: %w", err)
+	}
+	c := &Copy{dir: dir}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("ferret: copy: %w", err)
+	}
+	for _, e := range ents {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sqlite") {
+			continue // -wal and -shm: the backup reads through them
+		}
+		if err := ctx.Err(); err != nil {
+			c.Close()
+			return nil, err
+		}
+		if err := backupFile(ctx, filepath.Join(src, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			c.Close()
+			return nil, err
+		}
+		if copied != nil {
+			copied(e.Name())
+		}
+	}
+	in, err := b.m.start(dir)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.inst = in
+	return c, nil
+}
+
+type backuper interface {
+	NewBackup(dstURI string) (*sqlite.Backup, error)
+}
+
+func backupFile(ctx context.Context, src, dst string) error {
+	db, err := sql.Open("sqlite", "file:"+src)
+	if err != nil {
+		return fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	defer conn.Close()
+	// FerretDB may hold a write lock for a moment (e.g. capped collection
+	// clean-up); wait for it rather than fail.
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000"); err != nil {
+		return fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	err = conn.Raw(func(dc any) error {
+		bk, ok := dc.(backuper)
+		if !ok {
+			return errors.New("sqlite driver without online backup")
+		}
+		b, err := bk.NewBackup("file:" + dst)
+		if err != nil {
+			return err
+		}
+		more, err := b.Step(-1)
+		ferr := b.Finish()
+		if err == nil && more {
+			err = errors.New("backup did not complete in one step")
+		}
+		return errors.Join(err, ferr)
+	})
+	if err != nil {
+		return fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	return nil
+}
+
+// DialContext connects to the copy's instance (see Backend.DialContext).
+func (c *Copy) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return c.inst.dial(ctx)
+}
+
+// Close stops the copy's instance and removes its files.
+func (c *Copy) Close() {
+	c.once.Do(func() {
+		if c.inst != nil {
+			c.inst.stop()
+		}
+		os.RemoveAll(c.dir)
+	})
+}

@@ -1,0 +1,33 @@
+package flexd_test
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestLayering keeps the import rules of docs/ARCHITECTURE.md true: the
+// domain and the business rules know neither HTTP nor SQL, so they can be
+// read, tested and reused without either.
+func TestLayering(t *testing.T) {
+	forbidden := map[string][]string{
+		".":            {"net/http", "database/sql"},
+		"./service":    {"net/http", "database/sql", "github.com/flexd/flexd/auth", "github.com/flexd/flexd/atlasapi", "github.com/flexd/flexd/sqlstore"},
+		"./credential": {"net/http", "database/sql"},
+		"./auth":       {"database/sql", "github.com/flexd/flexd/sqlstore", "github.com/flexd/flexd/service"},
+		"./storetest":  {"net/http"},
+	}
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		deps := strings.Fields(string(out))
+		for _, b := range bad {
+			if slices.Contains(deps, b) {
+				t.Errorf("%s depends on %s", pkg, b)
+			}
+		}
+	}
+}
