@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"go.mongodb.org/atlas-sdk/v20250312006/admin"
 
@@ -69,6 +70,21 @@ func newDrillWorld(t *testing.T, extra map[string]string) *drillWorld {
 		}).Execute()
 		if err != nil {
 			t.Fatalf("create cluster %s: %v", name, err)
+		}
+	}
+	// A pipeline waits for IDLE before it snapshots: a CREATING cluster
+	// has nothing to capture yet, and flexd refuses the drill snapshot.
+	for _, name := range []string{"src", "dst"} {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			c, _, err := api.FlexClustersApi.GetFlexCluster(ctx, w.project, name).Execute()
+			if err == nil && c.GetStateName() == "IDLE" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("cluster %s never IDLE: %v", name, err)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	w.older = w.snapshot(t)
