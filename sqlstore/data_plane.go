@@ -27,3 +27,20 @@ func (s *Store) ArtifactBlobKeys(ctx context.Context) (map[string]bool, error) {
 	}
 	return m, nil
 }
+
+// RunningRestore is a RUNNING restore job and the id of its target.
+type RunningRestore struct {
+	JobID, TargetID string
+}
+
+// RunningRestores lists the RUNNING restores and their targets: at
+// start-up the data plane fences each target again (a crash lost the
+// fence) until its job ends.
+func (s *Store) RunningRestores(ctx context.Context) ([]RunningRestore, error) {
+	return queryAll(ctx, s.run(),
+		"SELECT j.id, c.id FROM restore_jobs j JOIN flex_clusters c "+
+			"ON c.group_id = j.target_project_id AND c.name = j.target_deployment_item_name "+
+			"WHERE j.delivery_type = ? AND j.status = ? ORDER BY j.id",
+		[]any{flexd.DeliveryRestore, flexd.StatusRunning},
+		func(r rowScanner, rr *RunningRestore) error { return r.Scan(&rr.JobID, &rr.TargetID) })
+}

@@ -91,6 +91,15 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	if err != nil {
 		return fail(fmt.Errorf("sweep snapshot artifacts: %w", err))
 	}
+	// A restore a crash or a stop interrupted is RUNNING still: its target
+	// refuses writes again now, not only once its copy starts over.
+	running, err := store.RunningRestores(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	for _, r := range running {
+		_ = plane.Fence(r.TargetID, r.JobID, "restore job "+r.JobID+" is RUNNING into this cluster")
+	}
 	d := &jobs.DataArtifacts{Plane: plane, Blobs: blobs, Log: plog}
 	served := 0
 	for i := range clusters {

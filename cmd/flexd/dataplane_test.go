@@ -91,7 +91,13 @@ func connect(t *testing.T, uri string) *mongo.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Disconnect(context.Background()) })
+	t.Cleanup(func() {
+		// A client of a deleted cluster (connection refused) waits out its
+		// monitor's 30 s in Disconnect; nothing here depends on it.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		c.Disconnect(ctx)
+	})
 	return c
 }
 
@@ -158,7 +164,9 @@ func tryDump(c *mongo.Client) (state, error) {
 			for cur.Next(ctx) {
 				docs = append(docs, string(cur.Current))
 			}
-			if err := cur.Err(); err != nil {
+			err = cur.Err()
+			cur.Close(ctx)
+			if err != nil {
 				return nil, err
 			}
 			st[db+"."+coll] = docs
@@ -170,11 +178,17 @@ func tryDump(c *mongo.Client) (state, error) {
 			for ic.Next(ctx) {
 				var spec bson.D
 				if err := bson.Unmarshal(ic.Current, &spec); err != nil {
+					ic.Close(ctx)
 					return nil, err
 				}
 				spec = slices.DeleteFunc(spec, func(e bson.E) bool { return e.Key == "ns" || e.Key == "v" })
 				b, _ := bson.MarshalExtJSON(spec, true, false)
 				idx = append(idx, string(b))
+			}
+			err = ic.Err()
+			ic.Close(ctx)
+			if err != nil {
+				return nil, err
 			}
 			slices.Sort(idx)
 			st[db+"."+coll+" indexes"] = idx
@@ -319,7 +333,13 @@ func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
 		t.Fatalf("Range bytes=100-: %d, %d bytes, want 206 and %d", resp.StatusCode, len(tail), len(body)-100)
 	}
 
-	// A restart serves the same data on the same port.
+	// A restart serves the same data on the same port, and a restore
+	// RUNNING across it keeps its target refusing writes.
+	job = p.restoreJob("src", snap, "dst")
+	p.await("restore into dst applied, writes refused", func() bool {
+		_, err := dst.Database("old").Collection("people").InsertOne(ctx, bson.D{{Key: "x", Value: 1}})
+		return err != nil && sameStateQuiet(dst, want)
+	})
 	p.s.stop(t)
 	stopped, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -333,6 +353,18 @@ func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
 		t.Errorf("after a restart src is at %v, want %s", got, srcURI)
 	}
 	sameState(t, "src after restart", dump(t, connect(t, srcURI)), want)
+	dst = connect(t, dstURI)
+	if _, err := dst.Database("app").Collection("people").InsertOne(ctx, bson.D{{Key: "x", Value: 2}}); err == nil {
+		t.Error("a write into the target of a RUNNING restore succeeded after a restart")
+	}
+	// A manual clock starts again at the real time: the restore's end lies
+	// as far ahead as the advances before the restart took the old clock.
+	p.must(200, "POST", "/_flexd/clock:advance", `{"by":"6h"}`)
+	p.await("restore COMPLETED after the restart", func() bool { return p.job("src", job)["status"] == "COMPLETED" })
+	sameState(t, "dst after a restore across a restart", dump(t, dst), want)
+	if _, err := dst.Database("app").Collection("people").InsertOne(ctx, bson.D{{Key: "x", Value: 3}}); err != nil {
+		t.Errorf("write after the restore completed: %v", err)
+	}
 
 	// A delete closes the endpoint and removes the data.
 	p.must(204, "DELETE", p.flex+"/dst", "")
