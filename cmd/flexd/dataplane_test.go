@@ -20,6 +20,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/flexd/flexd/mongodump"
 )
 
 // testClusterPorts is a block of endpoint ports of this test process, so
@@ -255,7 +257,8 @@ func seed(t *testing.T, c *mongo.Client, db string, n int) {
 // not restored; a restore into another cluster and into the same one
 // leaves exactly the snapshot's documents (byte for byte) and indexes;
 // the target refuses writes while the restore is RUNNING; the download is
-// mongodump's layout, parsed with the bson package; an injected fault
+// mongodump's layout, parsed with the bson package, and loads into
+// another cluster through its endpoint (Range too); an injected fault
 // leaves the target's data whole; a restart serves the same data on the
 // same port; a delete closes the endpoint and removes the data.
 func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
@@ -320,6 +323,17 @@ func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
 		return resp.StatusCode == 200
 	})
 	checkDump(t, body, want)
+	// The download loads into another flexd cluster through its endpoint,
+	// with the driver (mongorestore's path), and holds the same data.
+	third, _ := p.cluster("third")
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mongodump.Load(ctx, third, zr); err != nil {
+		t.Fatalf("load the download into another cluster: %v", err)
+	}
+	sameState(t, "a cluster loaded from the download", dump(t, third), want)
 	// Range: the tail of the same bytes.
 	req, _ := http.NewRequest("GET", link, nil)
 	req.Header.Set("Range", "bytes=100-")
@@ -375,7 +389,7 @@ func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
 	// Its data goes once the delete has committed.
 	p.await("dst's data removed", func() bool {
 		entries, _ := os.ReadDir(dir + "/clusters")
-		return len(entries) == 1
+		return len(entries) == 2 // src and third
 	})
 	gone, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
