@@ -23,7 +23,7 @@ COPY --from=build --chown=65532:65532 /rootfs/data /data
 USER 65532:65532
 # The binary's default is loopback; inside a container flexd must be
 # reachable through the published port.
-ENV FLEXD_LISTEN=0.0.0.0:8080 FLEXD_DATA_DIR=/data
+ENV FLEXD_LISTEN=0.0.0.0:8080 FLEXD_DATA_DIR=/data FLEXD_CLUSTER_BIND=0.0.0.0
 VOLUME ["/data"]
 # The API, and the port range of clusters' connection strings (the data
 # plane, issue 9).

@@ -58,6 +58,10 @@ type Config struct {
 	Dir string
 	// Host is bound and written into connection strings (--cluster-host).
 	Host string
+	// Bind, when set, is bound instead of Host (--cluster-bind: in a
+	// container, 0.0.0.0 behind published ports, while connection strings
+	// name the host clients reach).
+	Bind string
 	// Ports is --cluster-ports.
 	Ports mongowire.PortRange
 	// IdleTimeout closes a cluster's FerretDB after this long without a
@@ -112,7 +116,11 @@ func Open(cfg Config) (*Plane, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plane{cfg: cfg, log: log, ferret: fm, ports: mongowire.NewPorts(cfg.Host, cfg.Ports), fronts: map[string]*endpoint{}, fences: map[string]map[string]string{}}, nil
+	bind := cfg.Host
+	if cfg.Bind != "" {
+		bind = cfg.Bind
+	}
+	return &Plane{cfg: cfg, log: log, ferret: fm, ports: mongowire.NewPorts(bind, cfg.Ports), fronts: map[string]*endpoint{}, fences: map[string]map[string]string{}}, nil
 }
 
 var _ flexd.DataPlane = (*Plane)(nil)

@@ -119,9 +119,18 @@ func (e *Engine) settle(ctx context.Context) error {
 
 // advanceTo steps a manual clock to target: to each due time in order,
 // running what is due there and waiting for it, until nothing is due.
+// Work already running when it is called (a restore's copy, which a manual
+// clock does not see take time) finishes first, at the time it started
+// in: a restore started before an advance is applied before it, and its
+// RestoreTime counts from then.
 func (e *Engine) advanceTo(ctx context.Context, target time.Time) error {
 	e.advance.Lock()
 	defer e.advance.Unlock()
+	if !e.sync {
+		if _, err := e.waitIdle(ctx); err != nil {
+			return err
+		}
+	}
 	if e.sync {
 		ctx = context.WithValue(ctx, settlingKey{}, true)
 	}

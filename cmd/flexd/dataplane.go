@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 // dataPlaneConfig holds where the clusters' MongoDB endpoints listen.
 type dataPlaneConfig struct {
 	host      string
+	bind      string
 	ports     string
 	portRange mongowire.PortRange
 }
@@ -25,6 +27,8 @@ type dataPlaneConfig struct {
 func (dc *dataPlaneConfig) register(ef *envFlags) {
 	ef.string(&dc.host, "cluster-host", "FLEXD_CLUSTER_HOST", "127.0.0.1",
 		"host the clusters' MongoDB endpoints bind and write into connection strings (SQLite store only)")
+	ef.string(&dc.bind, "cluster-bind", "FLEXD_CLUSTER_BIND", "",
+		"address the clusters' endpoints bind when it is not --cluster-host, e.g. 0.0.0.0 in a container whose ports are published (default: --cluster-host)")
 	ef.string(&dc.ports, "cluster-ports", "FLEXD_CLUSTER_PORTS", "27100-27999",
 		"TCP port range of the clusters' MongoDB endpoints, FIRST-LAST; ports other processes hold are skipped")
 }
@@ -61,7 +65,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	}
 	plog := log.With("component", "dataplane")
 	plane, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dataDir, "clusters"), Host: dc.host,
-		Ports: dc.portRange, TempDir: tmp, Log: plog})
+		Bind: dc.bind, Ports: dc.portRange, TempDir: tmp, Log: plog})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,7 +124,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 		}
 		served++
 	}
-	log.Info("data plane: every cluster is a MongoDB endpoint", "host", dc.host, "ports", dc.ports,
+	log.Info("data plane: every cluster is a MongoDB endpoint", "host", dc.host, "bind", cmp.Or(dc.bind, dc.host), "ports", dc.ports,
 		"clusters_served", served, "blobs_swept", swept, "data", dataDir)
 	return d, func() { plane.Close() }, nil
 }
