@@ -55,7 +55,7 @@ func newHarness(t *testing.T, clock flexd.Clock, cfg jobs.Config) *harness {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := eng.StartOnSQLite(t.Context(), db); err != nil {
+		if err := jobs.StartOn(t.Context(), eng, sqlite.QueueDriver(db)); err != nil {
 			t.Fatal(err)
 		}
 		return func() { _ = db.Close() }

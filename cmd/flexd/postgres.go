@@ -99,7 +99,7 @@ func openPostgres(ctx context.Context, c *config, log *slog.Logger) (*backend, e
 			}, nil
 		},
 		startEngine: func(ctx context.Context, eng *jobs.Engine) (func(context.Context), error) {
-			if err := eng.StartOnPostgres(ctx, pool); err != nil {
+			if err := jobs.StartOn(ctx, eng, postgres.QueueDriver(pool)); err != nil {
 				return nil, err
 			}
 			return func(ctx context.Context) {
