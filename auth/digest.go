@@ -35,6 +35,10 @@ type DigestKey struct {
 	Subject   string // API key id
 	HA1MD5    string // credential.HA1(AlgorithmMD5, publicKey, privateKey)
 	HA1SHA256 string // credential.HA1(AlgorithmSHA256, publicKey, privateKey); may be empty
+	// APIKey is the key as stored, when the credentials read it whole
+	// (StoreCredentials): the Authenticator then needs no second read to
+	// learn its roles. May be nil.
+	APIKey *flexd.APIKey
 }
 
 // DigestCredentials looks up API keys by public key (the Digest username).
@@ -126,14 +130,20 @@ func (v *DigestVerifier) Challenge(stale bool) string {
 // failed. The checks that need no store come first, the replay check last,
 // so that only clients that proved their key can fill the nonce counter.
 func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
+	key, err := v.verify(r)
+	return key.Subject, err
+}
+
+// verify is Verify returning the whole key it verified.
+func (v *DigestVerifier) verify(r *http.Request) (DigestKey, error) {
 	var a digestAttempt
 	if f := v.read(&a, r); f != nil {
-		return "", f
+		return DigestKey{}, f
 	}
 	key, err := v.creds.DigestHA1(r.Context(), a.username)
 	known := err == nil
 	if err != nil && !errors.Is(err, flexd.ErrNotFound) {
-		return "", fmt.Errorf("auth: looking up digest key: %w", err)
+		return DigestKey{}, fmt.Errorf("auth: looking up digest key: %w", err)
 	}
 	ha1 := key.HA1MD5
 	if a.alg == AlgorithmSHA256 {
@@ -146,23 +156,23 @@ func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
 	match := a.matches(ha1, r.Method)
 	switch {
 	case !known:
-		return "", fail(ReasonUnknownUser)
+		return DigestKey{}, fail(ReasonUnknownUser)
 	case !match || !usable:
-		return "", &Failure{Reason: ReasonWrongResponse, Subject: key.Subject}
+		return DigestKey{}, &Failure{Reason: ReasonWrongResponse, Subject: key.Subject}
 	case !a.now.Before(a.expires) || v.ownOnly && !a.own:
 		// The client knows the key; only its nonce is too old (or from
 		// before a restart that forgot its uses). RFC 7616 §3.3:
 		// stale=true only when the digest itself was valid.
-		return "", &Failure{Reason: ReasonStaleNonce, Stale: true, Subject: key.Subject}
+		return DigestKey{}, &Failure{Reason: ReasonStaleNonce, Stale: true, Subject: key.Subject}
 	}
 	fresh, err := v.counter.Use(r.Context(), a.nonce, a.ncount, a.expires)
 	if err != nil {
-		return "", fmt.Errorf("auth: recording nonce use: %w", err)
+		return DigestKey{}, fmt.Errorf("auth: recording nonce use: %w", err)
 	}
 	if !fresh {
-		return "", &Failure{Reason: ReasonReplay, Subject: key.Subject}
+		return DigestKey{}, &Failure{Reason: ReasonReplay, Subject: key.Subject}
 	}
-	return key.Subject, nil
+	return key, nil
 }
 
 // digestAttempt is a Digest Authorization header read, and checked as far
