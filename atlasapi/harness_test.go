@@ -1,7 +1,6 @@
 package atlasapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/internal/testkit"
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
@@ -158,22 +158,7 @@ func (a *testAuth) add(name string, p *flexd.Principal) {
 }
 
 // syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testkit.SyncBuffer
 
 // harness is one flexd server on a fresh SQLite file.
 type harness struct {
