@@ -306,14 +306,20 @@ func (c *client) get(path string, headers ...string) *response {
 // decoded body.
 func (c *client) ok(want int, method, path, body string, headers ...string) map[string]any {
 	c.t.Helper()
-	res := c.call(method, path, body, headers...)
-	if res.status != want {
-		c.t.Fatalf("%s %s: %d %s, want %d", method, path, res.status, res.body, want)
+	return c.call(method, path, body, headers...).want(c.t, want, method, path)
+}
+
+// want fails t unless the response has status want, and returns its
+// decoded body (nil for 204).
+func (r *response) want(t *testing.T, want int, method, path string) map[string]any {
+	t.Helper()
+	if r.status != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, want)
 	}
 	if want == http.StatusNoContent {
 		return nil
 	}
-	return res.json(c.t)
+	return r.json(t)
 }
 
 // fail sends a request that must fail with status and errorCode, and
