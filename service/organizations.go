@@ -18,11 +18,11 @@ func (s *Service) ListOrganizations(ctx context.Context, f flexd.OrganizationFil
 // GetOrganization returns one organization or ORG_NOT_FOUND.
 func (s *Service) GetOrganization(ctx context.Context, id string) (*flexd.Organization, error) {
 	if !flexd.ValidID(id) {
-		return nil, flexd.Errorf("INVALID_ORG_ID", id)
+		return nil, flexd.InvalidOrgID(id)
 	}
 	o, err := s.store.GetOrganization(ctx, id)
 	if isNotFound(err) {
-		return nil, flexd.Errorf("ORG_NOT_FOUND", id)
+		return nil, flexd.OrgNotFound(id)
 	}
 	if err != nil {
 		return nil, internal("get organization", err)

@@ -30,28 +30,28 @@ const (
 
 func validateSAText(attr, v string, max int) error {
 	if n := utf8.RuneCountInString(v); n < 1 || n > max || !saText.MatchString(v) {
-		return flexd.Errorf("INVALID_ATTRIBUTE", attr)
+		return flexd.InvalidAttribute(attr)
 	}
 	return nil
 }
 
 func validateSecretHours(h int) error {
 	if h < minSecretHours || h > maxSecretHours {
-		return flexd.Errorf("INVALID_ATTRIBUTE", "secretExpiresAfterHours")
+		return flexd.InvalidAttribute("secretExpiresAfterHours")
 	}
 	return nil
 }
 
 func saOrgRoles(orgID string, roles []flexd.Role) ([]flexd.Role, error) {
 	return scopedRoles(roles, flexd.Role.IsOrgRole,
-		func() error { return flexd.Errorf("MISSING_ATTRIBUTE", "roles") },
-		func(r flexd.Role) error { return flexd.Errorf("INVALID_ROLE_FOR_ORG", string(r), orgID) })
+		func() error { return flexd.MissingAttribute("roles") },
+		func(r flexd.Role) error { return flexd.InvalidRoleForOrg(r, orgID) })
 }
 
 func saGroupRoles(groupID string, roles []flexd.Role) ([]flexd.Role, error) {
 	return scopedRoles(roles, flexd.Role.IsGroupRole,
-		func() error { return flexd.Errorf("MISSING_ATTRIBUTE", "roles") },
-		func(r flexd.Role) error { return flexd.Errorf("INVALID_ROLE_FOR_GROUP", string(r), groupID) })
+		func() error { return flexd.MissingAttribute("roles") },
+		func(r flexd.Role) error { return flexd.InvalidRoleForGroup(r, groupID) })
 }
 
 // maskSecret is the form of a secret shown after creation: its prefix and
@@ -110,7 +110,7 @@ func (s *Service) createServiceAccount(ctx context.Context, orgID string, c flex
 func (s *Service) accountIn(ctx context.Context, orgID, clientID string) (*flexd.ServiceAccount, error) {
 	a, err := s.store.GetServiceAccount(ctx, clientID)
 	if isNotFound(err) || err == nil && a.OrgID != orgID {
-		return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+		return nil, flexd.ServiceAccountNotFound(clientID)
 	}
 	if err != nil {
 		return nil, internal("get service account", err)
@@ -130,7 +130,7 @@ func (s *Service) projectAccount(ctx context.Context, groupID, clientID string, 
 		return nil, err
 	}
 	if !invited && len(a.RolesIn(groupID)) == 0 {
-		return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+		return nil, flexd.ServiceAccountNotFound(clientID)
 	}
 	return a, nil
 }
@@ -183,7 +183,7 @@ func (s *Service) updateAccount(ctx context.Context, clientID string, u flexd.Se
 	}
 	err := s.store.UpdateServiceAccount(ctx, clientID, c)
 	if isNotFound(err) {
-		return flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+		return flexd.ServiceAccountNotFound(clientID)
 	}
 	if err != nil {
 		return internal("update service account", err)
@@ -219,7 +219,7 @@ func (s *Service) DeleteOrgServiceAccount(ctx context.Context, orgID, clientID s
 	}
 	err := s.store.DeleteServiceAccount(ctx, clientID)
 	if isNotFound(err) {
-		return flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+		return flexd.ServiceAccountNotFound(clientID)
 	}
 	if err != nil {
 		return internal("delete service account", err)
@@ -255,10 +255,9 @@ func (s *Service) CreateServiceAccountSecret(ctx context.Context, orgID, clientI
 	err = s.store.CreateServiceAccountSecret(ctx, sec, maxSecrets)
 	switch {
 	case isConflict(err):
-		return nil, flexd.Errorf("VALIDATION_ERROR",
-			fmt.Sprintf("a service account has at most %d secrets; delete one first", maxSecrets))
+		return nil, flexd.ValidationError(fmt.Sprintf("a service account has at most %d secrets; delete one first", maxSecrets))
 	case isNotFound(err):
-		return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+		return nil, flexd.ServiceAccountNotFound(clientID)
 	case err != nil:
 		return nil, internal("create service account secret", err)
 	}
@@ -274,7 +273,7 @@ func (s *Service) DeleteServiceAccountSecret(ctx context.Context, orgID, clientI
 	}
 	err := s.store.DeleteServiceAccountSecret(ctx, clientID, secretID)
 	if isNotFound(err) {
-		return flexd.Errorf("RESOURCE_NOT_FOUND", "Service Account secret with id "+secretID)
+		return flexd.ResourceNotFound("Service Account secret with id " + secretID)
 	}
 	if err != nil {
 		return internal("delete service account secret", err)
@@ -311,7 +310,7 @@ func (s *Service) CreateProjectServiceAccount(ctx context.Context, groupID strin
 func (s *Service) setAccountProjectRoles(ctx context.Context, a *flexd.ServiceAccount, groupID string, roles []flexd.Role) error {
 	err := s.store.SetServiceAccountProjectRoles(ctx, a.ClientID, groupID, roles)
 	if isNotFound(err) {
-		return flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", a.ClientID)
+		return flexd.ServiceAccountNotFound(a.ClientID)
 	}
 	if err != nil {
 		return internal("set service account project roles", err)
@@ -335,7 +334,7 @@ func (s *Service) UpdateProjectServiceAccount(ctx context.Context, groupID, clie
 		}
 		err = s.store.UpdateServiceAccountProjectRoles(ctx, clientID, groupID, roles)
 		if isNotFound(err) {
-			return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+			return nil, flexd.ServiceAccountNotFound(clientID)
 		}
 		if err != nil {
 			return nil, internal("update service account project roles", err)
