@@ -99,12 +99,8 @@ func (s *Service) AddAccessListEntries(ctx context.Context, groupID string, in [
 	if err := s.store.DeleteExpiredAccessListEntries(ctx, groupID, now); err != nil {
 		return internal("purge expired access list entries", err)
 	}
-	err := s.store.PutAccessListEntries(ctx, groupID, entries)
-	if isNotFound(err) {
-		return flexd.GroupNotFound(groupID)
-	}
-	if err != nil {
-		return internal("add access list entries", err)
+	if err := s.store.PutAccessListEntries(ctx, groupID, entries); err != nil {
+		return projectErr("add access list entries", err, groupID)
 	}
 	return nil
 }
@@ -112,37 +108,42 @@ func (s *Service) AddAccessListEntries(ctx context.Context, groupID string, in [
 // GetAccessListEntry returns the entry entryValue names; an expired one is
 // gone.
 func (s *Service) GetAccessListEntry(ctx context.Context, groupID, entryValue string) (*flexd.AccessListEntry, error) {
-	notFound := flexd.AtlasNetworkPermissionEntryNotFound(entryValue, groupID)
 	key, ok := entryKey(entryValue)
 	if !ok {
-		return nil, notFound
+		return nil, accessListErr("", flexd.ErrNotFound, groupID, entryValue)
 	}
 	e, err := s.store.GetAccessListEntry(ctx, groupID, key)
-	if isNotFound(err) || err == nil && e.Expired(s.clock.Now()) {
-		return nil, notFound
+	if err == nil && e.Expired(s.clock.Now()) {
+		err = flexd.ErrNotFound
 	}
 	if err != nil {
-		return nil, internal("get access list entry", err)
+		return nil, accessListErr("get access list entry", err, groupID, entryValue)
 	}
 	return e, nil
 }
 
 // DeleteAccessListEntry removes the entry entryValue names.
 func (s *Service) DeleteAccessListEntry(ctx context.Context, groupID, entryValue string) error {
-	notFound := flexd.AtlasNetworkPermissionEntryNotFound(entryValue, groupID)
 	key, ok := entryKey(entryValue)
 	if !ok {
-		return notFound
+		return accessListErr("", flexd.ErrNotFound, groupID, entryValue)
 	}
 	if err := s.store.DeleteExpiredAccessListEntries(ctx, groupID, s.clock.Now()); err != nil {
 		return internal("purge expired access list entries", err)
 	}
-	err := s.store.DeleteAccessListEntry(ctx, groupID, key)
-	if isNotFound(err) {
-		return notFound
-	}
-	if err != nil {
-		return internal("delete access list entry", err)
+	if err := s.store.DeleteAccessListEntry(ctx, groupID, key); err != nil {
+		return accessListErr("delete access list entry", err, groupID, entryValue)
 	}
 	return nil
+}
+
+// accessListErr answers a store error about the entry entryValue names in
+// project groupID: ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND when there is
+// no such entry (a value that names none included), otherwise a failure of
+// op.
+func accessListErr(op string, err error, groupID, entryValue string) error {
+	if isNotFound(err) {
+		return flexd.AtlasNetworkPermissionEntryNotFound(entryValue, groupID)
+	}
+	return internal(op, err)
 }

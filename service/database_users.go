@@ -145,15 +145,8 @@ func (s *Service) checkScopes(ctx context.Context, groupID string, scopes []flex
 		default:
 			return nil, flexd.InvalidEnumValue(sc.Type)
 		}
-		if !ValidClusterName(sc.Name) {
-			return nil, flexd.ClusterNotFound(sc.Name, groupID)
-		}
-		_, err := s.store.GetFlexCluster(ctx, groupID, sc.Name)
-		if isNotFound(err) {
-			return nil, flexd.ClusterNotFound(sc.Name, groupID)
-		}
-		if err != nil {
-			return nil, internal("get cluster "+sc.Name, err)
+		if _, err := s.cluster(ctx, groupID, sc.Name); err != nil {
+			return nil, err
 		}
 		if !slices.Contains(out, sc) {
 			out = append(out, sc)
@@ -212,13 +205,22 @@ func (s *Service) ListDatabaseUsers(ctx context.Context, groupID string, p flexd
 // GetDatabaseUser returns one user; an expired one is gone.
 func (s *Service) GetDatabaseUser(ctx context.Context, groupID, databaseName, username string) (*flexd.DatabaseUser, error) {
 	u, err := s.store.GetDatabaseUser(ctx, groupID, databaseName, username)
-	if isNotFound(err) || err == nil && u.Expired(s.clock.Now()) {
-		return nil, flexd.UsernameNotFound(username)
+	if err == nil && u.Expired(s.clock.Now()) {
+		err = flexd.ErrNotFound
 	}
 	if err != nil {
-		return nil, internal("get database user", err)
+		return nil, databaseUserErr("get database user", err, username)
 	}
 	return u, nil
+}
+
+// databaseUserErr answers a store error about database user username:
+// USERNAME_NOT_FOUND when there is no such user, otherwise a failure of op.
+func databaseUserErr(op string, err error, username string) error {
+	if isNotFound(err) {
+		return flexd.UsernameNotFound(username)
+	}
+	return internal(op, err)
 }
 
 // CreateDatabaseUser creates a SCRAM user, keeping only its SCRAM keys.
@@ -257,10 +259,8 @@ func (s *Service) CreateDatabaseUser(ctx context.Context, groupID string, c flex
 	switch {
 	case isConflict(err):
 		return nil, flexd.UserAlreadyExists(c.Username)
-	case isNotFound(err):
-		return nil, flexd.GroupNotFound(groupID)
 	case err != nil:
-		return nil, internal("create database user", err)
+		return nil, projectErr("create database user", err, groupID)
 	}
 	return u, nil
 }
@@ -344,12 +344,8 @@ func (s *Service) UpdateDatabaseUser(ctx context.Context, groupID, databaseName,
 			return nil, err
 		}
 	}
-	err = s.store.UpdateDatabaseUser(ctx, u)
-	if isNotFound(err) {
-		return nil, flexd.UsernameNotFound(username)
-	}
-	if err != nil {
-		return nil, internal("update database user", err)
+	if err := s.store.UpdateDatabaseUser(ctx, u); err != nil {
+		return nil, databaseUserErr("update database user", err, username)
 	}
 	return u, nil
 }
@@ -359,12 +355,8 @@ func (s *Service) DeleteDatabaseUser(ctx context.Context, groupID, databaseName,
 	if err := s.store.DeleteExpiredDatabaseUsers(ctx, groupID, s.clock.Now()); err != nil {
 		return internal("purge expired database users", err)
 	}
-	err := s.store.DeleteDatabaseUser(ctx, groupID, databaseName, username)
-	if isNotFound(err) {
-		return flexd.UsernameNotFound(username)
-	}
-	if err != nil {
-		return internal("delete database user", err)
+	if err := s.store.DeleteDatabaseUser(ctx, groupID, databaseName, username); err != nil {
+		return databaseUserErr("delete database user", err, username)
 	}
 	return nil
 }

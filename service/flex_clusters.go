@@ -97,17 +97,32 @@ func (s *Service) clusterIn(ctx context.Context, groupID, name string) (*flexd.F
 
 // cluster looks a cluster up by name in a project known to exist.
 func (s *Service) cluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
+	return getCluster(ctx, s.store, groupID, name)
+}
+
+// getCluster reads cluster name of project groupID through r (the store,
+// or a unit of work). A name no cluster can have is CLUSTER_NOT_FOUND like
+// one that is not there.
+func getCluster(ctx context.Context, r interface {
+	GetFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error)
+}, groupID, name string) (*flexd.FlexCluster, error) {
 	if !ValidClusterName(name) {
-		return nil, flexd.ClusterNotFound(name, groupID)
+		return nil, clusterErr(flexd.ErrNotFound, groupID, name)
 	}
-	c, err := s.store.GetFlexCluster(ctx, groupID, name)
-	if isNotFound(err) {
-		return nil, flexd.ClusterNotFound(name, groupID)
-	}
+	c, err := r.GetFlexCluster(ctx, groupID, name)
 	if err != nil {
-		return nil, internal("get flex cluster", err)
+		return nil, clusterErr(err, groupID, name)
 	}
 	return c, nil
+}
+
+// clusterErr answers a store error about cluster name of project groupID:
+// CLUSTER_NOT_FOUND when there is no such cluster, otherwise a failure.
+func clusterErr(err error, groupID, name string) error {
+	if isNotFound(err) {
+		return flexd.ClusterNotFound(name, groupID)
+	}
+	return internal("get flex cluster "+name, err)
 }
 
 // ListFlexClusters lists a project's clusters in creation order.
@@ -170,14 +185,11 @@ func (s *Service) clusterInTx(ctx context.Context, groupID, name string, fn func
 	if _, err := s.GetProject(ctx, groupID); err != nil {
 		return err
 	}
-	if !ValidClusterName(name) {
-		return flexd.ClusterNotFound(name, groupID)
+	if !ValidClusterName(name) { // answered without a unit of work
+		return clusterErr(flexd.ErrNotFound, groupID, name)
 	}
 	err := s.store.InTx(ctx, func(tx flexd.Tx) error {
-		c, err := tx.GetFlexCluster(ctx, groupID, name)
-		if isNotFound(err) {
-			return flexd.ClusterNotFound(name, groupID)
-		}
+		c, err := getCluster(ctx, tx, groupID, name)
 		if err != nil {
 			return err
 		}

@@ -55,12 +55,8 @@ func (s *Service) UpdateOrganization(ctx context.Context, id string, u flexd.Org
 		return nil, flexd.InvalidOrgName(*u.Name)
 	}
 	o.Name = *u.Name
-	err = s.store.UpdateOrganization(ctx, o)
-	if isNotFound(err) {
-		return nil, flexd.OrgNotFound(id)
-	}
-	if err != nil {
-		return nil, internal("update organization", err)
+	if err := s.store.UpdateOrganization(ctx, o); err != nil {
+		return nil, orgErr("update organization", err, id)
 	}
 	return o, nil
 }
@@ -79,10 +75,8 @@ func (s *Service) DeleteOrganization(ctx context.Context, id string) error {
 	switch {
 	case errors.Is(err, flexd.ErrNotEmpty):
 		return flexd.OrgNotEmpty()
-	case isNotFound(err):
-		return flexd.OrgNotFound(id)
 	case err != nil:
-		return internal("delete organization", err)
+		return orgErr("delete organization", err, id)
 	}
 	return nil
 }

@@ -21,11 +21,17 @@ func (s *Service) GetOrganization(ctx context.Context, id string) (*flexd.Organi
 		return nil, flexd.InvalidOrgID(id)
 	}
 	o, err := s.store.GetOrganization(ctx, id)
-	if isNotFound(err) {
-		return nil, flexd.OrgNotFound(id)
-	}
 	if err != nil {
-		return nil, internal("get organization", err)
+		return nil, orgErr("get organization", err, id)
 	}
 	return o, nil
+}
+
+// orgErr answers a store error about organization id: ORG_NOT_FOUND when
+// there is no such organization, otherwise a failure of op.
+func orgErr(op string, err error, id string) error {
+	if isNotFound(err) {
+		return flexd.OrgNotFound(id)
+	}
+	return internal(op, err)
 }

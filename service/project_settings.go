@@ -35,12 +35,8 @@ func (s *Service) UpdateProjectSettings(ctx context.Context, groupID string, u f
 		}
 	}
 	if len(u) > 0 {
-		err := s.store.SetProjectSettings(ctx, groupID, u)
-		if isNotFound(err) {
-			return nil, flexd.GroupNotFound(groupID)
-		}
-		if err != nil {
-			return nil, internal("update project settings", err)
+		if err := s.store.SetProjectSettings(ctx, groupID, u); err != nil {
+			return nil, projectErr("update project settings", err, groupID)
 		}
 	}
 	return s.GetProjectSettings(ctx, groupID)
@@ -88,12 +84,8 @@ func (s *Service) SetProjectLimit(ctx context.Context, groupID, name string, val
 	if value < def.Minimum || (def.Maximum > 0 && value > def.Maximum) {
 		return nil, flexd.InvalidAttribute("value")
 	}
-	err := s.store.SetProjectLimitValue(ctx, groupID, name, value)
-	if isNotFound(err) {
-		return nil, flexd.GroupNotFound(groupID)
-	}
-	if err != nil {
-		return nil, internal("set project limit", err)
+	if err := s.store.SetProjectLimitValue(ctx, groupID, name, value); err != nil {
+		return nil, projectErr("set project limit", err, groupID)
 	}
 	return s.GetProjectLimit(ctx, groupID, name)
 }
@@ -182,11 +174,8 @@ func (s *Service) ManagedSlowMs(ctx context.Context, groupID string) (bool, erro
 // SetManagedSlowMs turns the managed slow operation threshold on or off.
 func (s *Service) SetManagedSlowMs(ctx context.Context, groupID string, enabled bool) error {
 	err := s.store.SetProjectSettings(ctx, groupID, flexd.ProjectSettings{flexd.ManagedSlowMsSetting: enabled})
-	if isNotFound(err) {
-		return flexd.GroupNotFound(groupID)
-	}
 	if err != nil {
-		return internal("set managed slow ms", err)
+		return projectErr("set managed slow ms", err, groupID)
 	}
 	return nil
 }

@@ -84,13 +84,19 @@ func (s *Service) GetProject(ctx context.Context, id string) (*flexd.Project, er
 		return nil, flexd.InvalidGroupID(id)
 	}
 	p, err := s.store.GetProject(ctx, id)
-	if isNotFound(err) {
-		return nil, flexd.GroupNotFound(id)
-	}
 	if err != nil {
-		return nil, internal("get project", err)
+		return nil, projectErr("get project", err, id)
 	}
 	return p, nil
+}
+
+// projectErr answers a store error about project groupID: GROUP_NOT_FOUND
+// when there is no such project, otherwise a failure of op.
+func projectErr(op string, err error, groupID string) error {
+	if isNotFound(err) {
+		return flexd.GroupNotFound(groupID)
+	}
+	return internal(op, err)
 }
 
 // ListProjects lists projects matching f.
@@ -124,10 +130,8 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u flexd.ProjectU
 	switch {
 	case isConflict(err):
 		return nil, flexd.GroupAlreadyExists(p.Name)
-	case isNotFound(err):
-		return nil, flexd.GroupNotFound(id)
 	case err != nil:
-		return nil, internal("update project", err)
+		return nil, projectErr("update project", err, id)
 	}
 	return p, nil
 }
@@ -141,10 +145,8 @@ func (s *Service) DeleteProject(ctx context.Context, id string) error {
 	switch {
 	case errors.Is(err, flexd.ErrNotEmpty):
 		return flexd.CannotCloseGroupActiveAtlasClusters()
-	case isNotFound(err):
-		return flexd.GroupNotFound(id)
 	case err != nil:
-		return internal("delete project", err)
+		return projectErr("delete project", err, id)
 	}
 	return nil
 }

@@ -109,13 +109,23 @@ func (s *Service) createServiceAccount(ctx context.Context, orgID string, c flex
 // exist.
 func (s *Service) accountIn(ctx context.Context, orgID, clientID string) (*flexd.ServiceAccount, error) {
 	a, err := s.store.GetServiceAccount(ctx, clientID)
-	if isNotFound(err) || err == nil && a.OrgID != orgID {
-		return nil, flexd.ServiceAccountNotFound(clientID)
+	if err == nil && a.OrgID != orgID {
+		err = flexd.ErrNotFound
 	}
 	if err != nil {
-		return nil, internal("get service account", err)
+		return nil, accountErr("get service account", err, clientID)
 	}
 	return a, nil
+}
+
+// accountErr answers a store error about service account clientID:
+// SERVICE_ACCOUNT_NOT_FOUND when there is no such account (or the caller
+// may not see it), otherwise a failure of op.
+func accountErr(op string, err error, clientID string) error {
+	if isNotFound(err) {
+		return flexd.ServiceAccountNotFound(clientID)
+	}
+	return internal(op, err)
 }
 
 // projectAccount returns the account clientID assigned to project groupID.
@@ -130,7 +140,7 @@ func (s *Service) projectAccount(ctx context.Context, groupID, clientID string, 
 		return nil, err
 	}
 	if !invited && len(a.RolesIn(groupID)) == 0 {
-		return nil, flexd.ServiceAccountNotFound(clientID)
+		return nil, accountErr("", flexd.ErrNotFound, clientID)
 	}
 	return a, nil
 }
@@ -181,12 +191,8 @@ func (s *Service) updateAccount(ctx context.Context, clientID string, u flexd.Se
 	if c == (flexd.ServiceAccountChange{}) {
 		return nil
 	}
-	err := s.store.UpdateServiceAccount(ctx, clientID, c)
-	if isNotFound(err) {
-		return flexd.ServiceAccountNotFound(clientID)
-	}
-	if err != nil {
-		return internal("update service account", err)
+	if err := s.store.UpdateServiceAccount(ctx, clientID, c); err != nil {
+		return accountErr("update service account", err, clientID)
 	}
 	return nil
 }
@@ -217,12 +223,8 @@ func (s *Service) DeleteOrgServiceAccount(ctx context.Context, orgID, clientID s
 	if _, err := s.accountIn(ctx, orgID, clientID); err != nil {
 		return err
 	}
-	err := s.store.DeleteServiceAccount(ctx, clientID)
-	if isNotFound(err) {
-		return flexd.ServiceAccountNotFound(clientID)
-	}
-	if err != nil {
-		return internal("delete service account", err)
+	if err := s.store.DeleteServiceAccount(ctx, clientID); err != nil {
+		return accountErr("delete service account", err, clientID)
 	}
 	return nil
 }
@@ -256,10 +258,8 @@ func (s *Service) CreateServiceAccountSecret(ctx context.Context, orgID, clientI
 	switch {
 	case isConflict(err):
 		return nil, flexd.ValidationError(fmt.Sprintf("a service account has at most %d secrets; delete one first", maxSecrets))
-	case isNotFound(err):
-		return nil, flexd.ServiceAccountNotFound(clientID)
 	case err != nil:
-		return nil, internal("create service account secret", err)
+		return nil, accountErr("create service account secret", err, clientID)
 	}
 	sec.Secret = clear
 	return sec, nil
@@ -308,12 +308,8 @@ func (s *Service) CreateProjectServiceAccount(ctx context.Context, groupID strin
 // setAccountProjectRoles writes an account's roles in a project, then
 // returns the account as it now is.
 func (s *Service) setAccountProjectRoles(ctx context.Context, a *flexd.ServiceAccount, groupID string, roles []flexd.Role) error {
-	err := s.store.SetServiceAccountProjectRoles(ctx, a.ClientID, groupID, roles)
-	if isNotFound(err) {
-		return flexd.ServiceAccountNotFound(a.ClientID)
-	}
-	if err != nil {
-		return internal("set service account project roles", err)
+	if err := s.store.SetServiceAccountProjectRoles(ctx, a.ClientID, groupID, roles); err != nil {
+		return accountErr("set service account project roles", err, a.ClientID)
 	}
 	return nil
 }
@@ -332,12 +328,8 @@ func (s *Service) UpdateProjectServiceAccount(ctx context.Context, groupID, clie
 		if err != nil {
 			return nil, err
 		}
-		err = s.store.UpdateServiceAccountProjectRoles(ctx, clientID, groupID, roles)
-		if isNotFound(err) {
-			return nil, flexd.ServiceAccountNotFound(clientID)
-		}
-		if err != nil {
-			return nil, internal("update service account project roles", err)
+		if err := s.store.UpdateServiceAccountProjectRoles(ctx, clientID, groupID, roles); err != nil {
+			return nil, accountErr("update service account project roles", err, clientID)
 		}
 	}
 	if err := s.updateAccount(ctx, clientID, u, flexd.ServiceAccountChange{}); err != nil {
