@@ -462,11 +462,11 @@ func newError(code string, params ...any) *Error {
 	return &Error{Status: def.status, Code: code, Detail: detail, Parameters: params}
 }
 
-// Errorf builds the Atlas error for code from its parameters.
-//
-// Deprecated: call the error's constructor (ClusterNotFound, …), whose
-// parameters the compiler checks. Errorf remains only for the packages not
-// converted yet (jobs).
+// Errorf builds the Atlas error for code from its parameters, checked only
+// when it runs. It remains for the call sites in jobs/ and
+// service/backups.go not yet moved to the constructors (ClusterNotFound, …);
+// once they are, it goes. (Not marked Deprecated: staticcheck would fail
+// them until then.)
 func Errorf(code string, params ...any) *Error { return newError(code, params...) }
 
 // ErrorWithStatus builds a framework-level error (unknown path, wrong
