@@ -240,8 +240,8 @@ func wildcards(pattern string) []string {
 // the error Atlas gives when one does not: INVALID_GROUP_ID and
 // INVALID_ORG_ID are 404s, the rest a 400.
 var idParams = map[string]func(v string) *flexd.Error{
-	"orgId":        func(v string) *flexd.Error { return flexd.InvalidOrgID(v) },
-	"groupId":      func(v string) *flexd.Error { return flexd.InvalidGroupID(v) },
+	"orgId":        flexd.InvalidOrgID,
+	"groupId":      flexd.InvalidGroupID,
 	"snapshotId":   func(string) *flexd.Error { return flexd.InvalidPathParameter("snapshotId") },
 	"restoreJobId": func(string) *flexd.Error { return flexd.InvalidPathParameter("restoreJobId") },
 	"apiUserId":    func(string) *flexd.Error { return flexd.InvalidPathParameter("apiUserId") },
