@@ -4,7 +4,9 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,4 +150,48 @@ func sameParams(a, b []any) bool {
 		}
 	}
 	return true
+}
+
+// TestTemplatesMatchAtlasErrors compares the catalogue with the detail
+// templates recorded in shared/ATLAS-ERRORS.md (found beside the spec the
+// contract tests use, see README): clients and humans grep on them, so they
+// must stay byte-exact. Codes of flexd's own are not in it.
+func TestTemplatesMatchAtlasErrors(t *testing.T) {
+	spec := os.Getenv("FLEXD_ATLAS_SPEC")
+	if spec == "" {
+		spec = filepath.Join("..", "shared", "spec", "atlas-flexd-subset.yaml")
+	}
+	doc, err := os.ReadFile(filepath.Join(filepath.Dir(spec), "..", "ATLAS-ERRORS.md"))
+	if os.IsNotExist(err) && os.Getenv("FLEXD_REQUIRE_SPEC") != "1" {
+		t.Skip("no shared/ATLAS-ERRORS.md beside the spec: set FLEXD_ATLAS_SPEC to shared/spec/atlas-flexd-subset.yaml (FLEXD_REQUIRE_SPEC=1 makes this a failure, as CI does)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A row: | CODE (or CODE / CODE) | status | reason | `template` | ...
+	row := regexp.MustCompile("^\\| ([A-Z_ /]+) \\| (\\d+) \\| [^|]* \\| `([^`]*)` \\|")
+	placeholder := regexp.MustCompile(`<[^>]+>`)
+	compared := 0
+	for line := range strings.SplitSeq(string(doc), "\n") {
+		m := row.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		for code := range strings.SplitSeq(m[1], " / ") {
+			def, ok := catalogue[code]
+			if !ok {
+				continue
+			}
+			compared++
+			if want := placeholder.ReplaceAllString(m[3], "%v"); def.template != want {
+				t.Errorf("%s: template %q, ATLAS-ERRORS.md has %q", code, def.template, want)
+			}
+			if status := strconv.Itoa(def.status); status != m[2] {
+				t.Errorf("%s: status %s, ATLAS-ERRORS.md has %s", code, status, m[2])
+			}
+		}
+	}
+	if compared < len(catalogue)/2 {
+		t.Errorf("compared only %d of %d codes: has the table's layout changed?", compared, len(catalogue))
+	}
 }
