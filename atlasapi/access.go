@@ -96,27 +96,27 @@ func (s *server) authorizeScope(r *http.Request, a access) error {
 	st := stateOf(r)
 	switch a.scope {
 	case scopeInstance:
-		return flexd.Errorf("USER_UNAUTHORIZED")
+		return flexd.UserUnauthorized()
 	case scopeOrg:
 		o, err := s.loadOrg(r, r.PathValue("orgId"))
 		if err != nil {
 			return err
 		}
-		if err := orgAllows(st.principal, o.ID, a.role, flexd.Errorf("USER_UNAUTHORIZED")); err != nil {
+		if err := orgAllows(st.principal, o.ID, a.role, flexd.UserUnauthorized()); err != nil {
 			return err
 		}
 		st.org = o
 	case scopeGroup:
 		p, err := s.cfg.Projects.GetProject(r.Context(), r.PathValue("groupId"))
 		if errors.Is(err, flexd.ErrNotFound) {
-			err = flexd.Errorf("GROUP_NOT_FOUND", r.PathValue("groupId"))
+			err = flexd.GroupNotFound(r.PathValue("groupId"))
 		}
 		if err != nil {
 			return err
 		}
 		who := st.principal
 		if !who.InGroup(p.OrgID, p.ID) {
-			return flexd.Errorf("NOT_IN_GROUP")
+			return flexd.NotInGroup()
 		}
 		allowed := who.HasGroupRole(p.OrgID, p.ID, a.role) ||
 			a.or != "" && who.HasGroupRole(p.OrgID, p.ID, a.or)
@@ -124,12 +124,12 @@ func (s *server) authorizeScope(r *http.Request, a access) error {
 			allowed = who.HasOrgRole(p.OrgID, a.role)
 		}
 		if !allowed {
-			return flexd.Errorf("USER_UNAUTHORIZED")
+			return flexd.UserUnauthorized()
 		}
 		st.project = p
 	case scopeOwnOrg:
 		if p := st.principal; !p.All && !p.HasOrgRole(p.OrgID, a.role) {
-			return flexd.Errorf("USER_UNAUTHORIZED")
+			return flexd.UserUnauthorized()
 		}
 	}
 	return nil
@@ -158,19 +158,19 @@ func (s *server) authorizeBody(r *http.Request, in any) error {
 		if st.principal != nil && st.principal.All {
 			return nil
 		}
-		return flexd.Errorf("USER_UNAUTHORIZED")
+		return flexd.UserUnauthorized()
 	}
 	o, err := s.loadOrg(r, *orgID)
 	if err != nil {
 		return err
 	}
-	return orgAllows(st.principal, o.ID, st.route.access.role, flexd.Errorf("NOT_ORG_GROUP_CREATOR", o.ID))
+	return orgAllows(st.principal, o.ID, st.route.access.role, flexd.NotOrgGroupCreator(o.ID))
 }
 
 func (s *server) loadOrg(r *http.Request, id string) (*flexd.Organization, error) {
 	o, err := s.cfg.Orgs.GetOrganization(r.Context(), id)
 	if errors.Is(err, flexd.ErrNotFound) {
-		err = flexd.Errorf("ORG_NOT_FOUND", id)
+		err = flexd.OrgNotFound(id)
 	}
 	return o, err
 }
@@ -180,7 +180,7 @@ func (s *server) loadOrg(r *http.Request, id string) (*flexd.Organization, error
 // gets denied.
 func orgAllows(p *flexd.Principal, orgID string, role flexd.Role, denied *flexd.Error) error {
 	if !p.InOrg(orgID) {
-		return flexd.Errorf("USER_CANNOT_ACCESS_ORG")
+		return flexd.UserCannotAccessOrg()
 	}
 	if !p.HasOrgRole(orgID, role) {
 		return denied
