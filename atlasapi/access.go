@@ -120,12 +120,7 @@ func (s *server) authorizeScope(r *http.Request, a access) error {
 		if !who.InGroup(p.OrgID, p.ID) {
 			return flexd.Errorf("NOT_IN_GROUP")
 		}
-		allowed := who.HasGroupRole(p.OrgID, p.ID, a.role) ||
-			a.or != "" && who.HasGroupRole(p.OrgID, p.ID, a.or)
-		if a.role.IsOrgRole() {
-			allowed = who.HasOrgRole(p.OrgID, a.role)
-		}
-		if !allowed {
+		if !a.allowsInGroup(who, p.OrgID, p.ID) {
 			return flexd.Errorf("USER_UNAUTHORIZED")
 		}
 		st.project = p
@@ -135,6 +130,16 @@ func (s *server) authorizeScope(r *http.Request, a access) error {
 		}
 	}
 	return nil
+}
+
+// allowsInGroup applies a project-scoped rule to a member of the project
+// groupID of organization orgID: the rule's project role or its
+// alternative, or the organization role it names.
+func (a access) allowsInGroup(who *flexd.Principal, orgID, groupID string) bool {
+	if a.role.IsOrgRole() {
+		return who.HasOrgRole(orgID, a.role)
+	}
+	return who.HasGroupRole(orgID, groupID, a.role) || a.or != "" && who.HasGroupRole(orgID, groupID, a.or)
 }
 
 // orgTargeted is a request body that names the organization it acts in.
@@ -191,12 +196,15 @@ func orgAllows(p *flexd.Principal, orgID string, a access, denied *flexd.Error) 
 }
 
 // visibleOrgs is the OrganizationFilter.IDs of what p may list: nil (no
-// restriction) for OpenAccess, else its one organization.
+// restriction) for OpenAccess, else its one organization if it may read
+// it (GET /orgs/{orgId}'s rule: Organization Member or Read Only), else
+// none.
 func visibleOrgs(p *flexd.Principal) []string {
 	if p != nil && p.All {
 		return nil
 	}
-	if p == nil || p.OrgID == "" {
+	if p == nil || p.OrgID == "" ||
+		!p.HasOrgRole(p.OrgID, flexd.RoleOrgMember) && !p.HasOrgRole(p.OrgID, flexd.RoleOrgReadOnly) {
 		return []string{}
 	}
 	return []string{p.OrgID}

@@ -334,6 +334,25 @@ func TestRoleMatrix(t *testing.T) {
 	}
 }
 
+// TestOrgListFollowsOrgRead: GET /orgs lists the caller's organization
+// only to a caller that may read it (Organization Member or Read Only,
+// GET /orgs/{orgId}'s rule); a Billing Viewer key, which flexd does not
+// let read the organization, lists none. Before, every caller listed its
+// organization.
+func TestOrgListFollowsOrgRead(t *testing.T) {
+	h := newIDHarness(t, idOptions{})
+	for role, want := range map[string]float64{"ORG_BILLING_READ_ONLY": 0, "ORG_READ_ONLY": 1, "ORG_MEMBER": 1} {
+		_, creds := h.newKey(h.orgID, flexd.Role(role))
+		c := digestCaller{creds, "MD5"}
+		if m := h.ok(c, 200, "GET", v2+"/orgs", ""); m["totalCount"] != want {
+			t.Errorf("GET /orgs as %s: %v, want %v organizations", role, m, want)
+		}
+		if want == 0 {
+			h.fail(c, 401, "USER_UNAUTHORIZED", "GET", v2+"/orgs/"+h.orgID, "")
+		}
+	}
+}
+
 func errorCodeOf(r *response) string {
 	var m map[string]any
 	_ = json.Unmarshal(r.body, &m)
