@@ -194,6 +194,7 @@ var matrixRoutes = []matrixRoute{
 	{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", orgOwnerOfGroup, `{"operation":"restore","count":1}`, nil},
 	{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/snapshots/{snapshotId}", projectReadOnly, "", nil},
 	{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}", projectOwner, "", nil},
+	{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}/report", projectOwner, "", nil},
 	{"GET", "/_flexd/clock", instanceAdmin, "", nil},
 	{"POST", "/_flexd/clock:advance", instanceAdmin, `{"by":"1h"}`, nil},
 	{"POST", "/_flexd/reset", orgOwnerAnywhere, "", nil},

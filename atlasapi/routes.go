@@ -165,6 +165,7 @@ func (s *server) routes() []route {
 		{"POST", "/_flexd/groups/{groupId}/flexClusters/{name}/faults", unversioned, group(orgOwner), s.injectFault()},
 		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/snapshots/{snapshotId}", unversioned, group(readOnly), s.getSnapshotDetail()},
 		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}", unversioned, group(owner), s.getRestoreJobDetail()},
+		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}/report", unversioned, group(owner), s.getRestoreReport()},
 		// Instance-wide: the instance administrator's. A reset by an
 		// ORG_OWNER clears its organization, by the administrator all.
 		{"GET", "/_flexd/clock", unversioned, instance(), s.getClock()},

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +35,9 @@ their backup snapshots, snapshot downloads and restore jobs.
 
 Usage:
   flexd serve [flags]   start the server
-  flexd version         print the version
+  flexd drill [flags]   run a restore drill against flexd or Atlas, measuring RTO and RPO
+  flexd healthcheck     exit 0 when a flexd answers GET /healthz (the image's HEALTHCHECK)
+  flexd version         print the version, revision and build date
   flexd help            show this help
 
 Run 'flexd serve --help' for the server's flags. Every flag has an
@@ -55,8 +56,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "serve":
 		return serve(ctx, args[2:], getenv, stdout, stderr)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "flexd", buildVersion())
+		printVersion(stdout)
 		return nil
+	case "drill":
+		return drillCommand(ctx, args[2:], getenv, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args[2:], getenv, stdout, stderr)
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -64,16 +69,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: unknown command %q", errUsage, args[1])
 	}
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
 }
 
 // config is everything serve can be told.
