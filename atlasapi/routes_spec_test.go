@@ -29,65 +29,73 @@ var specRoleNames = map[string]flexd.Role{
 	"Read Write": "",
 }
 
-// deliberate lists where flexd's rule differs from the spec's sentence:
-// the difference TestRoutesFollowSpecRoles computes ("unstated" where the
-// spec names no role; else which single-role callers flexd lets through
-// that the sentence does not, "wider", and the reverse, "narrower") and
-// why. A rule that comes to match its sentence must leave this list, and
-// one that changes must be justified again.
-var deliberate = map[string]struct{ diff, why string }{
+// difference is a route whose rule differs from its operation's sentence
+// in the spec: diff is what TestRoutesFollowSpecRoles computes (which
+// single-role callers flexd lets through that the sentence does not,
+// "wider", and the reverse, "narrower"), why says why. Where the spec
+// names no role, diff is "unstated" and as names the operation whose
+// sentence flexd follows instead: both routes must admit exactly the same
+// callers.
+type difference struct{ diff, why, as string }
+
+// deliberate lists every difference. A rule that comes to match its
+// sentence must leave the list, and one that changes must be justified
+// again.
+var deliberate = map[string]difference{
 	"GET /api/atlas/v2/orgs": {"wider: GROUP_* ORG_BILLING_READ_ONLY ORG_READ_ONLY",
-		"a list: it shows an Organization Member or Read Only only its own organization, and anyone else none (visibleOrgs)"},
+		"a list: it shows an Organization Member or Read Only only its own organization, and anyone else none (visibleOrgs)", ""},
 	"GET /api/atlas/v2/groups": {"wider: GROUP_* ORG_BILLING_ADMIN ORG_BILLING_READ_ONLY ORG_GROUP_CREATOR ORG_MEMBER",
-		"a list: Organization Owner and Read Only see every project of their organization, anyone else only the projects it holds a role in, each of which it may GET (visibleProjects)"},
+		"a list: Organization Owner and Read Only see every project of their organization, anyone else only the projects it holds a role in, each of which it may GET (visibleProjects)", ""},
 	"POST /api/atlas/v2/groups": {"wider: ORG_GROUP_CREATOR ORG_OWNER",
-		"the sentence names a \"Read Write\" role that Atlas does not have; Atlas refuses a caller without Organization Project Creator in the named organization with NOT_ORG_GROUP_CREATOR, which is flexd's rule"},
+		"the sentence names a \"Read Write\" role that Atlas does not have; Atlas refuses a caller without Organization Project Creator in the named organization with NOT_ORG_GROUP_CREATOR, which is flexd's rule", ""},
 	"POST /api/atlas/v2/orgs": {"narrower: ORG_OWNER; wider: instance administrator",
-		"flexd's organizations are the instance administrator's to create and delete (issue 11): an Organization Owner of one organization creates no others"},
+		"flexd's organizations are the instance administrator's to create and delete (issue 11): an Organization Owner of one organization creates no others", ""},
 	"DELETE /api/atlas/v2/orgs/{orgId}": {"narrower: ORG_OWNER; wider: instance administrator",
-		"as POST /orgs"},
+		"as POST /orgs", ""},
 	"PATCH /api/atlas/v2/orgs/{orgId}": {"wider: instance administrator",
-		"the instance administrator may rename any organization (issue 11); inside it the administrator holds no role"},
+		"the instance administrator may rename any organization (issue 11); inside it the administrator holds no role", ""},
 	"GET /api/atlas/v2/orgs/{orgId}": {"wider: ORG_READ_ONLY",
-		"Organization Read Only reads everything in its organization (Atlas's role documentation; the spec lets it list all the organization's projects, GET /groups), so it reads the organization too. It reads none of the organization's credentials, whose sentences name Organization Member alone"},
+		"Organization Read Only reads everything in its organization (Atlas's role documentation; the spec lets it list all the organization's projects, GET /groups), so it reads the organization too. It reads none of the organization's credentials, whose sentences name Organization Member alone", ""},
 	"GET /api/atlas/v2/orgs/{orgId}/groups": {"wider: ORG_READ_ONLY",
-		"as GET /orgs/{orgId}; it lists every project only for Organization Read Only and Owner, a member's own projects otherwise (visibleProjects)"},
+		"as GET /orgs/{orgId}; it lists every project only for Organization Read Only and Owner, a member's own projects otherwise (visibleProjects)", ""},
 	"GET /api/atlas/v2/groups/{groupId}/accessList/{entryValue}/status": {"unstated",
-		"the status of an entry reads the entry: Project Read Only, as GET .../accessList/{entryValue}"},
+		"the status of an entry reads the entry", "GET /api/atlas/v2/groups/{groupId}/accessList/{entryValue}"},
 	"GET /api/atlas/v2/groups/{groupId}/managedSlowMs": {"unstated",
-		"a read of the project: Project Read Only, as the other project reads"},
+		"a read of the project's settings", "GET /api/atlas/v2/groups/{groupId}/settings"},
 	"PATCH /api/atlas/v2/groups/{groupId}/apiKeys/{apiUserId}": {"unstated",
-		"Project Owner, as every other project API key operation"},
+		"as every other project API key operation", "POST /api/atlas/v2/groups/{groupId}/apiKeys/{apiUserId}"},
 	"GET /api/atlas/v2/groups/{groupId}/databaseUsers": {"wider: GROUP_DATABASE_ACCESS_ADMIN",
-		"the spec lets Project Database Access Admin create, change and delete users (their sentences name it); it reads the users it manages"},
+		"the spec lets Project Database Access Admin create, change and delete users (their sentences name it); it reads the users it manages", ""},
 	"GET /api/atlas/v2/groups/{groupId}/databaseUsers/{databaseName}/{username}": {"wider: GROUP_DATABASE_ACCESS_ADMIN",
-		"as the list"},
+		"as the list", ""},
 	"POST /api/atlas/v2/groups/{groupId}/databaseUsers": {"narrower: GROUP_STREAM_PROCESSING_OWNER",
-		"flexd serves no stream processing, and the sentences disagree among themselves (Charts Admin may create and change users but not delete them); flexd keeps the narrower rule"},
+		"flexd serves no stream processing, and the sentences disagree among themselves (Charts Admin may create and change users but not delete them); flexd keeps the narrower rule", ""},
 	"PATCH /api/atlas/v2/groups/{groupId}/databaseUsers/{databaseName}/{username}": {"narrower: GROUP_STREAM_PROCESSING_OWNER",
-		"as POST"},
+		"as POST", ""},
 	"DELETE /api/atlas/v2/groups/{groupId}/databaseUsers/{databaseName}/{username}": {"narrower: GROUP_STREAM_PROCESSING_OWNER",
-		"as POST"},
+		"as POST", ""},
 }
 
-// Service account operations carry no role sentence. flexd asks what the
-// API key operations at the same place ask: reading an organization's
-// accounts Organization Member, changing them Organization Owner, a
-// project's anything Project Owner.
+// Service account operations carry no role sentence: flexd asks what the
+// API key operations at the same place ask.
 func init() {
-	for _, op := range []string{"GET /orgs/{orgId}/serviceAccounts", "GET /orgs/{orgId}/serviceAccounts/{clientId}",
-		"GET /orgs/{orgId}/serviceAccounts/{clientId}/groups"} {
-		deliberate[withPrefix(op)] = struct{ diff, why string }{"unstated", "as GET /orgs/{orgId}/apiKeys: Organization Member"}
-	}
-	for _, op := range []string{"POST /orgs/{orgId}/serviceAccounts", "PATCH /orgs/{orgId}/serviceAccounts/{clientId}",
-		"DELETE /orgs/{orgId}/serviceAccounts/{clientId}", "POST /orgs/{orgId}/serviceAccounts/{clientId}/secrets",
-		"DELETE /orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}"} {
-		deliberate[withPrefix(op)] = struct{ diff, why string }{"unstated", "as POST /orgs/{orgId}/apiKeys: Organization Owner"}
-	}
-	for _, op := range []string{"GET /groups/{groupId}/serviceAccounts", "POST /groups/{groupId}/serviceAccounts",
-		"GET /groups/{groupId}/serviceAccounts/{clientId}", "PATCH /groups/{groupId}/serviceAccounts/{clientId}",
-		"DELETE /groups/{groupId}/serviceAccounts/{clientId}", "POST /groups/{groupId}/serviceAccounts/{clientId}:invite"} {
-		deliberate[withPrefix(op)] = struct{ diff, why string }{"unstated", "as the project API key operations: Project Owner"}
+	for op, as := range map[string]string{
+		"GET /orgs/{orgId}/serviceAccounts":                                  "GET /orgs/{orgId}/apiKeys",
+		"GET /orgs/{orgId}/serviceAccounts/{clientId}":                       "GET /orgs/{orgId}/apiKeys/{apiUserId}",
+		"GET /orgs/{orgId}/serviceAccounts/{clientId}/groups":                "GET /orgs/{orgId}/apiKeys/{apiUserId}",
+		"POST /orgs/{orgId}/serviceAccounts":                                 "POST /orgs/{orgId}/apiKeys",
+		"PATCH /orgs/{orgId}/serviceAccounts/{clientId}":                     "PATCH /orgs/{orgId}/apiKeys/{apiUserId}",
+		"DELETE /orgs/{orgId}/serviceAccounts/{clientId}":                    "DELETE /orgs/{orgId}/apiKeys/{apiUserId}",
+		"POST /orgs/{orgId}/serviceAccounts/{clientId}/secrets":              "PATCH /orgs/{orgId}/apiKeys/{apiUserId}",
+		"DELETE /orgs/{orgId}/serviceAccounts/{clientId}/secrets/{secretId}": "PATCH /orgs/{orgId}/apiKeys/{apiUserId}",
+		"GET /groups/{groupId}/serviceAccounts":                              "GET /groups/{groupId}/apiKeys",
+		"POST /groups/{groupId}/serviceAccounts":                             "POST /groups/{groupId}/apiKeys",
+		"GET /groups/{groupId}/serviceAccounts/{clientId}":                   "GET /groups/{groupId}/apiKeys",
+		"PATCH /groups/{groupId}/serviceAccounts/{clientId}":                 "PATCH /groups/{groupId}/apiKeys/{apiUserId}",
+		"DELETE /groups/{groupId}/serviceAccounts/{clientId}":                "DELETE /groups/{groupId}/apiKeys/{apiUserId}",
+		"POST /groups/{groupId}/serviceAccounts/{clientId}:invite":           "POST /groups/{groupId}/apiKeys/{apiUserId}",
+	} {
+		deliberate[withPrefix(op)] = difference{"unstated", "the API key operation at the same place", withPrefix(as)}
 	}
 }
 
@@ -171,6 +179,19 @@ func TestRoutesFollowSpecRoles(t *testing.T) {
 		names = append(names, n)
 	}
 	slices.Sort(names)
+	// admitted names the callers a rule lets through.
+	admitted := func(rule atlasapi.RouteRule) string {
+		var in []string
+		for _, n := range names {
+			if rule.Admits(callers[n], "o", "g") {
+				in = append(in, n)
+			}
+		}
+		if rule.Admin {
+			in = append(in, "instance administrator")
+		}
+		return strings.Join(in, " ")
+	}
 	seen := map[string]bool{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -209,6 +230,11 @@ func TestRoutesFollowSpecRoles(t *testing.T) {
 				t.Errorf("%s: the spec asks for %v; flexd's rule differs (%s) and deliberate does not say why", key, roles, diff)
 			case listed && d.diff != diff:
 				t.Errorf("%s: the difference is now %q, deliberate says %q (%s)", key, diff, d.diff, d.why)
+			case diff == "unstated":
+				as, ok := rules[d.as]
+				if !ok || admitted(as) != admitted(rule) {
+					t.Errorf("%s admits %q; %q, whose rule it follows (%s), admits %q", key, admitted(rule), d.as, d.why, admitted(as))
+				}
 			}
 		}
 	}
