@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/flexd/flexd"
@@ -123,7 +124,12 @@ func (e *Engine) Download(ctx context.Context, token string) (*flexd.DownloadArc
 	if err == nil {
 		var a *flexd.Artifact
 		if a, err = e.store.GetArtifact(ctx, sn.ID); err == nil {
-			body, err := e.cfg.Artifacts.Open(ctx, j, sn, a)
+			var body io.ReadSeekCloser
+			if a.BlobKey == "" { // configuration only, in the store (legacy on the data plane)
+				body, err = openConfigArchive(j, sn, a)
+			} else {
+				body, err = e.cfg.Artifacts.Open(ctx, j, sn, a)
+			}
 			if errors.Is(err, flexd.ErrNotFound) || errors.Is(err, flexd.ErrBlobCorrupt) {
 				// A missing or corrupt artifact is never served: the link
 				// answers that the snapshot's data is not there.

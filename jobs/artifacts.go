@@ -14,8 +14,9 @@ import (
 
 // Artifacts is what a snapshot captures of a cluster and what a restore
 // writes into one, and the cluster's endpoint where there is one:
-// ConfigArtifacts (configuration only, no endpoint) or DataArtifacts (the
-// data plane: real data in the blob store, a live MongoDB endpoint).
+// ConfigArtifacts (configuration only, no endpoint) or
+// dataplane.DataArtifacts (real data in the blob store, a live MongoDB
+// endpoint).
 type Artifacts interface {
 	// Capture reads the cluster's contents into the artifact of snapshot
 	// snapshotID, checksum included (the caller stores it).
@@ -41,9 +42,9 @@ type Artifacts interface {
 	// Dropped tells that a snapshot's artifact is gone from the store
 	// (after the commit), or was never stored: its blob goes.
 	Dropped(a *flexd.Artifact)
-	// Open opens an artifact's bytes for a download: a blob verified
-	// against its recorded size and checksum, or a configuration-only
-	// artifact built into an archive.
+	// Open opens a blob artifact's download, verified against its
+	// recorded size and checksum (a configuration-only artifact, in the
+	// store, the engine archives itself).
 	Open(ctx context.Context, j *flexd.RestoreJob, sn *flexd.Snapshot, a *flexd.Artifact) (io.ReadSeekCloser, error)
 }
 

@@ -51,7 +51,7 @@ func (dc *dataPlaneConfig) validate() error {
 // flexd was down left behind swept away (the data of clusters that are
 // gone, blobs no snapshot names, unfinished writes, spool files). It
 // returns the lifecycle's artifacts and how to close every endpoint.
-func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, store *sqlstore.Store, log *slog.Logger) (*jobs.DataArtifacts, func(), error) {
+func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, store *sqlstore.Store, log *slog.Logger) (*dataplane.DataArtifacts, func(), error) {
 	tmp := filepath.Join(dataDir, "tmp")
 	if err := os.RemoveAll(tmp); err != nil {
 		return nil, nil, fmt.Errorf("data plane: %w", err)
@@ -69,7 +69,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	if err != nil {
 		return nil, nil, err
 	}
-	fail := func(err error) (*jobs.DataArtifacts, func(), error) {
+	fail := func(err error) (*dataplane.DataArtifacts, func(), error) {
 		plane.Close()
 		return nil, nil, fmt.Errorf("data plane: %w", err)
 	}
@@ -91,7 +91,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	if err != nil {
 		return fail(err)
 	}
-	swept, err := jobs.SweepBlobs(ctx, blobs, keys)
+	swept, err := dataplane.SweepBlobs(ctx, blobs, keys)
 	if err != nil {
 		return fail(fmt.Errorf("sweep snapshot artifacts: %w", err))
 	}
@@ -104,7 +104,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	for _, r := range running {
 		_ = plane.Fence(r.TargetID, r.JobID, "restore job "+r.JobID+" is RUNNING into this cluster")
 	}
-	d := &jobs.DataArtifacts{Plane: plane, Blobs: blobs, Log: plog}
+	d := &dataplane.DataArtifacts{Plane: plane, Blobs: blobs, Log: plog}
 	served := 0
 	for i := range clusters {
 		c := &clusters[i]
@@ -128,3 +128,6 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 		"clusters_served", served, "blobs_swept", swept, "data", dataDir)
 	return d, func() { plane.Close() }, nil
 }
+
+// The data plane's artifacts are the lifecycle's.
+var _ jobs.Artifacts = (*dataplane.DataArtifacts)(nil)

@@ -1,4 +1,4 @@
-package jobs
+package dataplane
 
 import (
 	"context"
@@ -11,29 +11,29 @@ import (
 	"sync"
 
 	"github.com/flexd/flexd"
-	"github.com/flexd/flexd/dataplane"
 )
 
 // Data-plane artifact formats.
 const (
 	// FilesFormat is what snapshots take: the cluster's SQLite files, one
-	// per database, as a tar (dataplane.SnapshotFiles). Restoring it is an
+	// per database, as a tar (SnapshotFiles). Restoring it is an
 	// extract and a swap; a download is built from it once, on demand.
 	FilesFormat = "flexd.sqlite-files.v1+tar"
 	// DataFormat is the cluster's data in mongodump's layout with flexd's
-	// manifest, as a gzipped tar (dataplane.Plane.Snapshot): restorable,
+	// manifest, as a gzipped tar (Plane.Snapshot): restorable,
 	// though no snapshot takes it now.
 	DataFormat = "flexd.mongodump.v1+tar+gzip"
 )
 
-// DataArtifacts puts real data behind the lifecycle: every IDLE cluster is
+// DataArtifacts is the lifecycle's artifacts (jobs.Artifacts) on the data
+// plane, so that jobs needs no data-plane import: every IDLE cluster is
 // a MongoDB endpoint of Plane, a snapshot is a copy of its data files
 // streamed into Blobs (the store keeps only the key, size and SHA-256), a
 // restore extracts it into a staging generation and swaps it in once it
 // has been checked against both, replacing all of the target's data or
 // none of it.
 type DataArtifacts struct {
-	Plane *dataplane.Plane
+	Plane *Plane
 	Blobs flexd.BlobStore
 	Log   *slog.Logger
 
@@ -52,7 +52,7 @@ func ClusterBlobPrefix(clusterID string) string { return "snapshots/" + clusterI
 // Capture streams the cluster's data files into the blob store.
 func (d *DataArtifacts) Capture(ctx context.Context, c *flexd.FlexCluster, snapshotID string) (*flexd.Artifact, error) {
 	key := BlobKey(c.ID, snapshotID)
-	size, sum, err := dataplane.SnapshotFilesToBlob(ctx, d.Plane, d.Blobs, c.ID, key)
+	size, sum, err := SnapshotFilesToBlob(ctx, d.Plane, d.Blobs, c.ID, key)
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +79,9 @@ func (d *DataArtifacts) Apply(ctx context.Context, jobID string, a *flexd.Artifa
 	}
 	var err error
 	if a.Format == FilesFormat {
-		err = dataplane.RestoreFilesFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum)
+		err = RestoreFilesFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum)
 	} else {
-		_, err = dataplane.RestoreFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum)
+		_, err = RestoreFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum)
 	}
 	if err != nil {
 		return nil, cleanErr(err)
@@ -107,7 +107,7 @@ func cleanErr(err error) error {
 		return fmt.Errorf("the snapshot's artifact is missing: %w", err)
 	case errors.Is(err, flexd.ErrBlobCorrupt):
 		return fmt.Errorf("the snapshot's artifact fails its checksum: %w", err)
-	case errors.Is(err, dataplane.ErrNotServing):
+	case errors.Is(err, ErrNotServing):
 		return fmt.Errorf("the target cluster is not served (deleted?): %w", err)
 	}
 	return err
@@ -183,7 +183,7 @@ func (d *DataArtifacts) download(ctx context.Context, a *flexd.Artifact) (string
 	if err := d.verify(ctx, a); err != nil {
 		return "", 0, "", err
 	}
-	size, sum, err := dataplane.DumpFilesToBlob(ctx, d.Plane, d.Blobs, a.BlobKey, a.Size, a.Checksum, key)
+	size, sum, err := DumpFilesToBlob(ctx, d.Plane, d.Blobs, a.BlobKey, a.Size, a.Checksum, key)
 	if err != nil {
 		return "", 0, "", err
 	}
@@ -214,9 +214,9 @@ func (d *DataArtifacts) recorded(ctx context.Context, key string) (int64, string
 // for a DataFormat one the artifact itself. Either is first checked whole
 // against its recorded size and checksum, so a corrupt or truncated file
 // is never sent; the check reads the file once more, never into memory.
-func (d *DataArtifacts) Open(ctx context.Context, j *flexd.RestoreJob, sn *flexd.Snapshot, a *flexd.Artifact) (io.ReadSeekCloser, error) {
+func (d *DataArtifacts) Open(ctx context.Context, _ *flexd.RestoreJob, _ *flexd.Snapshot, a *flexd.Artifact) (io.ReadSeekCloser, error) {
 	if a.BlobKey == "" {
-		return openConfigArchive(j, sn, a)
+		return nil, fmt.Errorf("artifact of snapshot %s is not a blob: %w", a.SnapshotID, flexd.ErrNotFound)
 	}
 	key := a.BlobKey
 	if a.Format == FilesFormat {
