@@ -527,6 +527,11 @@ func parseSnapshot(file, path string, n *yaml.Node) (*Snapshot, error) {
 	if s.StartTime.Before(s.ScheduledTime) {
 		return nil, o.at("startTime").errorf("is before scheduledTime")
 	}
+	// flexd lists snapshots, and finds a cluster's latest, in id order:
+	// like an ObjectId, an id begins with its time.
+	if prefix := fmt.Sprintf("%08x", s.ScheduledTime.Unix()); s.ID != "" && s.ID[:8] != prefix {
+		return nil, o.at("id").errorf("must begin with %s, scheduledTime's seconds in hex (ids sort by time, like ObjectIds)", prefix)
+	}
 	return s, nil
 }
 
