@@ -2,6 +2,7 @@ package seed_test
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -76,5 +77,28 @@ func TestParseFaultsNameFileLineAndField(t *testing.T) {
 				t.Errorf("error = %q, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestReadmeExampleParses keeps the README's example seed file true.
+func TestReadmeExampleParses(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(readme)
+	i := strings.Index(s, "## Seeding")
+	j := strings.Index(s[max(i, 0):], "```yaml\n")
+	if i < 0 || j < 0 {
+		t.Fatal("README has no Seeding section with a yaml example")
+	}
+	body := s[i+j+len("```yaml\n"):]
+	body = body[:strings.Index(body, "```")]
+	f, err := seed.Parse("README.md", []byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Organizations) != 1 || len(f.Organizations[0].Projects[0].Clusters) != 2 {
+		t.Errorf("the example parsed to %+v", f.Organizations)
 	}
 }
