@@ -11,12 +11,20 @@ import (
 // domain and the business rules know neither HTTP nor SQL, so they can be
 // read, tested and reused without either.
 func TestLayering(t *testing.T) {
+	const (
+		riverSQLite = "github.com/riverqueue/river/riverdriver/riversqlite"
+		riverPgx    = "github.com/riverqueue/river/riverdriver/riverpgxv5"
+	)
 	forbidden := map[string][]string{
 		".":            {"net/http", "database/sql"},
 		"./service":    {"net/http", "database/sql", "github.com/flexd/flexd/auth", "github.com/flexd/flexd/atlasapi", "github.com/flexd/flexd/sqlstore"},
 		"./credential": {"net/http", "database/sql"},
 		"./auth":       {"database/sql", "github.com/flexd/flexd/sqlstore", "github.com/flexd/flexd/service"},
 		"./storetest":  {"net/http"},
+		// The backends bring their drivers (sqlite.Dialect, postgres.QueueDriver…);
+		// only cmd/flexd chooses one.
+		"./sqlstore": {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgconn", "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},
+		"./jobs":     {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgxpool", riverSQLite, riverPgx, "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

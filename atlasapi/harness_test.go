@@ -1,7 +1,6 @@
 package atlasapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/internal/testkit"
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
@@ -158,22 +158,7 @@ func (a *testAuth) add(name string, p *flexd.Principal) {
 }
 
 // syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testkit.SyncBuffer
 
 // harness is one flexd server on a fresh SQLite file.
 type harness struct {
@@ -321,14 +306,20 @@ func (c *client) get(path string, headers ...string) *response {
 // decoded body.
 func (c *client) ok(want int, method, path, body string, headers ...string) map[string]any {
 	c.t.Helper()
-	res := c.call(method, path, body, headers...)
-	if res.status != want {
-		c.t.Fatalf("%s %s: %d %s, want %d", method, path, res.status, res.body, want)
+	return c.call(method, path, body, headers...).want(c.t, want, method, path)
+}
+
+// want fails t unless the response has status want, and returns its
+// decoded body (nil for 204).
+func (r *response) want(t *testing.T, want int, method, path string) map[string]any {
+	t.Helper()
+	if r.status != want {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, r.status, r.body, want)
 	}
 	if want == http.StatusNoContent {
 		return nil
 	}
-	return res.json(c.t)
+	return r.json(t)
 }
 
 // fail sends a request that must fail with status and errorCode, and

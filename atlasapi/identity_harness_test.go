@@ -394,14 +394,7 @@ func acceptFor(path string) string {
 // ok and fail are the core harness's checks for an authenticated caller.
 func (h *idHarness) ok(who caller, want int, method, path, body string) map[string]any {
 	h.t.Helper()
-	res := h.call(who, method, path, body, "")
-	if res.status != want {
-		h.t.Fatalf("%s %s: %d %s, want %d", method, path, res.status, res.body, want)
-	}
-	if want == http.StatusNoContent {
-		return nil
-	}
-	return res.json(h.t)
+	return h.call(who, method, path, body, "").want(h.t, want, method, path)
 }
 
 func (h *idHarness) fail(who caller, status int, code, method, path, body string) []any {

@@ -59,11 +59,9 @@ func NewAuthenticator(cfg AuthenticatorConfig) (*Authenticator, error) {
 	return a, nil
 }
 
-// memo carries what one authentication learns between its steps: the API
-// key DigestHA1 read (so the principal needs no second read) and whether
-// the challenge should say stale=true.
+// memo carries from Authenticate to Challenge whether the challenge should
+// say stale=true.
 type memo struct {
-	key   *flexd.APIKey
 	stale bool
 }
 
@@ -89,15 +87,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (*flexd.Principal, error) 
 	if h == "" {
 		return nil, nil // the first leg of every Digest call: not a failure
 	}
-	m := &memo{}
-	rr := r.WithContext(context.WithValue(r.Context(), memoKey{}, m))
 	var p *flexd.Principal
 	var err error
 	switch scheme, _, _ := strings.Cut(h, " "); {
 	case strings.EqualFold(scheme, "Digest"):
-		p, err = a.apiKey(rr, m)
+		p, err = a.apiKey(r)
 	case strings.EqualFold(scheme, "Bearer"):
-		p, err = a.serviceAccount(rr)
+		p, err = a.serviceAccount(r)
 	default:
 		err = fail(ReasonBadHeader)
 	}
@@ -108,15 +104,15 @@ func (a *Authenticator) Authenticate(r *http.Request) (*flexd.Principal, error) 
 }
 
 // apiKey verifies a Digest request and loads its key.
-func (a *Authenticator) apiKey(r *http.Request, m *memo) (*flexd.Principal, error) {
-	id, err := a.cfg.Digest.Verify(r)
+func (a *Authenticator) apiKey(r *http.Request) (*flexd.Principal, error) {
+	dk, err := a.cfg.Digest.verify(r)
 	if err != nil {
 		return nil, err
 	}
-	k := m.key
-	if k == nil || k.ID != id {
-		if k, err = a.cfg.Store.GetAPIKey(r.Context(), id); err != nil {
-			return nil, a.gone(err, id)
+	k := dk.APIKey
+	if k == nil || k.ID != dk.Subject {
+		if k, err = a.cfg.Store.GetAPIKey(r.Context(), dk.Subject); err != nil {
+			return nil, a.gone(err, dk.Subject)
 		}
 	}
 	return k.Principal(flexd.KindAPIKey, k.ID, k.PublicKey, k.OrgID), nil

@@ -35,6 +35,10 @@ type DigestKey struct {
 	Subject   string // API key id
 	HA1MD5    string // credential.HA1(AlgorithmMD5, publicKey, privateKey)
 	HA1SHA256 string // credential.HA1(AlgorithmSHA256, publicKey, privateKey); may be empty
+	// APIKey is the key as stored, when the credentials read it whole
+	// (StoreCredentials): the Authenticator then needs no second read to
+	// learn its roles. May be nil.
+	APIKey *flexd.APIKey
 }
 
 // DigestCredentials looks up API keys by public key (the Digest username).
@@ -126,102 +130,139 @@ func (v *DigestVerifier) Challenge(stale bool) string {
 // failed. The checks that need no store come first, the replay check last,
 // so that only clients that proved their key can fill the nonce counter.
 func (v *DigestVerifier) Verify(r *http.Request) (string, error) {
-	h, f := authorizationHeader(r)
-	if f != nil {
-		return "", f
-	}
-	p, err := parseDigest(h)
-	if err != nil {
-		return "", fail(ReasonBadHeader)
-	}
-	if p.username == "" || p.hasUsernameStar || p.userhash != "" && !strings.EqualFold(p.userhash, "false") ||
-		p.nonce == "" || p.uri == "" || p.response == "" {
-		return "", fail(ReasonBadHeader)
-	}
-	if p.realm != credential.Realm {
-		return "", fail(ReasonWrongRealm)
-	}
-	alg := p.algorithm
-	if alg == "" {
-		alg = AlgorithmMD5 // RFC 7616 §3.4: absent means MD5
-	}
-	alg, sess := canonicalAlgorithm(alg)
-	if alg == "" {
-		return "", fail(ReasonBadAlgorithm)
-	}
-	if !strings.EqualFold(p.qop, "auth") {
-		// Without qop there is no nc or cnonce: RFC 2069 compatibility
-		// mode, which offers no replay protection.
-		return "", fail(ReasonBadQop)
-	}
-	nc, ok := parseNC(p.nc)
-	if !ok || nc == 0 || p.cnonce == "" { // counts start at 00000001
-		return "", fail(ReasonBadHeader)
-	}
-	var gotBuf [sha256.Size]byte
-	got, ok := decodeHex(gotBuf[:hashSize(alg)], p.response)
-	if !ok {
-		return "", fail(ReasonBadHeader)
-	}
-	if !uriMatches(p.uri, r) {
-		return "", fail(ReasonWrongURI)
-	}
-	issued, own, ok := v.signer.check(p.nonce)
-	now := v.clock.Now()
-	if !ok || issued.After(now.Add(maxNonceSkew)) {
-		return "", fail(ReasonForgedNonce)
-	}
-	expires := issued.Add(v.ttl)
+	key, err := v.verify(r)
+	return key.Subject, err
+}
 
-	key, err := v.creds.DigestHA1(r.Context(), p.username)
+// verify is Verify returning the whole key it verified.
+func (v *DigestVerifier) verify(r *http.Request) (DigestKey, error) {
+	var a digestAttempt
+	if f := v.read(&a, r); f != nil {
+		return DigestKey{}, f
+	}
+	key, err := v.creds.DigestHA1(r.Context(), a.username)
 	known := err == nil
 	if err != nil && !errors.Is(err, flexd.ErrNotFound) {
-		return "", fmt.Errorf("auth: looking up digest key: %w", err)
+		return DigestKey{}, fmt.Errorf("auth: looking up digest key: %w", err)
 	}
 	ha1 := key.HA1MD5
-	if alg == AlgorithmSHA256 {
+	if a.alg == AlgorithmSHA256 {
 		ha1 = key.HA1SHA256
 	}
 	usable := known && ha1 != "" // no HA1 for this algorithm: key predates it
 	if !usable {
 		ha1 = v.dummyHA1
 	}
-	// response = H(HA1:nonce:nc:cnonce:qop:HA2), HA2 = H(method:uri);
-	// for -sess, HA1 becomes H(HA1:nonce:cnonce) (RFC 7616 §3.4.2, §3.4.3).
+	match := a.matches(ha1, r.Method)
+	switch {
+	case !known:
+		return DigestKey{}, fail(ReasonUnknownUser)
+	case !match || !usable:
+		return DigestKey{}, &Failure{Reason: ReasonWrongResponse, Subject: key.Subject}
+	case !a.now.Before(a.expires) || v.ownOnly && !a.own:
+		// The client knows the key; only its nonce is too old (or from
+		// before a restart that forgot its uses). RFC 7616 §3.3:
+		// stale=true only when the digest itself was valid.
+		return DigestKey{}, &Failure{Reason: ReasonStaleNonce, Stale: true, Subject: key.Subject}
+	}
+	fresh, err := v.counter.Use(r.Context(), a.nonce, a.ncount, a.expires)
+	if err != nil {
+		return DigestKey{}, fmt.Errorf("auth: recording nonce use: %w", err)
+	}
+	if !fresh {
+		return DigestKey{}, &Failure{Reason: ReasonReplay, Subject: key.Subject}
+	}
+	return key, nil
+}
+
+// digestAttempt is a Digest Authorization header read, and checked as far
+// as it can be without the store.
+type digestAttempt struct {
+	digestParams
+	alg    string // base algorithm
+	sess   bool   // a -sess variant
+	ncount uint32 // nc, parsed
+	// got holds the response, decoded, in its first gotLen bytes.
+	got    [sha256.Size]byte
+	gotLen int
+	// now is when the nonce was checked, own whether this process issued
+	// it, and expires when it stops being usable.
+	now, expires time.Time
+	own          bool
+}
+
+// read reads r's Authorization header into a and checks what needs no
+// store: its syntax, realm, algorithm, qop, nonce count, uri and nonce.
+func (v *DigestVerifier) read(a *digestAttempt, r *http.Request) *Failure {
+	h, f := authorizationHeader(r)
+	if f != nil {
+		return f
+	}
+	p, err := parseDigest(h)
+	if err != nil {
+		return fail(ReasonBadHeader)
+	}
+	if p.username == "" || p.hasUsernameStar || p.userhash != "" && !strings.EqualFold(p.userhash, "false") ||
+		p.nonce == "" || p.uri == "" || p.response == "" {
+		return fail(ReasonBadHeader)
+	}
+	if p.realm != credential.Realm {
+		return fail(ReasonWrongRealm)
+	}
+	a.digestParams = p
+	alg := p.algorithm
+	if alg == "" {
+		alg = AlgorithmMD5 // RFC 7616 §3.4: absent means MD5
+	}
+	if a.alg, a.sess = canonicalAlgorithm(alg); a.alg == "" {
+		return fail(ReasonBadAlgorithm)
+	}
+	if !strings.EqualFold(p.qop, "auth") {
+		// Without qop there is no nc or cnonce: RFC 2069 compatibility
+		// mode, which offers no replay protection.
+		return fail(ReasonBadQop)
+	}
+	var ok bool
+	a.ncount, ok = parseNC(p.nc)
+	if !ok || a.ncount == 0 || p.cnonce == "" { // counts start at 00000001
+		return fail(ReasonBadHeader)
+	}
+	a.gotLen = hashSize(a.alg)
+	if _, ok := decodeHex(a.got[:a.gotLen], p.response); !ok {
+		return fail(ReasonBadHeader)
+	}
+	if !uriMatches(p.uri, r) {
+		return fail(ReasonWrongURI)
+	}
+	issued, own, ok := v.signer.check(p.nonce)
+	a.now, a.own = v.clock.Now(), own
+	if !ok || issued.After(a.now.Add(maxNonceSkew)) {
+		return fail(ReasonForgedNonce)
+	}
+	a.expires = issued.Add(v.ttl)
+	return nil
+}
+
+// matches reports, in constant time, whether the response is the one ha1
+// gives for method: response = H(HA1:nonce:nc:cnonce:qop:HA2), HA2 =
+// H(method:uri); for -sess, HA1 becomes H(HA1:nonce:cnonce) (RFC 7616
+// §3.4.2, §3.4.3).
+func (a *digestAttempt) matches(ha1, method string) bool {
 	var ha1Buf, ha2Buf [2 * sha256.Size]byte
 	ha1b := append(ha1Buf[:0], ha1...)
-	if sess {
-		ha1b = hexSum(ha1Buf[:0], alg, ha1, ":", p.nonce, ":", p.cnonce)
+	if a.sess {
+		ha1b = hexSum(ha1Buf[:0], a.alg, ha1, ":", a.nonce, ":", a.cnonce)
 	}
-	ha2 := hexSum(ha2Buf[:0], alg, r.Method, ":", p.uri)
+	ha2 := hexSum(ha2Buf[:0], a.alg, method, ":", a.uri)
 	var msgBuf [512]byte
 	msg := append(msgBuf[:0], ha1b...)
-	for _, part := range [...]string{":", p.nonce, ":", p.nc, ":", p.cnonce, ":", p.qop, ":"} {
+	for _, part := range [...]string{":", a.nonce, ":", a.nc, ":", a.cnonce, ":", a.qop, ":"} {
 		msg = append(msg, part...)
 	}
 	msg = append(msg, ha2...)
 	var wantBuf [sha256.Size]byte
-	want := sum(&wantBuf, alg, msg)
-	match := subtle.ConstantTimeCompare(want, got) == 1
-	switch {
-	case !known:
-		return "", fail(ReasonUnknownUser)
-	case !match || !usable:
-		return "", &Failure{Reason: ReasonWrongResponse, Subject: key.Subject}
-	case !now.Before(expires) || v.ownOnly && !own:
-		// The client knows the key; only its nonce is too old (or from
-		// before a restart that forgot its uses). RFC 7616 §3.3:
-		// stale=true only when the digest itself was valid.
-		return "", &Failure{Reason: ReasonStaleNonce, Stale: true, Subject: key.Subject}
-	}
-	fresh, err := v.counter.Use(r.Context(), p.nonce, nc, expires)
-	if err != nil {
-		return "", fmt.Errorf("auth: recording nonce use: %w", err)
-	}
-	if !fresh {
-		return "", &Failure{Reason: ReasonReplay, Subject: key.Subject}
-	}
-	return key.Subject, nil
+	want := sum(&wantBuf, a.alg, msg)
+	return subtle.ConstantTimeCompare(want, a.got[:a.gotLen]) == 1
 }
 
 // uriMatches reports whether the digest-uri names this request. The Atlas SDK

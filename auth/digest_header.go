@@ -56,75 +56,94 @@ func parseDigest(h string) (digestParams, error) {
 		if n == maxAuthParams {
 			return p, errMalformed
 		}
+		name, val, next, err := readParam(s, i)
+		if err != nil {
+			return p, err
+		}
+		i = next
+		if err := p.set(name, val, &seen); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}
+
+// readParam reads the auth-param name=value starting at s[i], with the
+// value a token or a quoted-string, and returns the lowercased name, the
+// value and the index of the ',' or end that follows it.
+func readParam(s string, i int) (name, val string, next int, err error) {
+	start := i
+	for i < len(s) && isTchar(s[i]) {
+		i++
+	}
+	if i == start {
+		return "", "", 0, errMalformed
+	}
+	name = strings.ToLower(s[start:i])
+	i = skipOWS(s, i)
+	if i == len(s) || s[i] != '=' {
+		return "", "", 0, errMalformed
+	}
+	i = skipOWS(s, i+1)
+	if i < len(s) && s[i] == '"' {
+		val, i, err = readQuoted(s, i)
+		if err != nil {
+			return "", "", 0, err
+		}
+	} else {
 		start := i
 		for i < len(s) && isTchar(s[i]) {
 			i++
 		}
 		if i == start {
-			return p, errMalformed
+			return "", "", 0, errMalformed
 		}
-		name := strings.ToLower(s[start:i])
-		i = skipOWS(s, i)
-		if i == len(s) || s[i] != '=' {
-			return p, errMalformed
-		}
-		i = skipOWS(s, i+1)
-		var val string
-		var err error
-		if i < len(s) && s[i] == '"' {
-			val, i, err = readQuoted(s, i)
-			if err != nil {
-				return p, err
-			}
-		} else {
-			start := i
-			for i < len(s) && isTchar(s[i]) {
-				i++
-			}
-			if i == start {
-				return p, errMalformed
-			}
-			val = s[start:i]
-		}
-		i = skipOWS(s, i)
-		if i < len(s) && s[i] != ',' {
-			return p, errMalformed
-		}
-		var dst *string
-		var bit uint16
-		switch name {
-		case "username":
-			dst, bit = &p.username, 1<<0
-		case "username*":
-			p.hasUsernameStar, bit = true, 1<<1
-		case "realm":
-			dst, bit = &p.realm, 1<<2
-		case "nonce":
-			dst, bit = &p.nonce, 1<<3
-		case "uri":
-			dst, bit = &p.uri, 1<<4
-		case "response":
-			dst, bit = &p.response, 1<<5
-		case "algorithm":
-			dst, bit = &p.algorithm, 1<<6
-		case "qop":
-			dst, bit = &p.qop, 1<<7
-		case "nc":
-			dst, bit = &p.nc, 1<<8
-		case "cnonce":
-			dst, bit = &p.cnonce, 1<<9
-		case "userhash":
-			dst, bit = &p.userhash, 1<<10
-		}
-		if seen&bit != 0 {
-			return p, errMalformed
-		}
-		seen |= bit
-		if dst != nil {
-			*dst = val
-		}
+		val = s[start:i]
 	}
-	return p, nil
+	i = skipOWS(s, i)
+	if i < len(s) && s[i] != ',' {
+		return "", "", 0, errMalformed
+	}
+	return name, val, i, nil
+}
+
+// set records the parameter name's value, ignoring unknown names. seen
+// holds a bit per known parameter met so far: one given twice is an error.
+func (p *digestParams) set(name, val string, seen *uint16) error {
+	var dst *string
+	var bit uint16
+	switch name {
+	case "username":
+		dst, bit = &p.username, 1<<0
+	case "username*":
+		p.hasUsernameStar, bit = true, 1<<1
+	case "realm":
+		dst, bit = &p.realm, 1<<2
+	case "nonce":
+		dst, bit = &p.nonce, 1<<3
+	case "uri":
+		dst, bit = &p.uri, 1<<4
+	case "response":
+		dst, bit = &p.response, 1<<5
+	case "algorithm":
+		dst, bit = &p.algorithm, 1<<6
+	case "qop":
+		dst, bit = &p.qop, 1<<7
+	case "nc":
+		dst, bit = &p.nc, 1<<8
+	case "cnonce":
+		dst, bit = &p.cnonce, 1<<9
+	case "userhash":
+		dst, bit = &p.userhash, 1<<10
+	}
+	if *seen&bit != 0 {
+		return errMalformed
+	}
+	*seen |= bit
+	if dst != nil {
+		*dst = val
+	}
+	return nil
 }
 
 // readQuoted reads the quoted-string starting at s[i] == '"' and returns its

@@ -58,18 +58,14 @@ func NonceKey(ctx context.Context, store flexd.IdentityStore) ([]byte, error) {
 	return k, nil
 }
 
-// DigestHA1 implements DigestCredentials. The key it reads is remembered
-// for the Authenticator, which then needs no second read to learn the
-// key's roles.
+// DigestHA1 implements DigestCredentials. It returns the key it read too,
+// so the Authenticator needs no second read to learn the key's roles.
 func (c *StoreCredentials) DigestHA1(ctx context.Context, publicKey string) (DigestKey, error) {
 	k, err := c.store.GetAPIKeyByPublicKey(ctx, publicKey)
 	if err != nil {
 		return DigestKey{}, err
 	}
-	if m, ok := ctx.Value(memoKey{}).(*memo); ok {
-		m.key = k
-	}
-	return DigestKey{Subject: k.ID, HA1MD5: k.HA1MD5, HA1SHA256: k.HA1SHA256}, nil
+	return DigestKey{Subject: k.ID, HA1MD5: k.HA1MD5, HA1SHA256: k.HA1SHA256, APIKey: k}, nil
 }
 
 // Use implements NonceCounter.

@@ -2,24 +2,34 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/riverdriver"
 )
 
-// StartOnSQLite starts the engine with its queue on River's SQLite driver.
-// db must be a pool of its own on the store's file (sqlite.OpenQueueDB):
-// River wants one connection, the store's API reads want many. Jobs a
-// killed process left running are made available again first.
-func (e *Engine) StartOnSQLite(ctx context.Context, db *sql.DB) error {
-	driver := sqliteDriver{riversqlite.New(db)}
+// Driver is River's driver on a store backend's database, as the backend
+// package gives it (sqlite.QueueDriver, postgres.QueueDriver), with what
+// the queue must know of that database.
+type Driver[TTx any] interface {
+	riverdriver.Driver[TTx]
+	// RecoverOrphans makes the jobs a killed process left running
+	// available again, once River's schema is up to date and before the
+	// queue starts, and returns how many. A database several processes
+	// share leaves them to River's rescuer (RescueStuckJobsAfter), since
+	// another process may be running them.
+	RecoverOrphans(ctx context.Context) (int64, error)
+	// FetchPoll is how often River looks for work nothing told it of;
+	// zero for defaultFetchPoll.
+	FetchPoll() time.Duration
+}
+
+// StartOn starts the engine with its queue on driver's database, bringing
+// River's schema up to date first.
+func StartOn[TTx any](ctx context.Context, e *Engine, driver Driver[TTx]) error {
 	if err := MigrateRiver(ctx, driver); err != nil {
 		return err
 	}
-	n, err := RecoverSQLiteOrphans(ctx, db)
+	n, err := driver.RecoverOrphans(ctx)
 	if err != nil {
 		return err
 	}
@@ -28,43 +38,8 @@ func (e *Engine) StartOnSQLite(ctx context.Context, db *sql.DB) error {
 	}
 	poll := e.cfg.QueuePoll
 	if poll <= 0 {
-		poll = sqliteFetchPoll
+		poll = driver.FetchPoll()
 	}
-	q, err := newRiverQueue(driver, e.Handle, e.cfg.Workers, poll, e.log.With("component", "river"))
-	if err != nil {
-		return err
-	}
-	return e.Start(ctx, q)
-}
-
-// sqliteDriver is River's SQLite driver declaring that it has no listener.
-// riversqlite emulates LISTEN/NOTIFY with a table that its listener polls
-// every 50 ms, and River wakes its fetcher in-process at an insert only for
-// drivers without a listener; so a restore, two queue jobs, waited up to
-// 100 ms for polls. One process owns an embedded SQLite file, so every job
-// is inserted by this process, and the wake-up at the insert is all the
-// notification the queue needs; no notification rows are written either.
-// River's own tests simulate listener-less drivers the same way.
-type sqliteDriver struct{ *riversqlite.Driver }
-
-func (sqliteDriver) SupportsListener() bool     { return false }
-func (sqliteDriver) SupportsListenNotify() bool { return false }
-
-// sqliteFetchPoll is River's poll on SQLite: inserts wake it, so polling
-// only finds retries coming due, and a slow poll costs no idle CPU.
-const sqliteFetchPoll = time.Second
-
-// StartOnPostgres starts the engine with its queue on River's PostgreSQL
-// driver. Several flexd processes may share the database: River spreads the
-// jobs among them, and jobs of a process that died are rescued by River
-// itself (RescueStuckJobsAfter, two minutes) rather than at start, since another process
-// may be running them.
-func (e *Engine) StartOnPostgres(ctx context.Context, pool *pgxpool.Pool) error {
-	driver := riverpgxv5.New(pool)
-	if err := MigrateRiver(ctx, driver); err != nil {
-		return err
-	}
-	poll := e.cfg.QueuePoll
 	if poll <= 0 {
 		poll = defaultFetchPoll
 	}

@@ -63,7 +63,7 @@ type Config struct {
 	Artifacts Artifacts
 	// Instrument, when set, wraps the work of every job, as
 	// metrics.(*Metrics).Jobs does to count and time it: the engine builds
-	// its queue itself (StartOnSQLite, StartOnPostgres), so this is where
+	// its queue itself (StartOn), so this is where
 	// a caller gets between the queue and the work.
 	Instrument func(Handler) Handler
 	Logger     *slog.Logger

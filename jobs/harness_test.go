@@ -10,12 +10,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/internal/testkit"
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
@@ -26,7 +26,7 @@ import (
 // a whole server (atlasapi over the service over SQLite), with the River
 // engine behind it and, mostly, a manual clock that only the API moves.
 
-const flexAccept = "application/vnd.atlas.2024-11-13+json"
+const flexAccept = testkit.AcceptFlex
 
 type harness struct {
 	t          *testing.T
@@ -55,7 +55,7 @@ func newHarness(t *testing.T, clock flexd.Clock, cfg jobs.Config) *harness {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := eng.StartOnSQLite(t.Context(), db); err != nil {
+		if err := jobs.StartOn(t.Context(), eng, sqlite.QueueDriver(db)); err != nil {
 			t.Fatal(err)
 		}
 		return func() { _ = db.Close() }
@@ -127,29 +127,10 @@ func (r response) json(t *testing.T) map[string]any {
 
 func (h *harness) call(method, path, body string) response {
 	h.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, h.srv.URL+path, rd)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	accept := flexAccept
-	if strings.HasSuffix(path, "/groups") {
-		accept = "application/vnd.atlas.2023-01-01+json"
-	}
-	req.Header.Set("Accept", accept)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	req := testkit.Request(h.t, method, h.srv.URL+path, body, "")
+	req.Header.Set("Accept", testkit.AcceptFor(path))
+	res := testkit.Do(h.t, req)
+	return response{status: res.Status, header: res.Header, body: res.Body}
 }
 
 // ok makes a call that must answer status and returns its JSON body.
@@ -218,13 +199,7 @@ func results(m map[string]any) []map[string]any {
 // runs in the background.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, 10*time.Second, cond)
 }
 
 // testLogOut is where the engine under test logs: nowhere, unless

@@ -27,7 +27,7 @@ func TestPostgresEngine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := eng.StartOnPostgres(t.Context(), pool); err != nil {
+		if err := jobs.StartOn(t.Context(), eng, postgres.QueueDriver(pool)); err != nil {
 			t.Fatal(err)
 		}
 		return pool.Close

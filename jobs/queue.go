@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -176,7 +175,7 @@ func NewRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, work
 
 // defaultFetchPoll is how often River looks for work on its own when
 // nothing told it of any: LISTEN/NOTIFY (PostgreSQL) or the in-process
-// wake-up (SQLite, StartOnSQLite) tell it of new jobs at once, so polling
+// wake-up (SQLite, sqlite.QueueDriver) tell it of new jobs at once, so polling
 // only finds what River itself made runnable, such as retries.
 const defaultFetchPoll = 50 * time.Millisecond
 
@@ -292,18 +291,4 @@ func MigrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) 
 		return fmt.Errorf("migrate river schema: %w", err)
 	}
 	return nil
-}
-
-// RecoverSQLiteOrphans makes River jobs left running by a killed process
-// available again. An embedded SQLite file is served by exactly one flexd
-// process, so at start every running job is an orphan; River's own rescuer
-// would find them too, but only after RescueStuckJobsAfter (two minutes), and
-// until then their unique keys would keep the scheduler from enqueuing the
-// same timer armings again. This is what the rescuer does, done at once.
-func RecoverSQLiteOrphans(ctx context.Context, db *sql.DB) (int64, error) {
-	res, err := db.ExecContext(ctx, "UPDATE river_job SET state = 'available' WHERE state = 'running'")
-	if err != nil {
-		return 0, fmt.Errorf("recover orphaned river jobs: %w", err)
-	}
-	return res.RowsAffected()
 }

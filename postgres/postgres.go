@@ -30,7 +30,7 @@ func Open(ctx context.Context, dsn string) (*sqlstore.Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	s := sqlstore.New(db, sqlstore.Postgres)
+	s := sqlstore.New(db, Dialect)
 	if err := s.Migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("postgres: %w", err)

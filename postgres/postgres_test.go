@@ -81,7 +81,7 @@ func TestReadyReflectsFailingWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro := sqlstore.New(db, sqlstore.Postgres)
+	ro := sqlstore.New(db, postgres.Dialect)
 	defer ro.Close()
 	if err := ro.Ping(t.Context()); err != nil {
 		t.Fatalf("ping: %v", err)

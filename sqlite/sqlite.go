@@ -46,7 +46,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
-	s := sqlstore.New(db, sqlstore.SQLite)
+	s := sqlstore.New(db, Dialect)
 	if err := s.Migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("sqlite: %s: %w", path, err)

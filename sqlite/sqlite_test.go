@@ -122,7 +122,7 @@ func TestReadyReflectsFailingWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readOnly := sqlstore.New(db, sqlstore.SQLite)
+	readOnly := sqlstore.New(db, sqlite.Dialect)
 	defer readOnly.Close()
 	if err := readOnly.Ping(ctx); err != nil {
 		t.Fatalf("ping: %v", err)

@@ -105,7 +105,7 @@ func (s *Store) DeleteFlexCluster(ctx context.Context, id string) error {
 func deleteFlexCluster(ctx context.Context, r runner, id string) error {
 	what := "delete cluster " + id
 	var groupID string
-	if err := r.queryRow(ctx, "SELECT group_id FROM flex_clusters WHERE id = ?"+r.s.dialect.forUpdate(), id).
+	if err := r.queryRow(ctx, "SELECT group_id FROM flex_clusters WHERE id = ?"+r.s.dialect.ForUpdate(), id).
 		Scan(&groupID); errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("cluster %s: %w", id, flexd.ErrNotFound)
 	} else if err != nil {

@@ -121,7 +121,7 @@ func (a assignments) load(ctx context.Context, r runner, ids []string) (map[stri
 	}
 	b, _ := json.Marshal(ids) // a []string always marshals
 	rows, err := r.query(ctx, "SELECT "+a.owner+", group_id, roles FROM "+a.table+
-		" WHERE "+r.s.dialect.inJSON(a.owner)+" ORDER BY "+a.owner+", group_id", string(b))
+		" WHERE "+r.s.dialect.InJSON(a.owner)+" ORDER BY "+a.owner+", group_id", string(b))
 	if err != nil {
 		return nil, fmt.Errorf("read %s project roles: %w", a.what, err)
 	}
@@ -247,7 +247,7 @@ func (a assignments) assignedTo(w *where, col, groupID string) {
 // reports flexd.ErrNotFound.
 func (a assignments) lock(ctx context.Context, r runner, id string) error {
 	var one int
-	err := r.queryRow(ctx, "SELECT 1 FROM "+a.parent+" WHERE "+a.key+" = ?"+r.s.dialect.forUpdate(), id).Scan(&one)
+	err := r.queryRow(ctx, "SELECT 1 FROM "+a.parent+" WHERE "+a.key+" = ?"+r.s.dialect.ForUpdate(), id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s %s: %w", a.what, id, flexd.ErrNotFound)
 	}

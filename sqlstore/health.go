@@ -26,7 +26,7 @@ type health struct {
 // Ready probe at once instead of answering from its last probe.
 func (s *Store) noteWrite(ctx context.Context, err error) {
 	if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		s.dialect.violation(err) != noViolation {
+		s.dialect.Classify(err) != NoViolation {
 		return
 	}
 	s.health.failed.Store(true)

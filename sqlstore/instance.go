@@ -56,7 +56,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
 			{"DELETE FROM organizations WHERE id = ?", []any{id}},
 		} {
 			if _, err := r.exec(ctx, w.query, w.args...); err != nil {
-				if s.dialect.violation(err) == foreignKeyViolation {
+				if s.dialect.Classify(err) == ForeignKeyViolation {
 					return fmt.Errorf("%s: it has projects: %w", what, flexd.ErrNotEmpty)
 				}
 				return fmt.Errorf("%s: %w", what, err)

@@ -69,7 +69,7 @@ func (s *Store) AddFault(ctx context.Context, f flexd.Fault) error {
 func takeFault(ctx context.Context, r runner, clusterID string, op flexd.FaultOperation) (string, bool, error) {
 	var count int64
 	var reason string
-	err := r.queryRow(ctx, "SELECT count, reason FROM lifecycle_faults WHERE cluster_id = ? AND operation = ?"+r.s.dialect.forUpdate(),
+	err := r.queryRow(ctx, "SELECT count, reason FROM lifecycle_faults WHERE cluster_id = ? AND operation = ?"+r.s.dialect.ForUpdate(),
 		clusterID, op).Scan(&count, &reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
@@ -109,7 +109,7 @@ func getArtifact(ctx context.Context, r runner, snapshotID string) (*flexd.Artif
 func (s *Store) Reset(ctx context.Context, orgIDs []string) error {
 	cond, args := "", []any{}
 	if orgIDs != nil {
-		cond = " WHERE " + s.dialect.inJSON("org_id")
+		cond = " WHERE " + s.dialect.InJSON("org_id")
 		b, _ := json.Marshal(orgIDs) // a []string always marshals
 		args = append(args, string(b))
 	}

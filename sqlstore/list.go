@@ -54,7 +54,7 @@ func (w *where) inIDs(col string, ids []string) {
 		return
 	}
 	b, _ := json.Marshal(ids) // a []string always marshals
-	w.conds = append(w.conds, w.dialect.inJSON(col))
+	w.conds = append(w.conds, w.dialect.InJSON(col))
 	w.args = append(w.args, string(b))
 }
 
@@ -179,7 +179,7 @@ func getOne[T any](ctx context.Context, r runner, what, query string, args []any
 // Dialect.forUpdate).
 func lockRow(ctx context.Context, r runner, table, id, what string) error {
 	var one int
-	err := r.queryRow(ctx, "SELECT 1 FROM "+table+" WHERE id = ?"+r.s.dialect.forUpdate(), id).Scan(&one)
+	err := r.queryRow(ctx, "SELECT 1 FROM "+table+" WHERE id = ?"+r.s.dialect.ForUpdate(), id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w", what, flexd.ErrNotFound)
 	}

@@ -23,7 +23,7 @@ import (
 //go:embed migrations
 var migrationFiles embed.FS
 
-// migrationLockKey is the PostgreSQL advisory lock that serializes
+// migrationLockKey is the lock (Dialect.MigrationLock) that serializes
 // migrations: "flexd" in ASCII, so it is recognizable in pg_locks.
 const migrationLockKey int64 = 0x666c657864
 
@@ -47,8 +47,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	err = s.inTx(ctx, func(r runner) error {
-		if s.dialect == Postgres {
-			if _, err := r.exec(ctx, "SELECT pg_advisory_xact_lock(?)", migrationLockKey); err != nil {
+		if lock := s.dialect.MigrationLock(); lock != "" {
+			if _, err := r.exec(ctx, lock, migrationLockKey); err != nil {
 				return fmt.Errorf("take migration lock: %w", err)
 			}
 		}
@@ -85,7 +85,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("migrate %s schema: %w", s.dialect, err)
+		return fmt.Errorf("migrate %s schema: %w", s.dialect.Name(), err)
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func loadMigrations(fsys fs.FS, d Dialect) ([]migration, error) {
 	if err != nil {
 		return nil, err
 	}
-	own, err := readMigrationDir(fsys, path.Join("migrations", d.String()))
+	own, err := readMigrationDir(fsys, path.Join("migrations", d.Name()))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ func TestAnswersMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	ms, err := loadMigrations(migrationFiles, SQLite)
+	ms, err := loadMigrations(migrationFiles, testSQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestAnswersMigrations(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	if err := New(db, SQLite).Migrate(t.Context()); err != nil {
+	if err := New(db, testSQLite).Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	var alerts bool

@@ -17,7 +17,7 @@ func TestMigrateDesignatesInstanceAdministrators(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	ms, err := loadMigrations(migrationFiles, SQLite)
+	ms, err := loadMigrations(migrationFiles, testSQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestMigrateDesignatesInstanceAdministrators(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	s := New(db, SQLite)
+	s := New(db, testSQLite)
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func TestSQLitePlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	s := New(db, SQLite)
+	s := New(db, testSQLite)
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -32,23 +32,23 @@ func TestSQLitePlans(t *testing.T) {
 		want  []string // substrings the plan must contain
 	}
 	for _, tc := range []plan{
-		{"restore jobs page", func() (string, []any) { return page(restoreJobsList(SQLite, id)) },
+		{"restore jobs page", func() (string, []any) { return page(restoreJobsList(testSQLite, id)) },
 			[]string{"SEARCH restore_jobs USING INDEX restore_jobs_cluster_id_id (cluster_id=?)"}},
-		{"restore jobs count", func() (string, []any) { return count(restoreJobsList(SQLite, id)) },
+		{"restore jobs count", func() (string, []any) { return count(restoreJobsList(testSQLite, id)) },
 			[]string{"SEARCH restore_jobs USING COVERING INDEX restore_jobs_cluster_id_id (cluster_id=?)"}},
-		{"snapshots page", func() (string, []any) { return page(snapshotsList(SQLite, id)) },
+		{"snapshots page", func() (string, []any) { return page(snapshotsList(testSQLite, id)) },
 			[]string{"SEARCH snapshots USING INDEX snapshots_cluster_id_id (cluster_id=?)"}},
-		{"snapshots count", func() (string, []any) { return count(snapshotsList(SQLite, id)) },
+		{"snapshots count", func() (string, []any) { return count(snapshotsList(testSQLite, id)) },
 			[]string{"SEARCH snapshots USING COVERING INDEX snapshots_cluster_id_id (cluster_id=?)"}},
-		{"clusters page", func() (string, []any) { return page(flexClustersList(SQLite, id)) },
+		{"clusters page", func() (string, []any) { return page(flexClustersList(testSQLite, id)) },
 			[]string{"SEARCH flex_clusters USING INDEX flex_clusters_group_id_create_date (group_id=?)"}},
-		{"clusters count", func() (string, []any) { return count(flexClustersList(SQLite, id)) },
+		{"clusters count", func() (string, []any) { return count(flexClustersList(testSQLite, id)) },
 			[]string{"SEARCH flex_clusters USING COVERING INDEX"}},
 		{"projects of an org, with cluster counts", func() (string, []any) {
-			return page(projectsList(SQLite, flexd.ProjectFilter{OrgID: id}))
+			return page(projectsList(testSQLite, flexd.ProjectFilter{OrgID: id}))
 		}, []string{"SEARCH p USING INDEX projects_org_id_id (org_id=?)", "SEARCH c USING COVERING INDEX"}},
 		{"projects by ids", func() (string, []any) {
-			return page(projectsList(SQLite, flexd.ProjectFilter{IDs: []string{id}}))
+			return page(projectsList(testSQLite, flexd.ProjectFilter{IDs: []string{id}}))
 		}, []string{"SEARCH p USING INDEX", "(id=?)"}},
 		{"download by token", func() (string, []any) {
 			return "SELECT " + restoreJobColumns + " FROM restore_jobs WHERE download_token = ? AND delivery_type = ?",

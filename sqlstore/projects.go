@@ -101,7 +101,7 @@ func (s *Store) DeleteProject(ctx context.Context, id string) error {
 		}
 		r.touch(flexd.ProjectParent(id))
 		_, err = r.exec(ctx, "DELETE FROM projects WHERE id = ?", id)
-		if s.dialect.violation(err) == foreignKeyViolation {
+		if s.dialect.Classify(err) == ForeignKeyViolation {
 			return fmt.Errorf("%s: it has clusters: %w", what, flexd.ErrNotEmpty)
 		}
 		if err != nil {

@@ -114,11 +114,12 @@ func (s *Store) SealSecrets(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer conn.Close()
-	if s.dialect == SQLite {
-		if _, err := conn.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
+	scrub := s.dialect.Scrub()
+	if scrub != nil {
+		if _, err := conn.ExecContext(ctx, scrub.On); err != nil {
 			return 0, fmt.Errorf("seal secrets: %w", err)
 		}
-		defer func() { _, _ = conn.ExecContext(context.Background(), "PRAGMA secure_delete = OFF") }()
+		defer func() { _, _ = conn.ExecContext(context.Background(), scrub.Off) }()
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -137,8 +138,8 @@ func (s *Store) SealSecrets(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("seal secrets: %w", err)
 	}
-	if n > 0 && s.dialect == SQLite {
-		if _, err := conn.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+	if n > 0 && scrub != nil {
+		if _, err := conn.ExecContext(ctx, scrub.Flush); err != nil {
 			return n, fmt.Errorf("seal secrets: checkpoint: %w", err)
 		}
 	}

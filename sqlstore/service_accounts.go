@@ -106,7 +106,7 @@ func (s *Store) fillServiceAccounts(ctx context.Context, r runner, accounts []fl
 	}
 	b, _ := json.Marshal(ids) // a []string always marshals
 	secrets, err := queryAll(ctx, r, "SELECT "+secretColumns+" FROM service_account_secrets WHERE "+
-		s.dialect.inJSON("client_id")+" ORDER BY client_id, id", []any{string(b)}, scanSecret)
+		s.dialect.InJSON("client_id")+" ORDER BY client_id, id", []any{string(b)}, scanSecret)
 	if err != nil {
 		return fmt.Errorf("read service account secrets: %w", err)
 	}

@@ -13,21 +13,6 @@ import (
 
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
-func TestRebind(t *testing.T) {
-	q := "SELECT a FROM t WHERE b = ? AND c IN (SELECT value FROM json_each(?)) LIMIT ? OFFSET ?"
-	if got := SQLite.rebind(q); got != q {
-		t.Errorf("sqlite rebind changed the query: %s", got)
-	}
-	want := "SELECT a FROM t WHERE b = $1 AND c IN (SELECT value FROM json_each($2)) LIMIT $3 OFFSET $4"
-	if got := Postgres.rebind(q); got != want {
-		t.Errorf("postgres rebind:\n got %s\nwant %s", got, want)
-	}
-	s := New(nil, Postgres)
-	if a, b := s.sqlText(q), s.sqlText(q); a != want || b != want {
-		t.Errorf("cached rebind: %s, %s", a, b)
-	}
-}
-
 func TestPageBounds(t *testing.T) {
 	for _, tc := range []struct {
 		p             flexd.Page
@@ -65,10 +50,10 @@ func TestLoadMigrations(t *testing.T) {
 		return strings.Join(out, ", ")
 	}
 	// Version order is numeric; a dialect's own file replaces the shared one.
-	if g := got(SQLite); g != "shared 1, shared 2, shared 10" {
+	if g := got(testSQLite); g != "shared 1, shared 2, shared 10" {
 		t.Errorf("sqlite: %s", g)
 	}
-	if g := got(Postgres); g != "shared 1, postgres 2, postgres 3, shared 10" {
+	if g := got(testDialect{"postgres"}); g != "shared 1, postgres 2, postgres 3, shared 10" {
 		t.Errorf("postgres: %s", g)
 	}
 
@@ -77,7 +62,7 @@ func TestLoadMigrations(t *testing.T) {
 		"no version":        {"migrations/core.sql": {}},
 		"version zero":      {"migrations/0000_core.sql": {}},
 	} {
-		if _, err := loadMigrations(bad, SQLite); err == nil {
+		if _, err := loadMigrations(bad, testSQLite); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -85,10 +70,10 @@ func TestLoadMigrations(t *testing.T) {
 
 // TestEmbeddedMigrations checks the shipped files load for both dialects.
 func TestEmbeddedMigrations(t *testing.T) {
-	for _, d := range []Dialect{SQLite, Postgres} {
+	for _, d := range []Dialect{testSQLite, testDialect{"postgres"}} {
 		ms, err := loadMigrations(migrationFiles, d)
 		if err != nil || len(ms) == 0 || ms[0].version != 1 {
-			t.Errorf("%s: %d migrations, %v", d, len(ms), err)
+			t.Errorf("%s: %d migrations, %v", d.Name(), len(ms), err)
 		}
 	}
 }
@@ -101,13 +86,13 @@ func TestMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	s := New(db, SQLite)
+	s := New(db, testSQLite)
 	for range 3 {
 		if err := s.Migrate(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ms, _ := loadMigrations(migrationFiles, SQLite)
+	ms, _ := loadMigrations(migrationFiles, testSQLite)
 	var n int
 	if err := db.QueryRow("SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(ms) {
 		t.Fatalf("schema_migrations has %d rows (%v), want %d", n, err, len(ms))

@@ -1,7 +1,7 @@
 // Package sqlstore implements flexd.Store once, over database/sql, for every
 // SQL database flexd runs on. The sqlite and postgres packages open the
-// database with the right driver and settings and hand it to New; the few
-// differences between the two live in Dialect.
+// database with the right driver and settings and hand it to New with
+// their Dialect, which covers the few differences between the two.
 //
 // Timestamps are stored as BIGINT unix seconds (0 for the zero time) and tags
 // as JSON text, so both databases store and return exactly the same values.
@@ -24,8 +24,10 @@ var _ flexd.Store = (*Store)(nil)
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	// rebinds is whether the dialect rewrites placeholders at all.
+	rebinds bool
 	// queries caches each query text rewritten for the dialect, keyed by its
-	// ? form. Query texts are fixed (see Dialect.inJSON), so it stays small.
+	// ? form. Query texts are fixed (see Dialect.InJSON), so it stays small.
 	queries sync.Map
 	// versions records which parents each write changed, for the caches
 	// in front of the store (versions.go).
@@ -40,7 +42,7 @@ type Store struct {
 // New returns a Store on db, which speaks dialect d. It does not migrate the
 // schema: call Migrate (the sqlite and postgres Open functions do).
 func New(db *sql.DB, d Dialect) *Store {
-	return &Store{db: db, dialect: d}
+	return &Store{db: db, dialect: d, rebinds: d.Rebind("?") != "?"}
 }
 
 // DB returns the database handle, for components that share the database
@@ -59,13 +61,13 @@ func (s *Store) Close() error { return s.db.Close() }
 // sqlText returns q rewritten for the store's dialect, rewriting each
 // distinct query once.
 func (s *Store) sqlText(q string) string {
-	if s.dialect != Postgres {
+	if !s.rebinds {
 		return q
 	}
 	if v, ok := s.queries.Load(q); ok {
 		return v.(string)
 	}
-	r := s.dialect.rebind(q)
+	r := s.dialect.Rebind(q)
 	s.queries.Store(q, r)
 	return r
 }
@@ -145,10 +147,10 @@ func (s *Store) tx(ctx context.Context, opts *sql.TxOptions, fn func(r runner) e
 // parent row (organization, project, cluster) does not exist, so
 // flexd.ErrNotFound. what names the write for the message.
 func (s *Store) writeErr(err error, what string) error {
-	switch s.dialect.violation(err) {
-	case uniqueViolation:
+	switch s.dialect.Classify(err) {
+	case UniqueViolation:
 		return fmt.Errorf("%s: %w: %v", what, flexd.ErrConflict, err)
-	case foreignKeyViolation:
+	case ForeignKeyViolation:
 		return fmt.Errorf("%s: parent %w: %v", what, flexd.ErrNotFound, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)

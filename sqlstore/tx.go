@@ -7,10 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/flexd/flexd"
 )
 
@@ -35,26 +31,13 @@ func (s *Store) InTx(ctx context.Context, fn func(tx flexd.Tx) error) error {
 			}
 			return nil
 		}
-		if !s.retryable(err) || ctx.Err() != nil {
+		if !s.dialect.Retryable(err) || ctx.Err() != nil {
 			return err
 		}
 		// Let the winner of the race finish before trying again.
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
 	return err
-}
-
-// retryable tells a unit of work that lost a race from one that failed.
-func (s *Store) retryable(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "40001" || pe.Code == "40P01" // serialization_failure, deadlock_detected
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code()&0xff == sqlite3.SQLITE_BUSY
-	}
-	return false
 }
 
 // unit is a flexd.Tx on one transaction's runner.
@@ -71,14 +54,14 @@ func (u *unit) OnCommit(f func()) { *u.after = append(*u.after, f) }
 // GetFlexCluster reads and locks a cluster.
 func (u *unit) GetFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
 	return getOne(ctx, u.r, fmt.Sprintf("cluster %q in project %s", name, groupID),
-		"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE group_id = ? AND name = ?"+u.s.dialect.holdRow(),
+		"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE group_id = ? AND name = ?"+u.s.dialect.HoldRow(),
 		[]any{groupID, name}, scanFlexCluster)
 }
 
 // GetFlexClusterByID reads and locks a cluster.
 func (u *unit) GetFlexClusterByID(ctx context.Context, id string) (*flexd.FlexCluster, error) {
 	return getOne(ctx, u.r, "cluster "+id,
-		"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE id = ?"+u.s.dialect.holdRow(), []any{id}, scanFlexCluster)
+		"SELECT "+flexClusterColumns+" FROM flex_clusters WHERE id = ?"+u.s.dialect.HoldRow(), []any{id}, scanFlexCluster)
 }
 
 func (u *unit) CreateFlexCluster(ctx context.Context, c *flexd.FlexCluster) error {

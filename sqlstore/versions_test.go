@@ -78,7 +78,7 @@ func TestTouchAppliesAtCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	s := New(db, SQLite)
+	s := New(db, testSQLite)
 	vs := s.Versions()
 	p := flexd.ClusterParent("c")
 

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/flexd/flexd/internal/testkit"
 )
 
 // digestGet sends GET path as the Atlas SDK does with an API key: once
@@ -33,18 +35,8 @@ func digestGet(t *testing.T, base, path, public, private string) int {
 // get sends GET path with an Authorization header (none when empty).
 func get(t *testing.T, base, path, authorization string) (int, http.Header) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+path, nil)
-	req.Header.Set("Accept", accept)
-	if authorization != "" {
-		req.Header.Set("Authorization", authorization)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	return res.StatusCode, res.Header
+	res := testkit.Do(t, testkit.Request(t, "GET", base+path, "", authorization))
+	return res.Status, res.Header
 }
 
 // challengeNonce returns the nonce of a fresh Digest challenge.

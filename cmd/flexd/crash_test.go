@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flexd/flexd/internal/testkit"
 	"github.com/flexd/flexd/sqlite"
 )
 
@@ -225,29 +224,15 @@ func (p *process) must(status int, method, path, body string) map[string]any {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, method, p.base+path, strings.NewReader(body))
-	accept := "application/vnd.atlas.2024-11-13+json"
-	if strings.HasSuffix(path, "/groups") {
-		accept = "application/vnd.atlas.2023-01-01+json"
+	req := testkit.Request(p.t, method, p.base+path, body, "").WithContext(ctx)
+	req.Header.Set("Accept", testkit.AcceptFor(path))
+	res := testkit.Do(p.t, req)
+	if res.Status != status {
+		p.t.Fatalf("%s %s: %d %s, want %d", method, path, res.Status, res.Body, status)
 	}
-	req.Header.Set("Accept", accept)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
+	m, err := res.Object()
 	if err != nil {
 		p.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != status {
-		p.t.Fatalf("%s %s: %d %s, want %d", method, path, res.StatusCode, b, status)
-	}
-	var m map[string]any
-	if len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, &m); err != nil {
-			p.t.Fatalf("%s %s: %v", method, path, err)
-		}
 	}
 	return m
 }

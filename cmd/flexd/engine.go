@@ -90,7 +90,7 @@ func startEngine(ctx context.Context, eng *jobs.Engine, dbPath string, log *slog
 	if err != nil {
 		return nil, err
 	}
-	if err := eng.StartOnSQLite(ctx, db); err != nil {
+	if err := jobs.StartOn(ctx, eng, sqlite.QueueDriver(db)); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

@@ -4,14 +4,10 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"testing"
 
 	"golang.org/x/oauth2/clientcredentials"
@@ -45,21 +41,7 @@ func digestCaller(public, private string) caller {
 
 func send(t *testing.T, base, method, path, body, authorization string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-	req.Header.Set("Accept", accept)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", authorization)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	var m map[string]any
-	_ = json.Unmarshal(data, &m)
-	return res.StatusCode, m
+	return doAuth(t, method, base+path, authorization, body)
 }
 
 // TestInstanceAdministratorAndReset runs flexd as an operator would: the

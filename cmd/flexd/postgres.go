@@ -47,40 +47,48 @@ var errManualClockShared = errors.New("--clock manual needs the PostgreSQL datab
 // that holds this replica's advisory locks for as long as it runs. Nothing
 // is cached across requests (locked stays false): the other replicas write
 // the same tables, and only the database knows what they wrote.
-func openPostgres(ctx context.Context, c *config, log *slog.Logger) (*backend, error) {
+func openPostgres(ctx context.Context, c *config, log *slog.Logger) (_ *backend, err error) {
+	// undo closes what is open so far if a later step fails, and is the
+	// backend's close once all have succeeded.
+	var undo cleanups
+	defer func() {
+		if err != nil {
+			undo.run()
+		}
+	}()
 	session, err := pgx.Connect(ctx, c.postgresURL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
-	closeSession := func() {
+	undo.push(func() {
 		// Unlock before closing: the server drops a closed session's locks
 		// only once its backend has exited, so a replica started right
 		// after this one stops could still find them held.
 		_, _ = session.Exec(context.Background(), "SELECT pg_advisory_unlock_all()")
 		_ = session.Close(context.Background())
-	}
+	})
 	if err := claimReplica(ctx, session, c.lifecycle.clock == "manual"); err != nil {
-		closeSession()
 		return nil, err
 	}
 	store, err := postgres.Open(ctx, c.postgresURL)
 	if err != nil {
-		closeSession()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	undo.push(func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing store", "err", err)
+		}
+	})
 	poolConfig, err := pgxpool.ParseConfig(c.postgresURL)
 	if err != nil {
-		_ = store.Close()
-		closeSession()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	poolConfig.MaxConns = queuePoolConns
 	pool, err := pgxpool.NewWithConfig(ctx, poolConfig)
 	if err != nil {
-		_ = store.Close()
-		closeSession()
 		return nil, fmt.Errorf("postgres: job queue pool: %w", err)
 	}
+	undo.push(pool.Close)
 	if c.obs.readCache {
 		log.Info("reads are not cached on PostgreSQL: every request reads what all replicas wrote")
 	}
@@ -99,7 +107,7 @@ func openPostgres(ctx context.Context, c *config, log *slog.Logger) (*backend, e
 			}, nil
 		},
 		startEngine: func(ctx context.Context, eng *jobs.Engine) (func(context.Context), error) {
-			if err := eng.StartOnPostgres(ctx, pool); err != nil {
+			if err := jobs.StartOn(ctx, eng, postgres.QueueDriver(pool)); err != nil {
 				return nil, err
 			}
 			return func(ctx context.Context) {
@@ -115,13 +123,7 @@ func openPostgres(ctx context.Context, c *config, log *slog.Logger) (*backend, e
 			return pool.Ping(ctx)
 		},
 		where: slog.String("postgres", describePostgres(poolConfig.ConnConfig)),
-		close: func() {
-			pool.Close()
-			if err := store.Close(); err != nil {
-				log.Error("closing store", "err", err)
-			}
-			closeSession()
-		},
+		close: undo.run,
 		watch: func(m *metrics.Metrics) { m.WatchPgxPool("queue", pool) },
 	}, nil
 }
@@ -145,6 +147,17 @@ func claimReplica(ctx context.Context, session *pgx.Conn, manual bool) error {
 		return fmt.Errorf("%w: other flexd replicas run on it", errManualClockShared)
 	default:
 		return fmt.Errorf("%w: a flexd with a manual clock runs on it; stop it first", errManualClockShared)
+	}
+}
+
+// cleanups is a stack of what to close, run last first.
+type cleanups []func()
+
+func (c *cleanups) push(f func()) { *c = append(*c, f) }
+
+func (c cleanups) run() {
+	for i := len(c) - 1; i >= 0; i-- {
+		c[i]()
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/flexd/flexd/internal/testkit"
 	"github.com/flexd/flexd/postgres/pgtest"
 )
 
@@ -252,26 +252,9 @@ func TestPostgresFlags(t *testing.T) {
 
 func doAuth(t *testing.T, method, url, authorization, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", accept)
-	req.Header.Set("Authorization", authorization)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	raw, _ := io.ReadAll(res.Body)
-	if len(raw) > 0 {
-		_ = json.Unmarshal(raw, &m)
-	}
-	return res.StatusCode, m
+	res := testkit.Do(t, testkit.Request(t, method, url, body, authorization))
+	m, _ := res.Object()
+	return res.Status, m
 }
 
 // fetch GETs url without credentials and returns the status and body.

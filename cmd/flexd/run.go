@@ -8,11 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/jobs"
+	"github.com/flexd/flexd/metrics"
 	"github.com/flexd/flexd/service"
 )
 
@@ -204,6 +207,8 @@ func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 	return slog.New(quietRiver{inner: h}), nil
 }
 
+// serve runs flexd until ctx ends: it binds, opens the store, starts the
+// service and its job engine, and serves HTTP until it is told to stop.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parseServeFlags(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -225,62 +230,103 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer ln.Close()
 
-	box, err := c.secrets.box(c.dataDir, getenv, log)
-	if err != nil {
-		return err
-	}
-	b, err := openBackend(ctx, c, log)
+	b, err := openStore(ctx, c, getenv, log)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	store, locked := b.store, b.locked
-	store.SealWith(box)
-
-	clock := c.lifecycle.newClock()
-	m := c.obs.newMetrics(store.DB(), store, clock)
-	eng := c.lifecycle.engine(store, clock, log, m)
-	reads, versions := readThrough(store, locked)
-	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL})
-	// Replicas starting at once make the default organization, the admin
-	// credentials and River's schema one at a time.
-	release, err := b.startup(ctx)
+	a, err := startApp(ctx, c, b, getenv, log)
 	if err != nil {
 		return err
 	}
-	release = sync.OnceFunc(release)
-	defer release()
-	if err := sealSecrets(ctx, store, log); err != nil {
-		return err
-	}
-	if err := svc.Init(ctx); err != nil {
-		return err
-	}
-	if err := c.seed.apply(ctx, reads, svc, eng, clock, log); err != nil {
-		return err
-	}
-	stopEngine, err := b.startEngine(ctx, eng)
-	if err != nil {
-		return fmt.Errorf("start lifecycle engine: %w", err)
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
-		defer cancel()
-		stopEngine(sctx)
-	}()
-
-	as, err := c.auth.setup(ctx, reads, svc, getenv, c.dataDir, noncesFor(locked), log)
-	if err != nil {
-		return err
-	}
-	release()
-	b.observe(m)
+	defer a.stop(c.shutdownTimeout)
+	b.observe(a.metrics)
 	stopPprof, err := startPprof(c.obs.pprof, log)
 	if err != nil {
 		return fmt.Errorf("pprof listener: %w", err)
 	}
 	defer stopPprof()
-	handler := as.wrap(atlasapi.NewServer(atlasapi.Config{
+
+	srv := c.http.server(a.handler(c, b, log), log)
+	log.Info("flexd listening", "addr", ln.Addr().String(), b.where, "version", buildVersion())
+	return serveUntilDone(ctx, c, srv, ln, log)
+}
+
+// openStore opens the store serve was told to use, sealing its secrets
+// with the configured key.
+func openStore(ctx context.Context, c *config, getenv func(string) string, log *slog.Logger) (*backend, error) {
+	box, err := c.secrets.box(c.dataDir, getenv, log)
+	if err != nil {
+		return nil, err
+	}
+	b, err := openBackend(ctx, c, log)
+	if err != nil {
+		return nil, err
+	}
+	b.store.SealWith(box)
+	return b, nil
+}
+
+// app is the service and what runs beside it, once started.
+type app struct {
+	svc      *service.Service
+	eng      *jobs.Engine
+	auth     *authSetup
+	metrics  *metrics.Metrics
+	versions flexd.Versions
+	// stopEngine stops the job engine, waiting until ctx ends.
+	stopEngine func(ctx context.Context)
+}
+
+// startApp builds the service on b and starts its job engine. Replicas
+// starting at once make the default organization, the admin credentials
+// and River's schema one at a time: the start-up lock is held until it
+// returns.
+func startApp(ctx context.Context, c *config, b *backend, getenv func(string) string, log *slog.Logger) (*app, error) {
+	store := b.store
+	clock := c.lifecycle.newClock()
+	m := c.obs.newMetrics(store.DB(), store, clock)
+	eng := c.lifecycle.engine(store, clock, log, m)
+	reads, versions := readThrough(store, b.locked)
+	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL})
+	release, err := b.startup(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := sealSecrets(ctx, store, log); err != nil {
+		return nil, err
+	}
+	if err := svc.Init(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.seed.apply(ctx, reads, svc, eng, clock, log); err != nil {
+		return nil, err
+	}
+	stopEngine, err := b.startEngine(ctx, eng)
+	if err != nil {
+		return nil, fmt.Errorf("start lifecycle engine: %w", err)
+	}
+	a := &app{svc: svc, eng: eng, metrics: m, versions: versions, stopEngine: stopEngine}
+	a.auth, err = c.auth.setup(ctx, reads, svc, getenv, c.dataDir, noncesFor(b.locked), log)
+	if err != nil {
+		a.stop(c.shutdownTimeout)
+		return nil, err
+	}
+	return a, nil
+}
+
+// stop stops the job engine, giving its running jobs timeout to finish.
+func (a *app) stop(timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	a.stopEngine(ctx)
+}
+
+// handler is the HTTP API on the app, behind authentication and metrics.
+func (a *app) handler(c *config, b *backend, log *slog.Logger) http.Handler {
+	svc := a.svc
+	handler := a.auth.wrap(atlasapi.NewServer(atlasapi.Config{
 		Orgs:            svc,
 		Projects:        svc,
 		Clusters:        svc,
@@ -290,22 +336,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		APIKeys:         svc,
 		ServiceAccounts: svc,
 		DatabaseAccess:  svc,
-		Lifecycle:       eng,
-		Authenticator:   as.authenticator,
-		OAuthToken:      as.token,
-		OAuthRevoke:     as.revoke,
+		Lifecycle:       a.eng,
+		Authenticator:   a.auth.authenticator,
+		OAuthToken:      a.auth.token,
+		OAuthRevoke:     a.auth.revoke,
 		Logger:          log,
 		PublicURL:       strings.TrimRight(c.publicURL, "/"),
 		RateLimits:      atlasapi.RateLimitMode(c.apiRateLimits),
 		Ready:           b.ready,
-		Observer:        observer(m),
-		Versions:        versions,
+		Observer:        observer(a.metrics),
+		Versions:        a.versions,
 	}))
-	handler = withMetrics(m, handler)
+	return withMetrics(a.metrics, handler)
+}
 
-	srv := c.http.server(handler, log)
-	log.Info("flexd listening", "addr", ln.Addr().String(), b.where, "version", buildVersion())
-
+// serveUntilDone serves srv on ln until ctx ends, then lets in-flight
+// requests finish within the shutdown timeout.
+func serveUntilDone(ctx context.Context, c *config, srv *http.Server, ln net.Listener, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(c.http.listener(ln)) }()
 	select {

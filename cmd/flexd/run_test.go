@@ -11,28 +11,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/flexd/flexd/internal/testkit"
 )
 
 // syncBuffer collects the server's log lines while run writes them.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = testkit.SyncBuffer
 
 // started is a flexd started in-process by run.
 type started struct {
@@ -125,31 +111,20 @@ func (s *started) stop(t *testing.T) {
 	}
 }
 
-const accept = "application/vnd.atlas.2024-11-13+json"
+const accept = testkit.AcceptFlex
 
 func do(t *testing.T, method, url, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", accept)
+	req := testkit.Request(t, method, url, body, "")
 	if body != "" {
 		req.Header.Set("Content-Type", accept)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	res := testkit.Do(t, req)
+	m, err := res.Object()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s %s: body is not JSON: %q", method, url, res.Body)
 	}
-	defer resp.Body.Close()
-	var m map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %q", method, url, raw)
-		}
-	}
-	return resp.StatusCode, m
+	return res.Status, m
 }
 
 func TestServeKeepsDataAcrossRestarts(t *testing.T) {
@@ -273,13 +248,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 // awaitUntil polls cond until it holds, failing the test after 10 s.
 func awaitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, 10*time.Second, cond)
 }
 
 // inFlight reads flexd_http_requests_in_flight from GET /metrics.

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/flexd/flexd/auth"
 	"github.com/flexd/flexd/credential"
+	"github.com/flexd/flexd/internal/testkit"
 	"github.com/flexd/flexd/postgres/pgtest"
 	"github.com/flexd/flexd/service"
 	"github.com/flexd/flexd/sqlite"
@@ -90,32 +89,12 @@ func databaseBytes(t *testing.T, dir string) []byte {
 // bearerCall sends an API request with a bearer token and decodes the body.
 func bearerCall(t *testing.T, token, method, url, body string) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Accept", accept)
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	raw, _ := io.ReadAll(res.Body)
-	_ = json.Unmarshal(raw, &m)
-	return res.StatusCode, m
+	return doAuth(t, method, url, "Bearer "+token, body)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, what, 30*time.Second, cond)
 }
 
 // TestDatabaseCopyGrantsNothing: a data directory of an earlier flexd is
