@@ -408,9 +408,9 @@ func (a *applier) instanceAdministrator(o *object, id string, on bool) error {
 	return nil
 }
 
-// clusters creates the missing clusters IDLE and the missing snapshots
+// clusters creates the missing clusters IDLE with their snapshots
 // COMPLETED, all in one unit of work. A cluster already there is left as
-// it is; snapshots are added to it.
+// it is, snapshots included.
 func (a *applier) clusters(f *File) error {
 	var res Result
 	err := a.Store.InTx(a.ctx, func(tx flexd.Tx) error {
@@ -436,8 +436,8 @@ func (a *applier) clusters(f *File) error {
 	return nil
 }
 
-// cluster stores c in project groupID unless it is there, and its
-// snapshots that are missing, returning how many rows it created.
+// cluster stores c in project groupID with its snapshots unless it is
+// there, returning how many rows it created.
 func (a *applier) cluster(tx flexd.Tx, groupID string, c *Cluster) (int, error) {
 	created := 0
 	cl, err := tx.GetFlexCluster(a.ctx, groupID, c.Name)
@@ -462,17 +462,18 @@ func (a *applier) cluster(tx flexd.Tx, groupID string, c *Cluster) (int, error) 
 		created++
 	} else if err != nil {
 		return 0, err
+	} else {
+		// A cluster already there keeps the snapshots it has: retention
+		// may have pruned seeded ones, which must not come back.
+		return 0, nil
 	}
 	for _, s := range c.Snapshots {
 		id := s.ID
 		if id == "" {
 			id = snapshotID(cl.ID, s.ScheduledTime)
 		}
-		if have, err := tx.GetSnapshotByID(a.ctx, id); err == nil {
-			if have.ClusterID != cl.ID {
-				return 0, s.at.at("id").errorf("snapshot %s belongs to another cluster", id)
-			}
-			continue
+		if _, err := tx.GetSnapshotByID(a.ctx, id); err == nil {
+			return 0, s.at.at("id").errorf("snapshot %s exists already, of another cluster", id)
 		} else if !errors.Is(err, flexd.ErrNotFound) {
 			return 0, err
 		}
@@ -482,11 +483,9 @@ func (a *applier) cluster(tx flexd.Tx, groupID string, c *Cluster) (int, error) 
 		}
 		created++
 	}
-	if fresh {
-		// After the snapshots: retention counts them.
-		if err := a.Lifecycle.Adopt(a.ctx, tx, cl); err != nil {
-			return 0, err
-		}
+	// After the snapshots: retention counts them.
+	if err := a.Lifecycle.Adopt(a.ctx, tx, cl); err != nil {
+		return 0, err
 	}
 	return created, nil
 }

@@ -168,3 +168,77 @@ func TestApplyFaultsNameTheirPlace(t *testing.T) {
 		t.Error("a file with a fault was partly applied")
 	}
 }
+
+// TestSeededClusterLivesOn: a seeded cluster is on the snapshot schedule
+// from the first slot after the start (no catch-up for the time before
+// flexd held it), retention applies to its seeded snapshots, and a second
+// start brings no pruned snapshot back.
+func TestSeededClusterLivesOn(t *testing.T) {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "flexd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	// Created 2026-01-01T06:00 with a daily schedule: slots at 06:00. The
+	// clock is 2026-03-01T12:00, so the next slot is 2026-03-02T06:00.
+	clock := jobs.NewManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	eng := jobs.NewSync(s, clock, jobs.Config{SnapshotInterval: 24 * time.Hour, SnapshotRetention: 2})
+	svc := service.New(s, clock, eng, service.Config{SecretCost: 4})
+	if err := svc.Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := seed.Config{Store: s, Factory: svc, Lifecycle: eng, Clock: clock, SecretCost: 4}
+	f, err := seed.Parse("s.yaml", []byte(`organizations:
+  - name: ci
+    projects:
+      - name: app
+        id: 65a1b2c3d4e5f60718293a4d
+        clusters:
+          - name: c
+            createDate: 2026-01-01T06:00:00Z
+            providerSettings: {backingProviderName: AWS, regionName: US_EAST_1}
+            snapshots:
+              - finishTime: 2026-02-01T06:01:00Z
+              - finishTime: 2026-02-02T06:01:00Z
+              - finishTime: 2026-02-03T06:01:00Z
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := seed.Apply(ctx, f, cfg); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.GetFlexCluster(ctx, "65a1b2c3d4e5f60718293a4d", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := func() []flexd.Snapshot {
+		t.Helper()
+		snaps, _, err := s.ListSnapshots(ctx, c.ID, flexd.Page{Num: 1, ItemsPerPage: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snaps
+	}
+	// Retention (2) pruned the oldest seeded snapshot.
+	if got := list(); len(got) != 2 || !got[1].FinishTime.Equal(time.Date(2026, 2, 2, 6, 1, 0, 0, time.UTC)) {
+		t.Fatalf("after seeding: %+v", got)
+	}
+	if res, err := seed.Apply(ctx, f, cfg); err != nil || res != (seed.Result{}) || len(list()) != 2 {
+		t.Fatalf("second apply = %+v, %v; %d snapshots", res, err, len(list()))
+	}
+	if _, err := eng.AdvanceClock(ctx, 17*time.Hour+59*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got := list(); len(got) != 2 {
+		t.Fatalf("a snapshot before the next slot: %+v", got)
+	}
+	if _, err := eng.AdvanceClock(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got := list()
+	if len(got) != 2 || !got[0].ScheduledTime.Equal(time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)) || got[0].Status != flexd.StatusCompleted {
+		t.Fatalf("at the next slot: %+v", got)
+	}
+}
