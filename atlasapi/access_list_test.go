@@ -110,6 +110,15 @@ func TestAccessListErrors(t *testing.T) {
 			h.fail(400, tc.code, "POST", al, tc.body, dbAccept)
 		})
 	}
+	// Paths in an array body start at the array.
+	for _, tc := range []struct{ body, code, path string }{
+		{`[{"ip":"10.0.0.1"}]`, "INVALID_ATTRIBUTE", "[0].ip"},
+		{`[{"ipAddress":"10.0.0.1"},{"ipAddress":7}]`, "INVALID_JSON_ATTRIBUTE", "[1].ipAddress"},
+	} {
+		if p := h.fail(400, tc.code, "POST", al, tc.body, dbAccept); len(p) != 1 || p[0] != tc.path {
+			t.Errorf("%s: parameters %v, want [%s]", tc.body, p, tc.path)
+		}
+	}
 	// A refused request adds nothing, not even its valid entries.
 	h.fail(400, "INVALID_CIDR_BLOCK", "POST", al, `[{"ipAddress":"10.0.0.1"},{"cidrBlock":"nope"}]`, dbAccept)
 	if list := h.ok(200, "GET", al, "", dbAccept); list["totalCount"] != float64(0) {

@@ -35,7 +35,7 @@ func (s *server) readyz() http.Handler {
 		if s.cfg.Ready != nil {
 			if err := s.cfg.Ready(r.Context()); err != nil {
 				s.log.WarnContext(r.Context(), "not ready", "request_id", stateOf(r).id, "err", err)
-				return nil, flexd.Errorf("SERVICE_UNAVAILABLE")
+				return nil, flexd.ServiceUnavailable()
 			}
 		}
 		return ok, nil

@@ -16,7 +16,7 @@ import (
 // answers when the server has none.
 func (s *server) lifecycle() (flexd.LifecycleService, error) {
 	if s.cfg.Lifecycle == nil {
-		return nil, flexd.Errorf("FEATURE_UNSUPPORTED", "this flexd runs without a lifecycle engine")
+		return nil, flexd.FeatureUnsupported("this flexd runs without a lifecycle engine")
 	}
 	return s.cfg.Lifecycle, nil
 }
@@ -55,7 +55,7 @@ func (s *server) advanceClock() http.Handler {
 		}
 		d, perr := time.ParseDuration(in.By)
 		if perr != nil {
-			return nil, flexd.Errorf("INVALID_ATTRIBUTE", "by")
+			return nil, flexd.InvalidAttribute("by")
 		}
 		return l.AdvanceClock(r.Context(), d)
 	}, viewClock)

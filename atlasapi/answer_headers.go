@@ -197,7 +197,7 @@ func (s *server) admit(w http.ResponseWriter, r *http.Request, f family, hasFami
 	h.Set("Ratelimit-Limit", itoa(f.limit))
 	h.Set("Ratelimit-Remaining", itoa(remaining))
 	if wait > 0 && s.budgets.mode == RateLimitEnforce {
-		e := flexd.Errorf("RATE_LIMITED", strings.TrimPrefix(r.URL.EscapedPath(), "/"), f.limit,
+		e := flexd.RateLimited(strings.TrimPrefix(r.URL.EscapedPath(), "/"), f.limit,
 			int(budgetWindow/time.Minute))
 		e.RetryAfter = max(wait, time.Second)
 		return e

@@ -1,9 +1,7 @@
 package atlasapi
 
 import (
-	"encoding/json"
 	"net/http"
-	"strings"
 
 	"github.com/flexd/flexd"
 )
@@ -106,35 +104,6 @@ type userAccessRoleAssignment struct {
 }
 
 func (userAccessRoleAssignment) ignored() []string { return []string{"userId"} }
-
-// arrayBody reads the members of a request body that is a JSON array, as
-// the one member "items" of a wrapper object (decodeJSON reads objects):
-// the rules and error codes are decode's, with paths relative to the array.
-type arrayBody[E any] struct {
-	Items []E `json:"items" atlas:"required"`
-}
-
-func decodeArray[E any](w http.ResponseWriter, r *http.Request) ([]E, error) {
-	body, err := readBody(w, r)
-	if err != nil {
-		return nil, err
-	}
-	trimmed := strings.TrimSpace(string(body))
-	if !json.Valid([]byte(trimmed)) {
-		return nil, flexd.Errorf("MALFORMED_JSON")
-	}
-	if !strings.HasPrefix(trimmed, "[") {
-		return nil, flexd.Errorf("INVALID_JSON")
-	}
-	in, derr := decodeJSON[arrayBody[E]]([]byte(`{"items":` + trimmed + `}`))
-	if derr != nil {
-		if p, ok := derr.Parameters[0].(string); ok && len(derr.Parameters) == 1 {
-			derr = flexd.Errorf(derr.Code, strings.TrimPrefix(p, "items"))
-		}
-		return nil, derr
-	}
-	return in.Items, nil
-}
 
 func (s *server) listOrgAPIKeys() http.Handler {
 	return list(s, func(r *http.Request, p flexd.Page) ([]flexd.APIKey, int, error) {

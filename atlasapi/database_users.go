@@ -99,7 +99,7 @@ func (databaseUserBody) ignored() []string { return []string{"links"} }
 // path's, its deleteAfterDate a date-time.
 func (in *databaseUserBody) check(groupID string) (time.Time, error) {
 	if in.GroupID != nil && *in.GroupID != groupID {
-		return time.Time{}, flexd.Errorf("GROUP_MISMATCH", *in.GroupID)
+		return time.Time{}, flexd.GroupMismatch(*in.GroupID)
 	}
 	return parseDateTime(in.DeleteAfterDate, "deleteAfterDate")
 }
@@ -112,7 +112,7 @@ func parseDateTime(s *string, attr string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, *s)
 	if err != nil {
-		return time.Time{}, flexd.Errorf("INVALID_JSON_ATTRIBUTE", attr)
+		return time.Time{}, flexd.InvalidJSONAttribute(attr)
 	}
 	return t.UTC(), nil
 }

@@ -46,6 +46,27 @@ func decode[In any](w http.ResponseWriter, r *http.Request) (*In, error) {
 	return in, nil
 }
 
+// decodeArray decodes a body that is a JSON array of E, with decodeJSON's
+// rules and paths relative to the array ([0].roleName).
+func decodeArray[E any](w http.ResponseWriter, r *http.Request) ([]E, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	trimmed := bytes.TrimSpace(body)
+	if !json.Valid(trimmed) {
+		return nil, flexd.MalformedJSON()
+	}
+	if trimmed[0] != '[' {
+		return nil, flexd.InvalidJSON()
+	}
+	in, derr := decodeJSON[[]E](trimmed)
+	if derr != nil {
+		return nil, derr
+	}
+	return *in, nil
+}
+
 // readBody reads a JSON request body, enforcing the media type and the
 // size cap.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
@@ -57,7 +78,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, frameworkError(http.StatusRequestEntityTooLarge)
 		}
-		return nil, flexd.Errorf("MALFORMED_JSON")
+		return nil, flexd.MalformedJSON()
 	}
 	return body, nil
 }
@@ -78,9 +99,10 @@ func jsonBody(contentType string) bool {
 // decodeJSON decodes a body the way Atlas validates one, reporting one
 // problem at a time:
 //
-//  1. not parseable: MALFORMED_JSON; not an object: INVALID_JSON. An empty
-//     body is an empty object, so a POST without one names the first
-//     required attribute it lacks (more useful than "malformed").
+//  1. not parseable: MALFORMED_JSON; not an object (an array, when In is a
+//     slice): INVALID_JSON. An empty body is an empty object, so a POST
+//     without one names the first required attribute it lacks (more useful
+//     than "malformed").
 //  2. in document order, as a deserializer meets them: an unknown property
 //     is INVALID_ATTRIBUTE, a value of the wrong JSON type
 //     INVALID_JSON_ATTRIBUTE, both with the dotted path
@@ -96,16 +118,20 @@ func decodeJSON[In any](body []byte) (*In, *flexd.Error) {
 		body = []byte("{}")
 	}
 	if !json.Valid(body) {
-		return nil, flexd.Errorf("MALFORMED_JSON")
+		return nil, flexd.MalformedJSON()
 	}
 	t := reflect.TypeFor[In]()
+	open, members := json.Delim('{'), (*checker).object
+	if t.Kind() == reflect.Slice {
+		open, members = json.Delim('['), (*checker).elements
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, flexd.Errorf("INVALID_JSON")
+	if tok, err := dec.Token(); err != nil || tok != open {
+		return nil, flexd.InvalidJSON()
 	}
 	c := checker{dec: dec}
-	if err := c.object(t, ""); err != nil {
+	if err := members(&c, t, ""); err != nil {
 		return nil, err
 	}
 
@@ -113,7 +139,7 @@ func decodeJSON[In any](body []byte) (*In, *flexd.Error) {
 	dec = json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&tree); err != nil {
-		return nil, flexd.Errorf("MALFORMED_JSON")
+		return nil, flexd.MalformedJSON()
 	}
 	if err := checkValues(t, tree); err != nil {
 		return nil, err
@@ -122,7 +148,7 @@ func decodeJSON[In any](body []byte) (*In, *flexd.Error) {
 	in := new(In)
 	if err := json.Unmarshal(body, in); err != nil {
 		// The checks above admit only what unmarshals; this is a bug.
-		return nil, flexd.Errorf("INVALID_JSON")
+		return nil, flexd.InvalidJSON()
 	}
 	return in, nil
 }
@@ -135,7 +161,7 @@ type checker struct {
 func (c *checker) token() (json.Token, *flexd.Error) {
 	tok, err := c.dec.Token()
 	if err != nil {
-		return nil, flexd.Errorf("MALFORMED_JSON")
+		return nil, flexd.MalformedJSON()
 	}
 	return tok, nil
 }
@@ -157,7 +183,7 @@ func (c *checker) object(t reflect.Type, path string) *flexd.Error {
 			continue
 		}
 		if !info.ignored[key] {
-			return flexd.Errorf("INVALID_ATTRIBUTE", at)
+			return flexd.InvalidAttribute(at)
 		}
 		if err := c.skip(); err != nil {
 			return err
@@ -195,25 +221,29 @@ func (c *checker) value(t reflect.Type, path string, nullable bool) *flexd.Error
 		_, perr := n.Float64()
 		ok = isNum && perr == nil
 	case reflect.Slice:
-		if tok != json.Delim('[') {
-			break
+		if tok == json.Delim('[') {
+			return c.elements(t, path)
 		}
-		for i := 0; c.dec.More(); i++ {
-			if err := c.value(t.Elem(), path+"["+itoa(i)+"]", false); err != nil {
-				return err
-			}
-		}
-		_, err := c.token() // ']'
-		return err
 	case reflect.Struct:
 		if tok == json.Delim('{') {
 			return c.object(t, path)
 		}
 	}
 	if !ok {
-		return flexd.Errorf("INVALID_JSON_ATTRIBUTE", path)
+		return flexd.InvalidJSONAttribute(path)
 	}
 	return nil
+}
+
+// elements checks the elements of an array whose '[' has been read.
+func (c *checker) elements(t reflect.Type, path string) *flexd.Error {
+	for i := 0; c.dec.More(); i++ {
+		if err := c.value(t.Elem(), path+"["+itoa(i)+"]", false); err != nil {
+			return err
+		}
+	}
+	_, err := c.token() // ']'
+	return err
 }
 
 // skip consumes the value of an ignored property.
@@ -255,12 +285,12 @@ func checkValues(t reflect.Type, v any) *flexd.Error {
 			fv, present := m[f.name]
 			if !present || fv == nil {
 				if f.required {
-					return flexd.Errorf("MISSING_ATTRIBUTE", f.name)
+					return flexd.MissingAttribute(f.name)
 				}
 				continue
 			}
 			if s, _ := fv.(string); f.id && !flexd.ValidID(s) {
-				return flexd.Errorf("INVALID_ATTRIBUTE", f.name)
+				return flexd.InvalidAttribute(f.name)
 			}
 			if err := checkValues(f.typ, fv); err != nil {
 				return err

@@ -51,7 +51,7 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e == nil {
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", st.id,
 			"method", r.Method, "path", loggedPath(r), "err", err)
-		e = flexd.Errorf("UNEXPECTED_ERROR")
+		e = flexd.UnexpectedError()
 	}
 	if merr := encodeError(w, e, st); merr != nil {
 		s.log.ErrorContext(r.Context(), "encoding error body", "request_id", st.id, "err", merr)

@@ -114,9 +114,9 @@ func TestAuthenticatorFailures(t *testing.T) {
 	c, _ := stubServer(t, atlasapi.Config{Authenticator: authFunc(func(r *http.Request) (*flexd.Principal, error) {
 		switch r.Header.Get("Authorization") {
 		case "limited":
-			return nil, flexd.Errorf("RATE_LIMITED", "/api/oauth/token", 50, 1)
+			return nil, flexd.RateLimited("/api/oauth/token", 50, 1)
 		case "expired":
-			return nil, flexd.Errorf("USER_UNAUTHORIZED") // a 401: answered with the challenge
+			return nil, flexd.UserUnauthorized() // a 401: answered with the challenge
 		case "broken":
 			return nil, errors.New("key store unreachable")
 		}

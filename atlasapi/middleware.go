@@ -99,7 +99,7 @@ func (s *server) finish(w *statusWriter, r *http.Request, st *state) {
 		s.log.ErrorContext(r.Context(), "panic serving request", "request_id", st.id,
 			"method", r.Method, "path", loggedPath(r), "panic", v, "stack", string(debug.Stack()))
 		if w.status == 0 {
-			s.writeError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
+			s.writeError(w, r, flexd.UnexpectedError())
 		}
 	}
 	s.logRequest(r, w.status, st)
@@ -240,11 +240,11 @@ func wildcards(pattern string) []string {
 // the error Atlas gives when one does not: INVALID_GROUP_ID and
 // INVALID_ORG_ID are 404s, the rest a 400.
 var idParams = map[string]func(v string) *flexd.Error{
-	"orgId":        func(v string) *flexd.Error { return flexd.Errorf("INVALID_ORG_ID", v) },
-	"groupId":      func(v string) *flexd.Error { return flexd.Errorf("INVALID_GROUP_ID", v) },
-	"snapshotId":   func(string) *flexd.Error { return flexd.Errorf("INVALID_PATH_PARAMETER", "snapshotId") },
-	"restoreJobId": func(string) *flexd.Error { return flexd.Errorf("INVALID_PATH_PARAMETER", "restoreJobId") },
-	"apiUserId":    func(string) *flexd.Error { return flexd.Errorf("INVALID_PATH_PARAMETER", "apiUserId") },
+	"orgId":        flexd.InvalidOrgID,
+	"groupId":      flexd.InvalidGroupID,
+	"snapshotId":   func(string) *flexd.Error { return flexd.InvalidPathParameter("snapshotId") },
+	"restoreJobId": func(string) *flexd.Error { return flexd.InvalidPathParameter("restoreJobId") },
+	"apiUserId":    func(string) *flexd.Error { return flexd.InvalidPathParameter("apiUserId") },
 }
 
 func checkIDParams(r *http.Request, params []string) error {
@@ -270,7 +270,7 @@ func checkNameParams(r *http.Request, params []string) error {
 	for _, name := range params {
 		if name == "name" || name == "clusterName" {
 			if v := r.PathValue(name); !clusterName.MatchString(v) {
-				return flexd.Errorf("CLUSTER_NOT_FOUND", v, r.PathValue("groupId"))
+				return flexd.ClusterNotFound(v, r.PathValue("groupId"))
 			}
 		}
 	}

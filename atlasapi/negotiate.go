@@ -49,11 +49,11 @@ const (
 func negotiate(accept []string, versions []string) (string, *flexd.Error) {
 	date, ok := acceptedDate(accept)
 	if !ok || !slices.Contains(releases, date) {
-		return "", flexd.Errorf("INVALID_VERSION_DATE")
+		return "", flexd.InvalidVersionDate()
 	}
 	v, ok := pickVersion(versions, date)
 	if !ok {
-		return "", flexd.Errorf("INVALID_VERSION_DATE")
+		return "", flexd.InvalidVersionDate()
 	}
 	return v, nil
 }

@@ -43,7 +43,7 @@ func parseQuery(raw string) url.Values {
 }
 
 func invalidParam(name string) *flexd.Error {
-	return flexd.Errorf("INVALID_QUERY_PARAMETER", name)
+	return flexd.InvalidQueryParameter(name)
 }
 
 // single returns the one value of a parameter; given twice, it is invalid

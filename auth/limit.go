@@ -116,7 +116,7 @@ func (l *Limiter) Len() int {
 // retryAfter for the Retry-After header.
 func (l *Limiter) Error(path string, retryAfter time.Duration) *flexd.Error {
 	minutes := int((l.window + time.Minute - 1) / time.Minute)
-	e := flexd.Errorf("RATE_LIMITED", path, l.limit, minutes)
+	e := flexd.RateLimited(path, l.limit, minutes)
 	e.RetryAfter = retryAfter
 	return e
 }

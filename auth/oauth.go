@@ -148,7 +148,7 @@ func (o *OAuth) token(w http.ResponseWriter, r *http.Request) (string, error) {
 	if err := o.tokens.CreateToken(r.Context(), Token{
 		Digest: credential.TokenDigest(tok), Subject: subject, SecretID: secretID, ExpiresAt: now.Add(o.cfg.TokenTTL),
 	}); err != nil {
-		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
+		o.cfg.WriteError(w, r, flexd.UnexpectedError())
 		return subject, fmt.Errorf("auth: storing token: %w", err)
 	}
 	body, _ := jsonMarshal(struct {
@@ -180,7 +180,7 @@ func (o *OAuth) revoke(w http.ResponseWriter, r *http.Request) (string, error) {
 		return subject, err
 	}
 	if err := o.tokens.RevokeToken(r.Context(), subject, credential.TokenDigest(tok)); err != nil {
-		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
+		o.cfg.WriteError(w, r, flexd.UnexpectedError())
 		return subject, fmt.Errorf("auth: revoking token: %w", err)
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -239,7 +239,7 @@ func (o *OAuth) authenticate(w http.ResponseWriter, r *http.Request, c clientAut
 		return "", "", o.refuseClient(w, r, c.id, fail(ReasonUnknownClient))
 	}
 	if err != nil {
-		o.cfg.WriteError(w, r, flexd.Errorf("UNEXPECTED_ERROR"))
+		o.cfg.WriteError(w, r, flexd.UnexpectedError())
 		return "", "", fmt.Errorf("auth: looking up client: %w", err)
 	}
 	now := o.cfg.Clock.Now()

@@ -20,13 +20,13 @@ func entryFromInput(in flexd.AccessListInput) (flexd.AccessListEntry, error) {
 	case in.AWSSecurityGroup != "":
 		// flexd has no AWS, so no VPC peering: Atlas's answer to a
 		// security group in a project without one.
-		return e, flexd.Errorf("CANNOT_USE_AWS_SECURITY_GROUP_WITHOUT_VPC_PEERING_CONNECTION")
+		return e, flexd.CannotUseAWSSecurityGroupWithoutVPCPeeringConnection()
 	case in.IPAddress != "" && in.CIDRBlock != "":
-		return e, flexd.Errorf("BAD_WHITELIST_ADD_REQUEST")
+		return e, flexd.BadWhitelistAddRequest()
 	case in.IPAddress != "":
 		a, err := netip.ParseAddr(in.IPAddress)
 		if err != nil || a.Zone() != "" || a.Is4In6() {
-			return e, flexd.Errorf("INVALID_IP_ADDRESS_OR_CIDR_NOTATION", in.IPAddress)
+			return e, flexd.InvalidIPAddressOrCIDRNotation(in.IPAddress)
 		}
 		e.IPAddress = a.String()
 		e.CIDRBlock = netip.PrefixFrom(a, a.BitLen()).String()
@@ -35,14 +35,14 @@ func entryFromInput(in flexd.AccessListInput) (flexd.AccessListEntry, error) {
 		// A block must be written as its first address: 10.0.0.1/8 is a
 		// typo for something, not 10.0.0.0/8.
 		if err != nil || p != p.Masked() || p.Addr().Is4In6() {
-			return e, flexd.Errorf("INVALID_CIDR_BLOCK", in.CIDRBlock)
+			return e, flexd.InvalidCIDRBlock(in.CIDRBlock)
 		}
 		e.CIDRBlock = p.String()
 	default:
-		return e, flexd.Errorf("MISSING_ATTRIBUTE", "cidrBlock")
+		return e, flexd.MissingAttribute("cidrBlock")
 	}
 	if utf8.RuneCountInString(in.Comment) > maxAccessListComment {
-		return e, flexd.Errorf("INVALID_ATTRIBUTE", "comment")
+		return e, flexd.InvalidAttribute("comment")
 	}
 	e.Comment = in.Comment
 	e.DeleteAfterDate = flexd.TimeOrZero(in.DeleteAfterDate)
@@ -87,7 +87,7 @@ func (s *Service) AddAccessListEntries(ctx context.Context, groupID string, in [
 			return err
 		}
 		if seen[e.CIDRBlock] {
-			return flexd.Errorf("DUPLICATE_ADDRESSES_IN_INPUT")
+			return flexd.DuplicateAddressesInInput()
 		}
 		seen[e.CIDRBlock] = true
 		e.GroupID, e.Created = groupID, now
@@ -99,12 +99,8 @@ func (s *Service) AddAccessListEntries(ctx context.Context, groupID string, in [
 	if err := s.store.DeleteExpiredAccessListEntries(ctx, groupID, now); err != nil {
 		return internal("purge expired access list entries", err)
 	}
-	err := s.store.PutAccessListEntries(ctx, groupID, entries)
-	if isNotFound(err) {
-		return flexd.Errorf("GROUP_NOT_FOUND", groupID)
-	}
-	if err != nil {
-		return internal("add access list entries", err)
+	if err := s.store.PutAccessListEntries(ctx, groupID, entries); err != nil {
+		return projectErr("add access list entries", err, groupID)
 	}
 	return nil
 }
@@ -112,37 +108,42 @@ func (s *Service) AddAccessListEntries(ctx context.Context, groupID string, in [
 // GetAccessListEntry returns the entry entryValue names; an expired one is
 // gone.
 func (s *Service) GetAccessListEntry(ctx context.Context, groupID, entryValue string) (*flexd.AccessListEntry, error) {
-	notFound := flexd.Errorf("ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND", entryValue, groupID)
 	key, ok := entryKey(entryValue)
 	if !ok {
-		return nil, notFound
+		return nil, accessListErr("", flexd.ErrNotFound, groupID, entryValue)
 	}
 	e, err := s.store.GetAccessListEntry(ctx, groupID, key)
-	if isNotFound(err) || err == nil && e.Expired(s.clock.Now()) {
-		return nil, notFound
+	if err == nil && e.Expired(s.clock.Now()) {
+		err = flexd.ErrNotFound
 	}
 	if err != nil {
-		return nil, internal("get access list entry", err)
+		return nil, accessListErr("get access list entry", err, groupID, entryValue)
 	}
 	return e, nil
 }
 
 // DeleteAccessListEntry removes the entry entryValue names.
 func (s *Service) DeleteAccessListEntry(ctx context.Context, groupID, entryValue string) error {
-	notFound := flexd.Errorf("ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND", entryValue, groupID)
 	key, ok := entryKey(entryValue)
 	if !ok {
-		return notFound
+		return accessListErr("", flexd.ErrNotFound, groupID, entryValue)
 	}
 	if err := s.store.DeleteExpiredAccessListEntries(ctx, groupID, s.clock.Now()); err != nil {
 		return internal("purge expired access list entries", err)
 	}
-	err := s.store.DeleteAccessListEntry(ctx, groupID, key)
-	if isNotFound(err) {
-		return notFound
-	}
-	if err != nil {
-		return internal("delete access list entry", err)
+	if err := s.store.DeleteAccessListEntry(ctx, groupID, key); err != nil {
+		return accessListErr("delete access list entry", err, groupID, entryValue)
 	}
 	return nil
+}
+
+// accessListErr answers a store error about the entry entryValue names in
+// project groupID: ATLAS_NETWORK_PERMISSION_ENTRY_NOT_FOUND when there is
+// no such entry (a value that names none included), otherwise a failure of
+// op.
+func accessListErr(op string, err error, groupID, entryValue string) error {
+	if isNotFound(err) {
+		return flexd.AtlasNetworkPermissionEntryNotFound(entryValue, groupID)
+	}
+	return internal(op, err)
 }

@@ -18,10 +18,10 @@ const maxAPIKeyDesc = 250
 
 func validateAPIKeyDesc(desc string) error {
 	if desc == "" {
-		return flexd.Errorf("API_KEY_REQUIRES_DESCRIPTION")
+		return flexd.APIKeyRequiresDescription()
 	}
 	if utf8.RuneCountInString(desc) > maxAPIKeyDesc {
-		return flexd.Errorf("INVALID_API_KEY_DESC", maxAPIKeyDesc)
+		return flexd.InvalidAPIKeyDesc(maxAPIKeyDesc)
 	}
 	return nil
 }
@@ -48,14 +48,14 @@ func scopedRoles(roles []flexd.Role, inScope func(flexd.Role) bool, missing func
 
 func apiKeyOrgRoles(orgID string, roles []flexd.Role) ([]flexd.Role, error) {
 	return scopedRoles(roles, flexd.Role.IsOrgRole,
-		func() error { return flexd.Errorf("MISSING_API_KEY_ROLES") },
-		func(r flexd.Role) error { return flexd.Errorf("INVALID_ROLE_FOR_ORG", string(r), orgID) })
+		func() error { return flexd.MissingAPIKeyRoles() },
+		func(r flexd.Role) error { return flexd.InvalidRoleForOrg(r, orgID) })
 }
 
 func apiKeyGroupRoles(groupID string, roles []flexd.Role) ([]flexd.Role, error) {
 	return scopedRoles(roles, flexd.Role.IsGroupRole,
-		func() error { return flexd.Errorf("MISSING_API_KEY_ROLES") },
-		func(r flexd.Role) error { return flexd.Errorf("INVALID_ROLE_FOR_GROUP", string(r), groupID) })
+		func() error { return flexd.MissingAPIKeyRoles() },
+		func(r flexd.Role) error { return flexd.InvalidRoleForGroup(r, groupID) })
 }
 
 // NewPublicKey returns a public key shaped like Atlas's: 8 random lowercase
@@ -120,16 +120,26 @@ func (s *Service) createAPIKey(ctx context.Context, orgID, desc string, g flexd.
 // organization is API_KEY_NOT_FOUND, exactly like one that does not exist.
 func (s *Service) apiKeyIn(ctx context.Context, orgID, id string) (*flexd.APIKey, error) {
 	if !flexd.ValidID(id) {
-		return nil, flexd.Errorf("API_KEY_NOT_FOUND", id)
+		return nil, apiKeyErr("", flexd.ErrNotFound, id)
 	}
 	k, err := s.store.GetAPIKey(ctx, id)
-	if isNotFound(err) || err == nil && k.OrgID != orgID {
-		return nil, flexd.Errorf("API_KEY_NOT_FOUND", id)
+	if err == nil && k.OrgID != orgID {
+		err = flexd.ErrNotFound
 	}
 	if err != nil {
-		return nil, internal("get API key", err)
+		return nil, apiKeyErr("get API key", err, id)
 	}
 	return k, nil
+}
+
+// apiKeyErr answers a store error about API key id: API_KEY_NOT_FOUND when
+// there is no such key (or the caller may not see it), otherwise a failure
+// of op.
+func apiKeyErr(op string, err error, id string) error {
+	if isNotFound(err) {
+		return flexd.APIKeyNotFound(id)
+	}
+	return internal(op, err)
 }
 
 // ListOrgAPIKeys lists the keys of an organization.
@@ -191,12 +201,8 @@ func (s *Service) updateAPIKey(ctx context.Context, id string, desc *string, c f
 		}
 		c.Desc = desc
 	}
-	err := s.store.UpdateAPIKey(ctx, id, c)
-	if isNotFound(err) {
-		return flexd.Errorf("API_KEY_NOT_FOUND", id)
-	}
-	if err != nil {
-		return internal("update API key", err)
+	if err := s.store.UpdateAPIKey(ctx, id, c); err != nil {
+		return apiKeyErr("update API key", err, id)
 	}
 	return nil
 }
@@ -206,12 +212,8 @@ func (s *Service) DeleteOrgAPIKey(ctx context.Context, orgID, id string) error {
 	if _, err := s.apiKeyIn(ctx, orgID, id); err != nil {
 		return err
 	}
-	err := s.store.DeleteAPIKey(ctx, id)
-	if isNotFound(err) {
-		return flexd.Errorf("API_KEY_NOT_FOUND", id)
-	}
-	if err != nil {
-		return internal("delete API key", err)
+	if err := s.store.DeleteAPIKey(ctx, id); err != nil {
+		return apiKeyErr("delete API key", err, id)
 	}
 	return nil
 }
@@ -221,8 +223,10 @@ func (s *Service) ListProjectAPIKeys(ctx context.Context, groupID string, p flex
 	return s.listAPIKeys(ctx, flexd.APIKeyFilter{GroupID: groupID}, p)
 }
 
-// CreateProjectAPIKey creates a key of the project's organization that
-// holds roles in the project only.
+// CreateProjectAPIKey creates a key of the project's organization holding
+// roles in the project and Organization Member in the organization, as
+// Atlas's project keys do (their roles list both): one store write, so the
+// key never exists without either.
 func (s *Service) CreateProjectAPIKey(ctx context.Context, groupID string, c flexd.APIKeyCreate) (*flexd.APIKey, error) {
 	p, err := s.GetProject(ctx, groupID)
 	if err != nil {
@@ -235,7 +239,15 @@ func (s *Service) CreateProjectAPIKey(ctx context.Context, groupID string, c fle
 	if err != nil {
 		return nil, err
 	}
-	return s.createAPIKey(ctx, p.OrgID, c.Desc, flexd.Grants{Projects: []flexd.ProjectRoles{{GroupID: groupID, Roles: roles}}})
+	return s.createAPIKey(ctx, p.OrgID, c.Desc, projectCreatedGrants(groupID, roles))
+}
+
+// projectCreatedGrants are the grants of a credential created through a
+// project's endpoint: roles in the project, and Organization Member in its
+// organization (which reaches no other project: flexd.Principal).
+func projectCreatedGrants(groupID string, roles []flexd.Role) flexd.Grants {
+	return flexd.Grants{OrgRoles: []flexd.Role{flexd.RoleOrgMember},
+		Projects: []flexd.ProjectRoles{{GroupID: groupID, Roles: roles}}}
 }
 
 // projectAPIKey returns key id of the project's organization, and the
@@ -250,19 +262,15 @@ func (s *Service) projectAPIKey(ctx context.Context, groupID, id string, assigne
 		return nil, err
 	}
 	if assigned && len(k.RolesIn(groupID)) == 0 {
-		return nil, flexd.Errorf("API_KEY_NOT_FOUND", id)
+		return nil, apiKeyErr("", flexd.ErrNotFound, id)
 	}
 	return k, nil
 }
 
 // setProjectRoles writes a key's roles in a project (none: unassigns it).
 func (s *Service) setAPIKeyProjectRoles(ctx context.Context, groupID, id string, roles []flexd.Role) error {
-	err := s.store.SetAPIKeyProjectRoles(ctx, id, groupID, roles)
-	if isNotFound(err) {
-		return flexd.Errorf("API_KEY_NOT_FOUND", id)
-	}
-	if err != nil {
-		return internal("set API key project roles", err)
+	if err := s.store.SetAPIKeyProjectRoles(ctx, id, groupID, roles); err != nil {
+		return apiKeyErr("set API key project roles", err, id)
 	}
 	return nil
 }
@@ -299,12 +307,8 @@ func (s *Service) UpdateProjectAPIKey(ctx context.Context, groupID, id string, u
 		if err != nil {
 			return nil, err
 		}
-		err = s.store.UpdateAPIKeyProjectRoles(ctx, id, groupID, roles)
-		if isNotFound(err) {
-			return nil, flexd.Errorf("API_KEY_NOT_FOUND", id)
-		}
-		if err != nil {
-			return nil, internal("update API key project roles", err)
+		if err := s.store.UpdateAPIKeyProjectRoles(ctx, id, groupID, roles); err != nil {
+			return nil, apiKeyErr("update API key project roles", err, id)
 		}
 	}
 	if u.Desc != nil {

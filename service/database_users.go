@@ -61,7 +61,7 @@ func checkAuthTypes(given map[string]string, unsupported func(field, value strin
 			continue
 		}
 		if !slices.Contains(authTypes[field], v) {
-			return flexd.Errorf("INVALID_ENUM_VALUE", v)
+			return flexd.InvalidEnumValue(v)
 		}
 		return unsupported(field, v)
 	}
@@ -70,21 +70,21 @@ func checkAuthTypes(given map[string]string, unsupported func(field, value strin
 
 func validateUsername(name string) error {
 	if name == "" {
-		return flexd.Errorf("MISSING_ATTRIBUTE", "username")
+		return flexd.MissingAttribute("username")
 	}
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxUsernameLen ||
 		strings.ContainsFunc(name, unicode.IsControl) {
-		return flexd.Errorf("ATLAS_INVALID_USERNAME", name)
+		return flexd.AtlasInvalidUsername(name)
 	}
 	return nil
 }
 
 func validatePassword(password string) error {
 	if utf8.RuneCountInString(password) < minPasswordLen {
-		return flexd.Errorf("INVALID_ATTRIBUTE", "password")
+		return flexd.InvalidAttribute("password")
 	}
 	if _, err := stringprep.SASLprep.Prepare(password); err != nil {
-		return flexd.Errorf("INVALID_ATTRIBUTE", "password")
+		return flexd.InvalidAttribute("password")
 	}
 	return nil
 }
@@ -108,24 +108,24 @@ func checkRoles(username string, roles []flexd.DatabaseUserRole) ([]flexd.Databa
 		def, known := databaseRoles[r.RoleName]
 		switch {
 		case slices.Contains(restrictedRoles, r.RoleName):
-			return nil, flexd.Errorf("ATLAS_RESTRICTED_ROLE", r.RoleName, r.DatabaseName)
+			return nil, flexd.AtlasRestrictedRole(r.RoleName, r.DatabaseName)
 		case !known:
-			return nil, flexd.Errorf("ATLAS_INVALID_ROLE", r.RoleName, r.DatabaseName)
+			return nil, flexd.AtlasInvalidRole(r.RoleName, r.DatabaseName)
 		case !validDatabaseName(r.DatabaseName):
-			return nil, flexd.Errorf("INVALID_DATABASE_NAME", r.DatabaseName)
+			return nil, flexd.InvalidDatabaseName(r.DatabaseName)
 		case def.adminOnly && r.DatabaseName != flexd.AdminDatabase:
-			return nil, flexd.Errorf("ATLAS_INVALID_ROLE_DATABASE", r.RoleName, flexd.AdminDatabase)
+			return nil, flexd.AtlasInvalidRoleDatabase(r.RoleName, flexd.AdminDatabase)
 		case r.CollectionName != "" && !def.collection:
-			return nil, flexd.Errorf("INVALID_ATTRIBUTE", "roles.collectionName")
+			return nil, flexd.InvalidAttribute("roles.collectionName")
 		case r.CollectionName != "" && !validCollectionName(r.CollectionName):
-			return nil, flexd.Errorf("INVALID_COLLECTION_NAME", r.CollectionName)
+			return nil, flexd.InvalidCollectionName(r.CollectionName)
 		}
 		if slices.Contains(out, r) {
 			name := r.RoleName + "@" + r.DatabaseName
 			if r.CollectionName != "" {
 				name += "." + r.CollectionName
 			}
-			return nil, flexd.Errorf("DUPLICATE_DATABASE_ROLES", username, name)
+			return nil, flexd.DuplicateDatabaseRoles(username, name)
 		}
 		out = append(out, r)
 	}
@@ -141,19 +141,12 @@ func (s *Service) checkScopes(ctx context.Context, groupID string, scopes []flex
 		switch sc.Type {
 		case flexd.ScopeCluster:
 		case "DATA_LAKE", "STREAM":
-			return nil, flexd.Errorf("FEATURE_UNSUPPORTED", "database user scopes of type "+sc.Type)
+			return nil, flexd.FeatureUnsupported("database user scopes of type " + sc.Type)
 		default:
-			return nil, flexd.Errorf("INVALID_ENUM_VALUE", sc.Type)
+			return nil, flexd.InvalidEnumValue(sc.Type)
 		}
-		if !ValidClusterName(sc.Name) {
-			return nil, flexd.Errorf("CLUSTER_NOT_FOUND", sc.Name, groupID)
-		}
-		_, err := s.store.GetFlexCluster(ctx, groupID, sc.Name)
-		if isNotFound(err) {
-			return nil, flexd.Errorf("CLUSTER_NOT_FOUND", sc.Name, groupID)
-		}
-		if err != nil {
-			return nil, internal("get cluster "+sc.Name, err)
+		if _, err := s.cluster(ctx, groupID, sc.Name); err != nil {
+			return nil, err
 		}
 		if !slices.Contains(out, sc) {
 			out = append(out, sc)
@@ -165,10 +158,10 @@ func (s *Service) checkScopes(ctx context.Context, groupID string, scopes []flex
 func validateLabels(labels []flexd.Tag) error {
 	for _, l := range labels {
 		if n := utf8.RuneCountInString(l.Key); n < 1 || n > maxLabelLen {
-			return flexd.Errorf("INVALID_ATTRIBUTE", "labels.key")
+			return flexd.InvalidAttribute("labels.key")
 		}
 		if n := utf8.RuneCountInString(l.Value); n < 1 || n > maxLabelLen {
-			return flexd.Errorf("INVALID_ATTRIBUTE", "labels.value")
+			return flexd.InvalidAttribute("labels.value")
 		}
 	}
 	return nil
@@ -181,9 +174,9 @@ func checkDeleteAfter(t, now time.Time) error {
 	case t.IsZero():
 		return nil
 	case !t.After(now):
-		return flexd.Errorf("EXPIRATION_DATE_IN_PAST")
+		return flexd.ExpirationDateInPast()
 	case t.After(now.AddDate(0, 0, maxTemporaryDays)):
-		return flexd.Errorf("EXPIRATION_DATE_EXCEEDS_MAX", maxTemporaryDays)
+		return flexd.ExpirationDateExceedsMax(maxTemporaryDays)
 	}
 	return nil
 }
@@ -195,9 +188,9 @@ func checkUserDatabase(db string) error {
 	case flexd.AdminDatabase:
 		return nil
 	case externalDatabase:
-		return flexd.Errorf("DATABASE_NAME_INVALID_ADMIN", "SCRAM users")
+		return flexd.DatabaseNameInvalidAdmin("SCRAM users")
 	}
-	return flexd.Errorf("INVALID_ENUM_VALUE", db)
+	return flexd.InvalidEnumValue(db)
 }
 
 // ListDatabaseUsers lists the project's users that have not expired.
@@ -212,13 +205,22 @@ func (s *Service) ListDatabaseUsers(ctx context.Context, groupID string, p flexd
 // GetDatabaseUser returns one user; an expired one is gone.
 func (s *Service) GetDatabaseUser(ctx context.Context, groupID, databaseName, username string) (*flexd.DatabaseUser, error) {
 	u, err := s.store.GetDatabaseUser(ctx, groupID, databaseName, username)
-	if isNotFound(err) || err == nil && u.Expired(s.clock.Now()) {
-		return nil, flexd.Errorf("USERNAME_NOT_FOUND", username)
+	if err == nil && u.Expired(s.clock.Now()) {
+		err = flexd.ErrNotFound
 	}
 	if err != nil {
-		return nil, internal("get database user", err)
+		return nil, databaseUserErr("get database user", err, username)
 	}
 	return u, nil
+}
+
+// databaseUserErr answers a store error about database user username:
+// USERNAME_NOT_FOUND when there is no such user, otherwise a failure of op.
+func databaseUserErr(op string, err error, username string) error {
+	if isNotFound(err) {
+		return flexd.UsernameNotFound(username)
+	}
+	return internal(op, err)
 }
 
 // CreateDatabaseUser creates a SCRAM user, keeping only its SCRAM keys.
@@ -231,7 +233,7 @@ func (s *Service) CreateDatabaseUser(ctx context.Context, groupID string, c flex
 		return nil, err
 	}
 	unsupported := func(field, value string) error {
-		return flexd.Errorf("FEATURE_UNSUPPORTED", "database users with "+field+" "+value+" (flexd authenticates with SCRAM only)")
+		return flexd.FeatureUnsupported("database users with " + field + " " + value + " (flexd authenticates with SCRAM only)")
 	}
 	if err := checkAuthTypes(c.AuthTypes, unsupported); err != nil {
 		return nil, err
@@ -240,7 +242,7 @@ func (s *Service) CreateDatabaseUser(ctx context.Context, groupID string, c flex
 		return nil, err
 	}
 	if c.Password == "" {
-		return nil, flexd.Errorf("MISSING_ATTRIBUTE", "password")
+		return nil, flexd.MissingAttribute("password")
 	}
 	u := &flexd.DatabaseUser{GroupID: groupID, DatabaseName: c.DatabaseName, Username: c.Username,
 		DeleteAfterDate: flexd.TimeOrZero(c.DeleteAfterDate), Created: now}
@@ -256,11 +258,9 @@ func (s *Service) CreateDatabaseUser(ctx context.Context, groupID string, c flex
 	err := s.store.CreateDatabaseUser(ctx, u)
 	switch {
 	case isConflict(err):
-		return nil, flexd.Errorf("USER_ALREADY_EXISTS", c.Username)
-	case isNotFound(err):
-		return nil, flexd.Errorf("GROUP_NOT_FOUND", groupID)
+		return nil, flexd.UserAlreadyExists(c.Username)
 	case err != nil:
-		return nil, internal("create database user", err)
+		return nil, projectErr("create database user", err, groupID)
 	}
 	return u, nil
 }
@@ -269,7 +269,7 @@ func (s *Service) CreateDatabaseUser(ctx context.Context, groupID string, c flex
 func (s *Service) applyUserFields(ctx context.Context, u *flexd.DatabaseUser, desc string, roles []flexd.DatabaseUserRole,
 	scopes []flexd.UserScope, labels []flexd.Tag, now time.Time) error {
 	if utf8.RuneCountInString(desc) > maxUserDescLen {
-		return flexd.Errorf("INVALID_ATTRIBUTE", "description")
+		return flexd.InvalidAttribute("description")
 	}
 	var err error
 	if u.Roles, err = checkRoles(u.Username, roles); err != nil {
@@ -310,12 +310,12 @@ func (s *Service) UpdateDatabaseUser(ctx context.Context, groupID, databaseName,
 		return nil, err
 	}
 	if up.DatabaseName != nil && *up.DatabaseName != u.DatabaseName {
-		return nil, flexd.Errorf("DATABASE_NAME_CANNOT_BE_CHANGED")
+		return nil, flexd.DatabaseNameCannotBeChanged()
 	}
 	if up.Username != nil && *up.Username != u.Username {
-		return nil, flexd.Errorf("DATABASE_USERNAME_CANNOT_BE_CHANGED")
+		return nil, flexd.DatabaseUsernameCannotBeChanged()
 	}
-	changed := func(string, string) error { return flexd.Errorf("AUTH_TYPE_CANNOT_BE_CHANGED") }
+	changed := func(string, string) error { return flexd.AuthTypeCannotBeChanged() }
 	if err := checkAuthTypes(up.AuthTypes, changed); err != nil {
 		return nil, err
 	}
@@ -344,12 +344,8 @@ func (s *Service) UpdateDatabaseUser(ctx context.Context, groupID, databaseName,
 			return nil, err
 		}
 	}
-	err = s.store.UpdateDatabaseUser(ctx, u)
-	if isNotFound(err) {
-		return nil, flexd.Errorf("USERNAME_NOT_FOUND", username)
-	}
-	if err != nil {
-		return nil, internal("update database user", err)
+	if err := s.store.UpdateDatabaseUser(ctx, u); err != nil {
+		return nil, databaseUserErr("update database user", err, username)
 	}
 	return u, nil
 }
@@ -359,12 +355,8 @@ func (s *Service) DeleteDatabaseUser(ctx context.Context, groupID, databaseName,
 	if err := s.store.DeleteExpiredDatabaseUsers(ctx, groupID, s.clock.Now()); err != nil {
 		return internal("purge expired database users", err)
 	}
-	err := s.store.DeleteDatabaseUser(ctx, groupID, databaseName, username)
-	if isNotFound(err) {
-		return flexd.Errorf("USERNAME_NOT_FOUND", username)
-	}
-	if err != nil {
-		return internal("delete database user", err)
+	if err := s.store.DeleteDatabaseUser(ctx, groupID, databaseName, username); err != nil {
+		return databaseUserErr("delete database user", err, username)
 	}
 	return nil
 }

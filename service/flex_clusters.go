@@ -34,7 +34,7 @@ func (s *Service) CreateFlexCluster(ctx context.Context, groupID string, c flexd
 		return s.engine.Provision(ctx, tx, cl)
 	})
 	if isConflict(err) {
-		return nil, flexd.Errorf("DUPLICATE_CLUSTER_NAME", c.Name, groupID)
+		return nil, flexd.DuplicateClusterName(c.Name, groupID)
 	}
 	if err != nil {
 		return nil, internal("create flex cluster", err)
@@ -52,10 +52,10 @@ func (s *Service) NewFlexCluster(groupID string, c flexd.FlexClusterCreate, now 
 	}
 	regions, ok := flexRegions[c.BackingProviderName]
 	if !ok {
-		return nil, flexd.Errorf("INVALID_PROVIDER", c.BackingProviderName)
+		return nil, flexd.InvalidProvider(c.BackingProviderName)
 	}
 	if !regions[c.RegionName] {
-		return nil, flexd.Errorf("INVALID_REGION", c.RegionName, c.BackingProviderName)
+		return nil, flexd.InvalidRegion(c.RegionName, c.BackingProviderName)
 	}
 	if err := validateTags(c.Tags); err != nil {
 		return nil, err
@@ -109,17 +109,32 @@ func (s *Service) clusterIn(ctx context.Context, groupID, name string) (*flexd.F
 
 // cluster looks a cluster up by name in a project known to exist.
 func (s *Service) cluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error) {
+	return getCluster(ctx, s.store, groupID, name)
+}
+
+// getCluster reads cluster name of project groupID through r (the store,
+// or a unit of work). A name no cluster can have is CLUSTER_NOT_FOUND like
+// one that is not there.
+func getCluster(ctx context.Context, r interface {
+	GetFlexCluster(ctx context.Context, groupID, name string) (*flexd.FlexCluster, error)
+}, groupID, name string) (*flexd.FlexCluster, error) {
 	if !ValidClusterName(name) {
-		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+		return nil, clusterErr(flexd.ErrNotFound, groupID, name)
 	}
-	c, err := s.store.GetFlexCluster(ctx, groupID, name)
-	if isNotFound(err) {
-		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
-	}
+	c, err := r.GetFlexCluster(ctx, groupID, name)
 	if err != nil {
-		return nil, internal("get flex cluster", err)
+		return nil, clusterErr(err, groupID, name)
 	}
 	return c, nil
+}
+
+// clusterErr answers a store error about cluster name of project groupID:
+// CLUSTER_NOT_FOUND when there is no such cluster, otherwise a failure.
+func clusterErr(err error, groupID, name string) error {
+	if isNotFound(err) {
+		return flexd.ClusterNotFound(name, groupID)
+	}
+	return internal("get flex cluster "+name, err)
 }
 
 // ListFlexClusters lists a project's clusters in creation order.
@@ -145,7 +160,7 @@ func (s *Service) UpdateFlexCluster(ctx context.Context, groupID, name string, u
 	var updated flexd.FlexCluster
 	err := s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, c *flexd.FlexCluster) error {
 		if c.StateName == flexd.ClusterDeleting {
-			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
+			return flexd.ClusterAlreadyRequestedDeletion(name)
 		}
 		if u.Tags != nil {
 			c.Tags = cloneTags(*u.Tags)
@@ -182,14 +197,11 @@ func (s *Service) clusterInTx(ctx context.Context, groupID, name string, fn func
 	if _, err := s.GetProject(ctx, groupID); err != nil {
 		return err
 	}
-	if !ValidClusterName(name) {
-		return flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+	if !ValidClusterName(name) { // answered without a unit of work
+		return clusterErr(flexd.ErrNotFound, groupID, name)
 	}
 	err := s.store.InTx(ctx, func(tx flexd.Tx) error {
-		c, err := tx.GetFlexCluster(ctx, groupID, name)
-		if isNotFound(err) {
-			return flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
-		}
+		c, err := getCluster(ctx, tx, groupID, name)
 		if err != nil {
 			return err
 		}
@@ -207,11 +219,10 @@ func (s *Service) clusterInTx(ctx context.Context, groupID, name string, fn func
 func (s *Service) DeleteFlexCluster(ctx context.Context, groupID, name string) error {
 	return s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, c *flexd.FlexCluster) error {
 		if c.TerminationProtectionEnabled {
-			return flexd.Errorf("CANNOT_TERMINATE_CLUSTER_WHEN_TERMINATION_PROTECTION_ENABLED",
-				fmt.Sprintf("Cannot terminate cluster %s in group %s because termination protection is enabled. Disable termination protection and try again.", name, groupID))
+			return flexd.CannotTerminateClusterWhenTerminationProtectionEnabled(name, groupID)
 		}
 		if c.StateName == flexd.ClusterDeleting {
-			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
+			return flexd.ClusterAlreadyRequestedDeletion(name)
 		}
 		from := c.StateName
 		c.StateName = flexd.ClusterDeleting
@@ -228,15 +239,13 @@ func (s *Service) UpgradeFlexCluster(ctx context.Context, groupID, name string) 
 	if _, err := s.clusterIn(ctx, groupID, name); err != nil {
 		return nil, err
 	}
-	return nil, flexd.Errorf("FEATURE_UNSUPPORTED",
-		fmt.Sprintf("flexd emulates Flex clusters only; cluster %s cannot be upgraded to a dedicated tier.", name))
+	return nil, flexd.FeatureUnsupported(fmt.Sprintf("flexd emulates Flex clusters only; cluster %s cannot be upgraded to a dedicated tier.", name))
 }
 
 // CreateCluster answers POST /groups/{groupId}/clusters as
 // UpgradeFlexCluster does: flexd emulates no dedicated tiers.
 func (s *Service) CreateCluster(ctx context.Context, groupID string) error {
-	return flexd.Errorf("FEATURE_UNSUPPORTED",
-		"flexd emulates Flex clusters only; create one with POST /api/atlas/v2/groups/"+groupID+"/flexClusters.")
+	return flexd.FeatureUnsupported("flexd emulates Flex clusters only; create one with POST /api/atlas/v2/groups/" + groupID + "/flexClusters.")
 }
 
 // GetCluster answers the dedicated-cluster read: a Flex cluster there is a
@@ -246,5 +255,5 @@ func (s *Service) GetCluster(ctx context.Context, groupID, name string) error {
 	if err != nil {
 		return err
 	}
-	return flexd.Errorf("CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API", c.Name)
+	return flexd.CannotUseFlexClusterInClusterAPI(c.Name)
 }

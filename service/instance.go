@@ -14,7 +14,7 @@ var _ flexd.InstanceService = (*Service)(nil)
 // leaves no organization behind.
 func (s *Service) CreateOrganization(ctx context.Context, c flexd.OrganizationCreate) (*flexd.CreatedOrganization, error) {
 	if !groupNamePattern.MatchString(c.Name) {
-		return nil, flexd.Errorf("INVALID_ORG_NAME", c.Name)
+		return nil, flexd.InvalidOrgName(c.Name)
 	}
 	now := s.clock.Now()
 	o := &flexd.Organization{ID: flexd.NewID(now), Name: c.Name, Created: now}
@@ -52,15 +52,11 @@ func (s *Service) UpdateOrganization(ctx context.Context, id string, u flexd.Org
 		return o, nil
 	}
 	if !groupNamePattern.MatchString(*u.Name) {
-		return nil, flexd.Errorf("INVALID_ORG_NAME", *u.Name)
+		return nil, flexd.InvalidOrgName(*u.Name)
 	}
 	o.Name = *u.Name
-	err = s.store.UpdateOrganization(ctx, o)
-	if isNotFound(err) {
-		return nil, flexd.Errorf("ORG_NOT_FOUND", id)
-	}
-	if err != nil {
-		return nil, internal("update organization", err)
+	if err := s.store.UpdateOrganization(ctx, o); err != nil {
+		return nil, orgErr("update organization", err, id)
 	}
 	return o, nil
 }
@@ -70,19 +66,17 @@ func (s *Service) UpdateOrganization(ctx context.Context, id string, u flexd.Org
 // instance administrators and takes the projects created without orgId.
 func (s *Service) DeleteOrganization(ctx context.Context, id string) error {
 	if !flexd.ValidID(id) {
-		return flexd.Errorf("INVALID_ORG_ID", id)
+		return flexd.InvalidOrgID(id)
 	}
 	if id == s.defaultOrgID {
-		return flexd.Errorf("CANNOT_DELETE_DEFAULT_ORG", id)
+		return flexd.CannotDeleteDefaultOrg(id)
 	}
 	err := s.store.DeleteOrganization(ctx, id)
 	switch {
 	case errors.Is(err, flexd.ErrNotEmpty):
-		return flexd.Errorf("ORG_NOT_EMPTY")
-	case isNotFound(err):
-		return flexd.Errorf("ORG_NOT_FOUND", id)
+		return flexd.OrgNotEmpty()
 	case err != nil:
-		return internal("delete organization", err)
+		return orgErr("delete organization", err, id)
 	}
 	return nil
 }
@@ -111,7 +105,7 @@ func (s *Service) IsInstanceAdministrator(ctx context.Context, p *flexd.Principa
 func (s *Service) SetInstanceAdministrator(ctx context.Context, id string, on bool) error {
 	err := s.store.SetInstanceAdministrator(ctx, id, on)
 	if isNotFound(err) {
-		return flexd.Errorf("RESOURCE_NOT_FOUND", "API key or service account "+id)
+		return flexd.ResourceNotFound("API key or service account " + id)
 	}
 	if err != nil {
 		return internal("designate instance administrator", err)

@@ -18,14 +18,20 @@ func (s *Service) ListOrganizations(ctx context.Context, f flexd.OrganizationFil
 // GetOrganization returns one organization or ORG_NOT_FOUND.
 func (s *Service) GetOrganization(ctx context.Context, id string) (*flexd.Organization, error) {
 	if !flexd.ValidID(id) {
-		return nil, flexd.Errorf("INVALID_ORG_ID", id)
+		return nil, flexd.InvalidOrgID(id)
 	}
 	o, err := s.store.GetOrganization(ctx, id)
-	if isNotFound(err) {
-		return nil, flexd.Errorf("ORG_NOT_FOUND", id)
-	}
 	if err != nil {
-		return nil, internal("get organization", err)
+		return nil, orgErr("get organization", err, id)
 	}
 	return o, nil
+}
+
+// orgErr answers a store error about organization id: ORG_NOT_FOUND when
+// there is no such organization, otherwise a failure of op.
+func orgErr(op string, err error, id string) error {
+	if isNotFound(err) {
+		return flexd.OrgNotFound(id)
+	}
+	return internal(op, err)
 }

@@ -31,16 +31,12 @@ func (s *Service) GetProjectSettings(ctx context.Context, groupID string) (*flex
 func (s *Service) UpdateProjectSettings(ctx context.Context, groupID string, u flexd.ProjectSettings) (*flexd.ProjectSettings, error) {
 	for name := range u {
 		if _, ok := flexd.DefaultProjectSettings[name]; !ok {
-			return nil, flexd.Errorf("INVALID_ATTRIBUTE", name)
+			return nil, flexd.InvalidAttribute(name)
 		}
 	}
 	if len(u) > 0 {
-		err := s.store.SetProjectSettings(ctx, groupID, u)
-		if isNotFound(err) {
-			return nil, flexd.Errorf("GROUP_NOT_FOUND", groupID)
-		}
-		if err != nil {
-			return nil, internal("update project settings", err)
+		if err := s.store.SetProjectSettings(ctx, groupID, u); err != nil {
+			return nil, projectErr("update project settings", err, groupID)
 		}
 	}
 	return s.GetProjectSettings(ctx, groupID)
@@ -74,7 +70,7 @@ func (s *Service) GetProjectLimit(ctx context.Context, groupID, name string) (*f
 	}
 	l, ok := projectLimit(name, set, usage)
 	if !ok {
-		return nil, flexd.Errorf("RESOURCE_NOT_FOUND", "limit "+name)
+		return nil, flexd.ResourceNotFound("limit " + name)
 	}
 	return &l, nil
 }
@@ -86,14 +82,10 @@ func (s *Service) SetProjectLimit(ctx context.Context, groupID, name string, val
 	}
 	def := flexd.ProjectLimits[name]
 	if value < def.Minimum || (def.Maximum > 0 && value > def.Maximum) {
-		return nil, flexd.Errorf("INVALID_ATTRIBUTE", "value")
+		return nil, flexd.InvalidAttribute("value")
 	}
-	err := s.store.SetProjectLimitValue(ctx, groupID, name, value)
-	if isNotFound(err) {
-		return nil, flexd.Errorf("GROUP_NOT_FOUND", groupID)
-	}
-	if err != nil {
-		return nil, internal("set project limit", err)
+	if err := s.store.SetProjectLimitValue(ctx, groupID, name, value); err != nil {
+		return nil, projectErr("set project limit", err, groupID)
 	}
 	return s.GetProjectLimit(ctx, groupID, name)
 }
@@ -112,7 +104,7 @@ func (s *Service) DeleteProjectLimit(ctx context.Context, groupID, name string) 
 
 func knownLimit(name string) error {
 	if _, ok := flexd.ProjectLimits[name]; !ok {
-		return flexd.Errorf("INVALID_PATH_PARAMETER", "limitName")
+		return flexd.InvalidPathParameter("limitName")
 	}
 	return nil
 }
@@ -182,11 +174,8 @@ func (s *Service) ManagedSlowMs(ctx context.Context, groupID string) (bool, erro
 // SetManagedSlowMs turns the managed slow operation threshold on or off.
 func (s *Service) SetManagedSlowMs(ctx context.Context, groupID string, enabled bool) error {
 	err := s.store.SetProjectSettings(ctx, groupID, flexd.ProjectSettings{flexd.ManagedSlowMsSetting: enabled})
-	if isNotFound(err) {
-		return flexd.Errorf("GROUP_NOT_FOUND", groupID)
-	}
 	if err != nil {
-		return internal("set managed slow ms", err)
+		return projectErr("set managed slow ms", err, groupID)
 	}
 	return nil
 }

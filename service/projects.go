@@ -32,7 +32,7 @@ func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*fl
 		err = s.store.CreateProject(ctx, p)
 	}
 	if isConflict(err) {
-		return nil, flexd.Errorf("GROUP_ALREADY_EXISTS", c.Name)
+		return nil, flexd.GroupAlreadyExists(c.Name)
 	}
 	if err != nil {
 		return nil, internal("create project", err)
@@ -45,19 +45,19 @@ func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*fl
 // uses it so that a seeded project is the same as one the API creates.
 func (s *Service) NewProject(c flexd.ProjectCreate, now time.Time) (*flexd.Project, error) {
 	if !groupNamePattern.MatchString(c.Name) {
-		return nil, flexd.Errorf("INVALID_GROUP_NAME", c.Name)
+		return nil, flexd.InvalidGroupName(c.Name)
 	}
 	if c.RegionUsageRestrictions == "" {
 		c.RegionUsageRestrictions = "COMMERCIAL_FEDRAMP_REGIONS_ONLY"
 	}
 	if !regionUsageRestrictions[c.RegionUsageRestrictions] {
-		return nil, flexd.Errorf("INVALID_ENUM_VALUE", c.RegionUsageRestrictions)
+		return nil, flexd.InvalidEnumValue(c.RegionUsageRestrictions)
 	}
 	if err := validateTags(c.Tags); err != nil {
 		return nil, err
 	}
 	if !flexd.ValidID(c.OrgID) {
-		return nil, flexd.Errorf("INVALID_ORG_ID", c.OrgID)
+		return nil, flexd.InvalidOrgID(c.OrgID)
 	}
 	return &flexd.Project{
 		ID:                      flexd.NewID(now),
@@ -90,16 +90,22 @@ func ownerOfNewProject(ctx context.Context, orgID string) (flexd.ProjectOwner, b
 // GetProject returns a project or GROUP_NOT_FOUND.
 func (s *Service) GetProject(ctx context.Context, id string) (*flexd.Project, error) {
 	if !flexd.ValidID(id) {
-		return nil, flexd.Errorf("INVALID_GROUP_ID", id)
+		return nil, flexd.InvalidGroupID(id)
 	}
 	p, err := s.store.GetProject(ctx, id)
-	if isNotFound(err) {
-		return nil, flexd.Errorf("GROUP_NOT_FOUND", id)
-	}
 	if err != nil {
-		return nil, internal("get project", err)
+		return nil, projectErr("get project", err, id)
 	}
 	return p, nil
+}
+
+// projectErr answers a store error about project groupID: GROUP_NOT_FOUND
+// when there is no such project, otherwise a failure of op.
+func projectErr(op string, err error, groupID string) error {
+	if isNotFound(err) {
+		return flexd.GroupNotFound(groupID)
+	}
+	return internal(op, err)
 }
 
 // ListProjects lists projects matching f.
@@ -119,7 +125,7 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u flexd.ProjectU
 	}
 	if u.Name != nil {
 		if !groupNamePattern.MatchString(*u.Name) {
-			return nil, flexd.Errorf("INVALID_GROUP_NAME", *u.Name)
+			return nil, flexd.InvalidGroupName(*u.Name)
 		}
 		p.Name = *u.Name
 	}
@@ -132,11 +138,9 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u flexd.ProjectU
 	err = s.store.UpdateProject(ctx, p)
 	switch {
 	case isConflict(err):
-		return nil, flexd.Errorf("GROUP_ALREADY_EXISTS", p.Name)
-	case isNotFound(err):
-		return nil, flexd.Errorf("GROUP_NOT_FOUND", id)
+		return nil, flexd.GroupAlreadyExists(p.Name)
 	case err != nil:
-		return nil, internal("update project", err)
+		return nil, projectErr("update project", err, id)
 	}
 	return p, nil
 }
@@ -144,16 +148,14 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u flexd.ProjectU
 // DeleteProject deletes a project that has no clusters left.
 func (s *Service) DeleteProject(ctx context.Context, id string) error {
 	if !flexd.ValidID(id) {
-		return flexd.Errorf("INVALID_GROUP_ID", id)
+		return flexd.InvalidGroupID(id)
 	}
 	err := s.store.DeleteProject(ctx, id)
 	switch {
 	case errors.Is(err, flexd.ErrNotEmpty):
-		return flexd.Errorf("CANNOT_CLOSE_GROUP_ACTIVE_ATLAS_CLUSTERS")
-	case isNotFound(err):
-		return flexd.Errorf("GROUP_NOT_FOUND", id)
+		return flexd.CannotCloseGroupActiveAtlasClusters()
 	case err != nil:
-		return internal("delete project", err)
+		return projectErr("delete project", err, id)
 	}
 	return nil
 }

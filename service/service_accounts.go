@@ -30,28 +30,28 @@ const (
 
 func validateSAText(attr, v string, max int) error {
 	if n := utf8.RuneCountInString(v); n < 1 || n > max || !saText.MatchString(v) {
-		return flexd.Errorf("INVALID_ATTRIBUTE", attr)
+		return flexd.InvalidAttribute(attr)
 	}
 	return nil
 }
 
 func validateSecretHours(h int) error {
 	if h < minSecretHours || h > maxSecretHours {
-		return flexd.Errorf("INVALID_ATTRIBUTE", "secretExpiresAfterHours")
+		return flexd.InvalidAttribute("secretExpiresAfterHours")
 	}
 	return nil
 }
 
 func saOrgRoles(orgID string, roles []flexd.Role) ([]flexd.Role, error) {
 	return scopedRoles(roles, flexd.Role.IsOrgRole,
-		func() error { return flexd.Errorf("MISSING_ATTRIBUTE", "roles") },
-		func(r flexd.Role) error { return flexd.Errorf("INVALID_ROLE_FOR_ORG", string(r), orgID) })
+		func() error { return flexd.MissingAttribute("roles") },
+		func(r flexd.Role) error { return flexd.InvalidRoleForOrg(r, orgID) })
 }
 
 func saGroupRoles(groupID string, roles []flexd.Role) ([]flexd.Role, error) {
 	return scopedRoles(roles, flexd.Role.IsGroupRole,
-		func() error { return flexd.Errorf("MISSING_ATTRIBUTE", "roles") },
-		func(r flexd.Role) error { return flexd.Errorf("INVALID_ROLE_FOR_GROUP", string(r), groupID) })
+		func() error { return flexd.MissingAttribute("roles") },
+		func(r flexd.Role) error { return flexd.InvalidRoleForGroup(r, groupID) })
 }
 
 // maskSecret is the form of a secret shown after creation: its prefix and
@@ -109,13 +109,23 @@ func (s *Service) createServiceAccount(ctx context.Context, orgID string, c flex
 // exist.
 func (s *Service) accountIn(ctx context.Context, orgID, clientID string) (*flexd.ServiceAccount, error) {
 	a, err := s.store.GetServiceAccount(ctx, clientID)
-	if isNotFound(err) || err == nil && a.OrgID != orgID {
-		return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+	if err == nil && a.OrgID != orgID {
+		err = flexd.ErrNotFound
 	}
 	if err != nil {
-		return nil, internal("get service account", err)
+		return nil, accountErr("get service account", err, clientID)
 	}
 	return a, nil
+}
+
+// accountErr answers a store error about service account clientID:
+// SERVICE_ACCOUNT_NOT_FOUND when there is no such account (or the caller
+// may not see it), otherwise a failure of op.
+func accountErr(op string, err error, clientID string) error {
+	if isNotFound(err) {
+		return flexd.ServiceAccountNotFound(clientID)
+	}
+	return internal(op, err)
 }
 
 // projectAccount returns the account clientID assigned to project groupID.
@@ -130,7 +140,7 @@ func (s *Service) projectAccount(ctx context.Context, groupID, clientID string, 
 		return nil, err
 	}
 	if !invited && len(a.RolesIn(groupID)) == 0 {
-		return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+		return nil, accountErr("", flexd.ErrNotFound, clientID)
 	}
 	return a, nil
 }
@@ -181,12 +191,8 @@ func (s *Service) updateAccount(ctx context.Context, clientID string, u flexd.Se
 	if c == (flexd.ServiceAccountChange{}) {
 		return nil
 	}
-	err := s.store.UpdateServiceAccount(ctx, clientID, c)
-	if isNotFound(err) {
-		return flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
-	}
-	if err != nil {
-		return internal("update service account", err)
+	if err := s.store.UpdateServiceAccount(ctx, clientID, c); err != nil {
+		return accountErr("update service account", err, clientID)
 	}
 	return nil
 }
@@ -217,12 +223,8 @@ func (s *Service) DeleteOrgServiceAccount(ctx context.Context, orgID, clientID s
 	if _, err := s.accountIn(ctx, orgID, clientID); err != nil {
 		return err
 	}
-	err := s.store.DeleteServiceAccount(ctx, clientID)
-	if isNotFound(err) {
-		return flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
-	}
-	if err != nil {
-		return internal("delete service account", err)
+	if err := s.store.DeleteServiceAccount(ctx, clientID); err != nil {
+		return accountErr("delete service account", err, clientID)
 	}
 	return nil
 }
@@ -255,12 +257,9 @@ func (s *Service) CreateServiceAccountSecret(ctx context.Context, orgID, clientI
 	err = s.store.CreateServiceAccountSecret(ctx, sec, maxSecrets)
 	switch {
 	case isConflict(err):
-		return nil, flexd.Errorf("VALIDATION_ERROR",
-			fmt.Sprintf("a service account has at most %d secrets; delete one first", maxSecrets))
-	case isNotFound(err):
-		return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
+		return nil, flexd.ValidationError(fmt.Sprintf("a service account has at most %d secrets; delete one first", maxSecrets))
 	case err != nil:
-		return nil, internal("create service account secret", err)
+		return nil, accountErr("create service account secret", err, clientID)
 	}
 	sec.Secret = clear
 	return sec, nil
@@ -274,7 +273,7 @@ func (s *Service) DeleteServiceAccountSecret(ctx context.Context, orgID, clientI
 	}
 	err := s.store.DeleteServiceAccountSecret(ctx, clientID, secretID)
 	if isNotFound(err) {
-		return flexd.Errorf("RESOURCE_NOT_FOUND", "Service Account secret with id "+secretID)
+		return flexd.ResourceNotFound("Service Account secret with id " + secretID)
 	}
 	if err != nil {
 		return internal("delete service account secret", err)
@@ -293,7 +292,9 @@ func (s *Service) GetProjectServiceAccount(ctx context.Context, groupID, clientI
 }
 
 // CreateProjectServiceAccount creates an account of the project's
-// organization holding roles in the project only.
+// organization holding roles in the project and, as Atlas adds every
+// account created this way to the organization, Organization Member
+// there: one store write, so the account never exists without either.
 func (s *Service) CreateProjectServiceAccount(ctx context.Context, groupID string, c flexd.ServiceAccountCreate) (*flexd.ServiceAccount, error) {
 	p, err := s.GetProject(ctx, groupID)
 	if err != nil {
@@ -303,18 +304,14 @@ func (s *Service) CreateProjectServiceAccount(ctx context.Context, groupID strin
 	if err != nil {
 		return nil, err
 	}
-	return s.createServiceAccount(ctx, p.OrgID, c, flexd.Grants{Projects: []flexd.ProjectRoles{{GroupID: groupID, Roles: roles}}})
+	return s.createServiceAccount(ctx, p.OrgID, c, projectCreatedGrants(groupID, roles))
 }
 
 // setAccountProjectRoles writes an account's roles in a project, then
 // returns the account as it now is.
 func (s *Service) setAccountProjectRoles(ctx context.Context, a *flexd.ServiceAccount, groupID string, roles []flexd.Role) error {
-	err := s.store.SetServiceAccountProjectRoles(ctx, a.ClientID, groupID, roles)
-	if isNotFound(err) {
-		return flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", a.ClientID)
-	}
-	if err != nil {
-		return internal("set service account project roles", err)
+	if err := s.store.SetServiceAccountProjectRoles(ctx, a.ClientID, groupID, roles); err != nil {
+		return accountErr("set service account project roles", err, a.ClientID)
 	}
 	return nil
 }
@@ -333,12 +330,8 @@ func (s *Service) UpdateProjectServiceAccount(ctx context.Context, groupID, clie
 		if err != nil {
 			return nil, err
 		}
-		err = s.store.UpdateServiceAccountProjectRoles(ctx, clientID, groupID, roles)
-		if isNotFound(err) {
-			return nil, flexd.Errorf("SERVICE_ACCOUNT_NOT_FOUND", clientID)
-		}
-		if err != nil {
-			return nil, internal("update service account project roles", err)
+		if err := s.store.UpdateServiceAccountProjectRoles(ctx, clientID, groupID, roles); err != nil {
+			return nil, accountErr("update service account project roles", err, clientID)
 		}
 	}
 	if err := s.updateAccount(ctx, clientID, u, flexd.ServiceAccountChange{}); err != nil {

@@ -19,10 +19,10 @@ const maxClusterNameLen = 64
 // validateClusterName checks a new cluster's name the way Atlas does.
 func validateClusterName(name string) error {
 	if !clusterNamePattern.MatchString(name) {
-		return flexd.Errorf("CLUSTER_NAME_INVALID", name)
+		return flexd.ClusterNameInvalid(name)
 	}
 	if len(name) > maxClusterNameLen {
-		return flexd.Errorf("CLUSTER_NAME_TOO_LONG", name, maxClusterNameLen)
+		return flexd.ClusterNameTooLong(name, maxClusterNameLen)
 	}
 	return nil
 }
@@ -38,10 +38,10 @@ func ValidClusterName(name string) bool {
 func validateTags(tags []flexd.Tag) error {
 	for _, t := range tags {
 		if n := utf8.RuneCountInString(t.Key); n < 1 || n > 255 {
-			return flexd.Errorf("INVALID_ATTRIBUTE", "tags.key")
+			return flexd.InvalidAttribute("tags.key")
 		}
 		if n := utf8.RuneCountInString(t.Value); n < 1 || n > 255 {
-			return flexd.Errorf("INVALID_ATTRIBUTE", "tags.value")
+			return flexd.InvalidAttribute("tags.value")
 		}
 	}
 	return nil
