@@ -439,34 +439,33 @@ func (a *applier) clusters(f *File) error {
 // cluster stores c in project groupID with its snapshots unless it is
 // there, returning how many rows it created.
 func (a *applier) cluster(tx flexd.Tx, groupID string, c *Cluster) (int, error) {
-	created := 0
-	cl, err := tx.GetFlexCluster(a.ctx, groupID, c.Name)
-	fresh := errors.Is(err, flexd.ErrNotFound)
-	if fresh {
-		at := c.CreateDate
-		if at.IsZero() {
-			at = a.now
-			for _, s := range c.Snapshots {
-				if s.ScheduledTime.Before(at) {
-					at = s.ScheduledTime
-				}
-			}
-		}
-		if cl, err = a.Factory.NewFlexCluster(groupID, c.FlexClusterCreate, at); err != nil {
-			return 0, fieldOf(c.at, err)
-		}
-		cl.StateName = flexd.ClusterIdle
-		if err := tx.CreateFlexCluster(a.ctx, cl); err != nil {
-			return 0, c.at.self().errorf("create cluster: %v", err)
-		}
-		created++
-	} else if err != nil {
-		return 0, err
-	} else {
+	_, err := tx.GetFlexCluster(a.ctx, groupID, c.Name)
+	if err == nil {
 		// A cluster already there keeps the snapshots it has: retention
 		// may have pruned seeded ones, which must not come back.
 		return 0, nil
 	}
+	if !errors.Is(err, flexd.ErrNotFound) {
+		return 0, err
+	}
+	at := c.CreateDate
+	if at.IsZero() {
+		at = a.now
+		for _, s := range c.Snapshots {
+			if s.ScheduledTime.Before(at) {
+				at = s.ScheduledTime
+			}
+		}
+	}
+	cl, err := a.Factory.NewFlexCluster(groupID, c.FlexClusterCreate, at)
+	if err != nil {
+		return 0, fieldOf(c.at, err)
+	}
+	cl.StateName = flexd.ClusterIdle
+	if err := tx.CreateFlexCluster(a.ctx, cl); err != nil {
+		return 0, c.at.self().errorf("create cluster: %v", err)
+	}
+	created := 1
 	for _, s := range c.Snapshots {
 		id := s.ID
 		if id == "" {
