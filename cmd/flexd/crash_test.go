@@ -42,10 +42,10 @@ func TestCrashDuringRestores(t *testing.T) {
 		return p.must(200, "GET", clusters+"/"+name, "")["connectionStrings"].(map[string]any)["standard"].(string)
 	}
 	src := connect(t, uri(p, "src"))
-	seed(t, src, "app", 2000)
+	seedData(t, src, "app", 2000)
 	want := dump(t, src)
 	for _, tg := range targets {
-		seed(t, connect(t, uri(p, tg)), "old", 10)
+		seedData(t, connect(t, uri(p, tg)), "old", 10)
 	}
 	snap := p.must(201, "POST", "/_flexd/groups/"+g+"/flexClusters/src/snapshots", "")["id"].(string)
 	p.waitFor(t, "snapshot", func() bool {

@@ -220,8 +220,8 @@ func keys(s state) []string {
 	return ks
 }
 
-// seed writes documents of many BSON types and two indexes.
-func seed(t *testing.T, c *mongo.Client, db string, n int) {
+// seedData writes documents of many BSON types and two indexes.
+func seedData(t *testing.T, c *mongo.Client, db string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	coll := c.Database(db).Collection("people")
@@ -270,15 +270,15 @@ func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
 
 	src, srcURI := p.cluster("src")
 	dst, dstURI := p.cluster("dst")
-	seed(t, src, "app", 200)
-	seed(t, src, "crm", 20)
-	seed(t, dst, "old", 5)
+	seedData(t, src, "app", 200)
+	seedData(t, src, "crm", 20)
+	seedData(t, dst, "old", 5)
 	want := dump(t, src)
 	snap := p.snapshot("src")
 	if _, err := src.Database("app").Collection("people").InsertOne(ctx, bson.D{{Key: "_id", Value: "after"}, {Key: "name", Value: "late"}}); err != nil {
 		t.Fatal(err)
 	}
-	seed(t, src, "later", 3)
+	seedData(t, src, "later", 3)
 
 	// Into another cluster: RUNNING refuses writes, reads go on.
 	job := p.restoreJob("src", snap, "dst")
@@ -495,8 +495,8 @@ func TestDataPlaneBlobs(t *testing.T) {
 	p.flex = "/api/atlas/v2/groups/" + p.g + "/flexClusters"
 	src, _ := p.cluster("src")
 	dst, _ := p.cluster("dst")
-	seed(t, src, "app", 50)
-	seed(t, dst, "old", 5)
+	seedData(t, src, "app", 50)
+	seedData(t, dst, "old", 5)
 	srcID := p.must(200, "GET", p.flex+"/src", "")["id"].(string)
 	blob := func(snap string) string { return dir + "/blobs/snapshots/" + srcID + "/" + snap + ".tar" }
 	s1 := p.snapshot("src")
