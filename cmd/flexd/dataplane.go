@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/flexd/flexd/fsblob"
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/mongowire"
+	"github.com/flexd/flexd/sqlite"
 	"github.com/flexd/flexd/sqlstore"
 )
 
@@ -52,25 +54,41 @@ func (dc *dataPlaneConfig) validate() error {
 // gone, blobs no snapshot names, unfinished writes, spool files). It
 // returns the lifecycle's artifacts and how to close every endpoint.
 func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, store *sqlstore.Store, log *slog.Logger) (*dataplane.DataArtifacts, func(), error) {
+	// One process serves a data directory's clusters, whether or not the
+	// store is locked (--read-cache=false lets processes share the SQLite
+	// file): two would serve the same data files behind separate fences.
+	unlock, err := sqlite.Lock(filepath.Join(dataDir, "clusters", "plane"))
+	switch {
+	case errors.Is(err, errors.ErrUnsupported):
+		log.Warn("no data directory lock on this platform: run one flexd per data directory")
+		unlock = func() error { return nil }
+	case err != nil:
+		return nil, nil, fmt.Errorf("data plane: the clusters of %s are served by another flexd process (one process per data directory): %w", dataDir, err)
+	}
 	tmp := filepath.Join(dataDir, "tmp")
 	if err := os.RemoveAll(tmp); err != nil {
+		unlock()
 		return nil, nil, fmt.Errorf("data plane: %w", err)
 	}
 	blobs, err := fsblob.Open(filepath.Join(dataDir, "blobs"))
 	if err != nil {
+		unlock()
 		return nil, nil, fmt.Errorf("data plane: %w", err)
 	}
 	if err := blobs.Sweep(ctx); err != nil {
+		unlock()
 		return nil, nil, fmt.Errorf("data plane: sweep blobs: %w", err)
 	}
 	plog := log.With("component", "dataplane")
 	plane, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dataDir, "clusters"), Host: dc.host,
 		Bind: dc.bind, Ports: dc.portRange, TempDir: tmp, Log: plog})
 	if err != nil {
+		unlock()
 		return nil, nil, err
 	}
 	fail := func(err error) (*dataplane.DataArtifacts, func(), error) {
 		plane.Close()
+		unlock()
 		return nil, nil, fmt.Errorf("data plane: %w", err)
 	}
 	clusters, err := store.AllFlexClusters(ctx)
@@ -126,7 +144,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	}
 	log.Info("data plane: every cluster is a MongoDB endpoint", "host", dc.host, "bind", cmp.Or(dc.bind, dc.host), "ports", dc.ports,
 		"clusters_served", served, "blobs_swept", swept, "data", dataDir)
-	return d, func() { plane.Close() }, nil
+	return d, func() { plane.Close(); unlock() }, nil
 }
 
 // The data plane's artifacts are the lifecycle's.

@@ -389,7 +389,8 @@ func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
 	// Its data goes once the delete has committed.
 	p.await("dst's data removed", func() bool {
 		entries, _ := os.ReadDir(dir + "/clusters")
-		return len(entries) == 2 // src and third
+		entries = slices.DeleteFunc(entries, func(e os.DirEntry) bool { return !e.IsDir() }) // the lock file
+		return len(entries) == 2                                                             // src and third
 	})
 	gone, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -565,5 +566,27 @@ func TestDataPlaneBlobs(t *testing.T) {
 	}
 	if _, err := os.Stat(blob(s3)); err != nil {
 		t.Errorf("a kept snapshot's blob after restart: %v", err)
+	}
+}
+
+// TestDataPlaneOneProcessPerDataDir: with the store shared
+// (--read-cache=false lets two processes open one SQLite file), a second
+// flexd on the same data directory refuses to start rather than serve the
+// same clusters' data files a second time. Before, it started and served
+// them behind fences of its own.
+func TestDataPlaneOneProcessPerDataDir(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"FLEXD_READ_CACHE": "false", "FLEXD_CLUSTER_PORTS": testClusterPorts()}
+	start(t, dir, env)
+	full := map[string]string{"FLEXD_LOG_FORMAT": "json", "FLEXD_LISTEN": "127.0.0.1:0", "FLEXD_DATA_DIR": dir, "FLEXD_AUTH": "off"}
+	for k, v := range env {
+		full[k] = v
+	}
+	// Refused at start; a flexd that started anyway serves until ctx ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := run(ctx, []string{"flexd", "serve"}, func(k string) string { return full[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "served by another flexd process") {
+		t.Fatalf("a second flexd on the data directory: %v, want it refused", err)
 	}
 }
