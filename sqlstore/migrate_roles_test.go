@@ -1,8 +1,6 @@
 package sqlstore
 
 import (
-	"database/sql"
-	"path/filepath"
 	"testing"
 )
 
@@ -12,30 +10,7 @@ import (
 // or no longer) become Organization Members, as Atlas makes them; a
 // credential with organization roles keeps exactly those.
 func TestProjectCredentialsBecomeOrgMembers(t *testing.T) {
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	ms, err := loadMigrations(migrationFiles, testSQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.version >= 100 {
-			break
-		}
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-		if _, err := db.Exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, q := range []string{
+	db := databaseBefore(t, 100,
 		"INSERT INTO organizations (id, name) VALUES ('o1', 'org')",
 		"INSERT INTO projects (id, org_id, name) VALUES ('p1', 'o1', 'p')",
 		"INSERT INTO api_keys (id, org_id, public_key, description, ha1_md5, ha1_sha256) VALUES ('assigned', 'o1', 'aaaaaaaa', 'd', 'm', 's')",
@@ -45,11 +20,7 @@ func TestProjectCredentialsBecomeOrgMembers(t *testing.T) {
 		"INSERT INTO service_accounts (client_id, org_id, name, description) VALUES ('project-sa', 'o1', 'n', 'd')",
 		"INSERT INTO service_account_projects (client_id, group_id, roles) VALUES ('project-sa', 'p1', '[\"GROUP_READ_ONLY\"]')",
 		"INSERT INTO service_accounts (client_id, org_id, name, description, org_roles) VALUES ('owner-sa', 'o1', 'n', 'd', '[\"ORG_OWNER\"]')",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	if err := New(db, testSQLite).Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
