@@ -72,14 +72,29 @@ var groupImplied = map[Role][]Role{
 	RoleGroupDatabaseAccessAdmin:   {RoleGroupDatabaseAccessAdmin},
 }
 
-// orgImplied says which organization roles a held organization role implies.
+// orgImplied says which organization roles a held organization role
+// implies. Organization Member, Project Creator and Billing Admin are
+// member-level roles: they read the organization and reach only the
+// projects they hold roles in. Organization Read Only is a role of its own
+// (it implies no Organization Member: the routes that also let it through
+// say so), and only it and Organization Owner reach every project of the
+// organization (projectsImplied).
 var orgImplied = map[Role][]Role{
 	RoleOrgOwner:           OrgRoles,
-	RoleOrgGroupCreator:    {RoleOrgGroupCreator, RoleOrgMember, RoleOrgReadOnly},
-	RoleOrgMember:          {RoleOrgMember, RoleOrgReadOnly},
-	RoleOrgBillingAdmin:    {RoleOrgBillingAdmin, RoleOrgMember, RoleOrgReadOnly},
+	RoleOrgGroupCreator:    {RoleOrgGroupCreator, RoleOrgMember},
+	RoleOrgMember:          {RoleOrgMember},
+	RoleOrgBillingAdmin:    {RoleOrgBillingAdmin, RoleOrgMember},
 	RoleOrgReadOnly:        {RoleOrgReadOnly},
 	RoleOrgBillingReadOnly: {RoleOrgBillingReadOnly},
+}
+
+// projectsImplied says which project roles an organization role grants on
+// every project of its organization: Organization Owner is Project Owner
+// everywhere, Organization Read Only is Project Read Only everywhere. No
+// other organization role reaches a project it holds no role in.
+var projectsImplied = map[Role][]Role{
+	RoleOrgOwner:    GroupRoles,
+	RoleOrgReadOnly: {RoleGroupReadOnly},
 }
 
 // Principal is an authenticated caller: an API key or a service account, with
@@ -122,18 +137,15 @@ func (p *Principal) HasOrgRole(orgID string, want Role) bool {
 }
 
 // HasGroupRole reports whether p holds want (or a role implying it) in the
-// project groupID of organization orgID. ORG_OWNER implies Project Owner on
-// every project of its organization; ORG_READ_ONLY implies Project Read Only.
+// project groupID of organization orgID, through a role in the project or
+// an organization-wide one (projectsImplied).
 func (p *Principal) HasGroupRole(orgID, groupID string, want Role) bool {
 	if p.All {
 		return true
 	}
 	if p.OrgID == orgID {
 		for _, r := range p.OrgRoles {
-			if r == RoleOrgOwner {
-				return true
-			}
-			if r == RoleOrgReadOnly && want == RoleGroupReadOnly {
+			if slices.Contains(projectsImplied[r], want) {
 				return true
 			}
 		}

@@ -257,6 +257,8 @@ type APIKeyService interface {
 	DeleteOrgAPIKey(ctx context.Context, orgID, id string) error
 
 	ListProjectAPIKeys(ctx context.Context, groupID string, p Page) ([]APIKey, int, error)
+	// CreateProjectAPIKey creates a key with roles in the project that is
+	// an Organization Member of the project's organization, as in Atlas.
 	CreateProjectAPIKey(ctx context.Context, groupID string, c APIKeyCreate) (*APIKey, error)
 	AssignProjectAPIKey(ctx context.Context, groupID, id string, roles []Role) error
 	UpdateProjectAPIKey(ctx context.Context, groupID, id string, u APIKeyUpdate) (*APIKey, error)
@@ -295,6 +297,8 @@ type ServiceAccountService interface {
 
 	ListProjectServiceAccounts(ctx context.Context, groupID string, p Page) ([]ServiceAccount, int, error)
 	GetProjectServiceAccount(ctx context.Context, groupID, clientID string) (*ServiceAccount, error)
+	// CreateProjectServiceAccount creates an account with roles in the
+	// project that is an Organization Member of its organization.
 	CreateProjectServiceAccount(ctx context.Context, groupID string, c ServiceAccountCreate) (*ServiceAccount, error)
 	UpdateProjectServiceAccount(ctx context.Context, groupID, clientID string, u ServiceAccountUpdate) (*ServiceAccount, error)
 	RemoveProjectServiceAccount(ctx context.Context, groupID, clientID string) error

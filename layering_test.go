@@ -21,6 +21,9 @@ func TestLayering(t *testing.T) {
 		"./credential": {"net/http", "database/sql"},
 		"./auth":       {"database/sql", "github.com/flexd/flexd/sqlstore", "github.com/flexd/flexd/service"},
 		"./storetest":  {"net/http"},
+		// Seeding works through the store and two small interfaces, so an
+		// in-process server can apply the same files.
+		"./seed": {"net/http", "database/sql", "github.com/flexd/flexd/service", "github.com/flexd/flexd/jobs", "github.com/flexd/flexd/sqlstore"},
 		// The backends bring their drivers (sqlite.Dialect, postgres.QueueDriver…);
 		// only cmd/flexd chooses one.
 		"./sqlstore": {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgconn", "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},

@@ -27,10 +27,11 @@ const (
 type access struct {
 	scope scope
 	role  flexd.Role
-	// or is a second project role that passes a project-scoped rule too,
-	// for a role Atlas grants one route without implying the other's
-	// (Database Access Admin reads the users it manages, yet is no
-	// Project Read Only).
+	// or is a second role that passes the rule too, for a role Atlas
+	// grants one route without implying the other's (Database Access
+	// Admin reads the users it manages, yet is no Project Read Only;
+	// Organization Read Only reads the organization, yet is no
+	// Organization Member).
 	or flexd.Role
 	// admin lets the instance administrator through whatever the scope
 	// asks (it must still exist), and tells the handler and the services
@@ -46,7 +47,8 @@ func orgNamedInBody(role flexd.Role) access { return access{scope: scopeBodyOrg,
 func ownOrg(role flexd.Role) access         { return access{scope: scopeOwnOrg, role: role} }
 func instance() access                      { return access{scope: scopeInstance, admin: true} }
 
-// orRole is a project-scoped rule that a caller holding role passes too.
+// orRole is a rule that a caller holding role (at the rule's scope) passes
+// too.
 func (a access) orRole(role flexd.Role) access { a.or = role; return a }
 
 // orInstanceAdmin is a rule the instance administrator passes too.
@@ -102,7 +104,7 @@ func (s *server) authorizeScope(r *http.Request, a access) error {
 		if err != nil {
 			return err
 		}
-		if err := orgAllows(st.principal, o.ID, a.role, flexd.UserUnauthorized()); err != nil {
+		if err := orgAllows(st.principal, o.ID, a, flexd.UserUnauthorized()); err != nil {
 			return err
 		}
 		st.org = o
@@ -118,12 +120,7 @@ func (s *server) authorizeScope(r *http.Request, a access) error {
 		if !who.InGroup(p.OrgID, p.ID) {
 			return flexd.NotInGroup()
 		}
-		allowed := who.HasGroupRole(p.OrgID, p.ID, a.role) ||
-			a.or != "" && who.HasGroupRole(p.OrgID, p.ID, a.or)
-		if a.role.IsOrgRole() {
-			allowed = who.HasOrgRole(p.OrgID, a.role)
-		}
-		if !allowed {
+		if !a.allowsInGroup(who, p.OrgID, p.ID) {
 			return flexd.UserUnauthorized()
 		}
 		st.project = p
@@ -133,6 +130,16 @@ func (s *server) authorizeScope(r *http.Request, a access) error {
 		}
 	}
 	return nil
+}
+
+// allowsInGroup applies a project-scoped rule to a member of the project
+// groupID of organization orgID: the rule's project role or its
+// alternative, or the organization role it names.
+func (a access) allowsInGroup(who *flexd.Principal, orgID, groupID string) bool {
+	if a.role.IsOrgRole() {
+		return who.HasOrgRole(orgID, a.role)
+	}
+	return who.HasGroupRole(orgID, groupID, a.role) || a.or != "" && who.HasGroupRole(orgID, groupID, a.or)
 }
 
 // orgTargeted is a request body that names the organization it acts in.
@@ -164,7 +171,7 @@ func (s *server) authorizeBody(r *http.Request, in any) error {
 	if err != nil {
 		return err
 	}
-	return orgAllows(st.principal, o.ID, st.route.access.role, flexd.NotOrgGroupCreator(o.ID))
+	return orgAllows(st.principal, o.ID, st.route.access, flexd.NotOrgGroupCreator(o.ID))
 }
 
 func (s *server) loadOrg(r *http.Request, id string) (*flexd.Organization, error) {
@@ -176,25 +183,28 @@ func (s *server) loadOrg(r *http.Request, id string) (*flexd.Organization, error
 }
 
 // orgAllows applies an organization rule: a caller outside the
-// organization gets USER_CANNOT_ACCESS_ORG, one inside it without the role
-// gets denied.
-func orgAllows(p *flexd.Principal, orgID string, role flexd.Role, denied *flexd.Error) error {
+// organization gets USER_CANNOT_ACCESS_ORG, one inside it with neither the
+// rule's role nor its alternative gets denied.
+func orgAllows(p *flexd.Principal, orgID string, a access, denied *flexd.Error) error {
 	if !p.InOrg(orgID) {
 		return flexd.UserCannotAccessOrg()
 	}
-	if !p.HasOrgRole(orgID, role) {
+	if !p.HasOrgRole(orgID, a.role) && (a.or == "" || !p.HasOrgRole(orgID, a.or)) {
 		return denied
 	}
 	return nil
 }
 
 // visibleOrgs is the OrganizationFilter.IDs of what p may list: nil (no
-// restriction) for OpenAccess, else its one organization.
+// restriction) for OpenAccess, else its one organization if it may read
+// it (GET /orgs/{orgId}'s rule: Organization Member or Read Only), else
+// none.
 func visibleOrgs(p *flexd.Principal) []string {
 	if p != nil && p.All {
 		return nil
 	}
-	if p == nil || p.OrgID == "" {
+	if p == nil || p.OrgID == "" ||
+		!p.HasOrgRole(p.OrgID, flexd.RoleOrgMember) && !p.HasOrgRole(p.OrgID, flexd.RoleOrgReadOnly) {
 		return []string{}
 	}
 	return []string{p.OrgID}

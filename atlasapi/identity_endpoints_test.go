@@ -85,16 +85,34 @@ func TestProjectAPIKeys(t *testing.T) {
 
 	k := h.ok(admin, 200, "POST", keys, `{"desc":"deployer","roles":["GROUP_CLUSTER_MANAGER"]}`)
 	id := k["id"].(string)
-	wantRoles := `[{"groupId":"` + gid + `","roleName":"GROUP_CLUSTER_MANAGER"}]`
+	// A key created in a project is an Organization Member of the
+	// project's organization, and its roles say so first, as Atlas's do
+	// (ATLAS-NOTES §7: "a project API key's roles lists its organization
+	// roles ({orgId, roleName}) as well as its project roles").
+	wantRoles := `[{"orgId":"` + h.orgID + `","roleName":"ORG_MEMBER"},{"groupId":"` + gid + `","roleName":"GROUP_CLUSTER_MANAGER"}]`
 	if string(mustJSON(k["roles"])) != wantRoles || k["privateKey"] == nil {
 		t.Errorf("created %v", k)
 	}
 	pk := digestCaller{digestCreds{k["publicKey"].(string), k["privateKey"].(string)}, "MD5"}
 	h.ok(pk, 200, "GET", "/api/atlas/v2/groups/"+gid+"/flexClusters", "")
 	h.fail(pk, 401, "USER_UNAUTHORIZED", "DELETE", "/api/atlas/v2/groups/"+gid, "")
-	// The project key is a key of the organization with no organization role.
 	if m := h.ok(admin, 200, "GET", orgsPath+"/"+h.orgID+"/apiKeys/"+id, ""); string(mustJSON(m["roles"])) != wantRoles {
 		t.Errorf("in the organization: %v", m)
+	}
+	if m := h.ok(admin, 200, "GET", keys, ""); string(mustJSON(results(m)[0].(map[string]any)["roles"])) != wantRoles {
+		t.Errorf("in the project: %v", m)
+	}
+	// As a member it reads the organization and its keys, and lists only
+	// its own project; another project of the organization stays closed.
+	h.ok(pk, 200, "GET", orgsPath+"/"+h.orgID, "")
+	h.ok(pk, 200, "GET", orgsPath+"/"+h.orgID+"/apiKeys", "")
+	other := h.ok(admin, 201, "POST", "/api/atlas/v2/groups", `{"name":"other"}`)["id"].(string)
+	h.fail(pk, 401, "NOT_IN_GROUP", "GET", "/api/atlas/v2/groups/"+other, "")
+	h.fail(pk, 401, "USER_UNAUTHORIZED", "POST", orgsPath+"/"+h.orgID+"/apiKeys", `{"desc":"d","roles":["ORG_OWNER"]}`)
+	for _, path := range []string{"/api/atlas/v2/groups", orgsPath + "/" + h.orgID + "/groups"} {
+		if m := h.ok(pk, 200, "GET", path, ""); m["totalCount"] != 1.0 || results(m)[0].(map[string]any)["id"] != gid {
+			t.Errorf("GET %s as the project key: %v", path, m)
+		}
 	}
 	if p := h.fail(admin, 400, "INVALID_ROLE_FOR_GROUP", "POST", keys, `{"desc":"d","roles":["ORG_OWNER"]}`); p[0] != "ORG_OWNER" || p[1] != gid {
 		t.Errorf("parameters %v", p)
@@ -181,13 +199,25 @@ func TestServiceAccounts(t *testing.T) {
 	if !slices.Equal(ps["roles"].([]any), []any{"GROUP_CLUSTER_MANAGER"}) {
 		t.Errorf("project account %v", ps)
 	}
+	// The spec: "The Service Account will automatically be added as an
+	// Organization Member to the Organization" of the project. It is,
+	// and stays one when removed from the project.
+	pcid := ps["clientId"].(string)
+	if o := h.ok(admin, 200, "GET", sas+"/"+pcid, ""); !slices.Equal(o["roles"].([]any), []any{"ORG_MEMBER"}) {
+		t.Errorf("project account in the organization %v", o)
+	}
+	h.ok(h.token(pcid, secretOf(ps)), 200, "GET", orgsPath+"/"+h.orgID, "")
+	h.ok(admin, 204, "DELETE", psas+"/"+pcid, "")
+	if o := h.ok(admin, 200, "GET", sas+"/"+pcid, ""); !slices.Equal(o["roles"].([]any), []any{"ORG_MEMBER"}) {
+		t.Errorf("removed from its project, the account is %v", o)
+	}
 	h.fail(admin, 404, "SERVICE_ACCOUNT_NOT_FOUND", "GET", psas+"/"+cid, "")
 	inv := h.ok(admin, 200, "POST", psas+"/"+cid+":invite", `{"roles":["GROUP_READ_ONLY"]}`)
 	if !slices.Equal(inv["roles"].([]any), []any{"GROUP_READ_ONLY"}) || inv["clientId"] != cid {
 		t.Errorf("invited %v", inv)
 	}
 	h.ok(admin, 200, "GET", psas+"/"+cid, "")
-	if l := h.ok(admin, 200, "GET", psas, ""); l["totalCount"] != 2.0 {
+	if l := h.ok(admin, 200, "GET", psas, ""); l["totalCount"] != 1.0 {
 		t.Errorf("project accounts %v", l)
 	}
 	groups := h.ok(admin, 200, "GET", sas+"/"+cid+"/groups", "")

@@ -17,7 +17,7 @@ type need int
 
 const (
 	anyCaller        need = iota // lists narrow to what the caller may see
-	orgReadOnly                  // Organization Read Only in {orgId}
+	orgReader                    // Organization Member or Organization Read Only in {orgId}
 	orgMember                    // Organization Member in {orgId}
 	orgOwner                     // Organization Owner in {orgId}
 	groupCreator                 // Organization Group Creator in the body's org
@@ -29,7 +29,13 @@ const (
 	instanceAdmin                // flexd's instance administrator (here: A's first key)
 )
 
-// The matrixPrincipals of the matrix, all of organization A.
+// The matrixPrincipals of the matrix, all of organization A. Those named
+// group… and the service account were created through their project's
+// endpoint, which makes them Organization Members too: the spec's create
+// operation for project service accounts says "The Service Account will
+// automatically be added as an Organization Member to the Organization",
+// and Atlas's recorded answers list a project API key's organization roles
+// beside its project roles (ATLAS-NOTES §7).
 var matrixPrincipals = []string{"orgOwner", "orgMember", "orgReadOnly", "orgGroupCreator",
 	"groupOwner", "groupClusterManager", "groupReadOnly", "serviceAccountGroupOwner"}
 
@@ -46,15 +52,28 @@ const (
 // the authorizer instead of restating it.
 var denied = map[need]map[string]string{
 	anyCaller: {},
-	orgReadOnly: {"groupOwner": userUnauthorized, "groupClusterManager": userUnauthorized,
-		"groupReadOnly": userUnauthorized, "serviceAccountGroupOwner": userUnauthorized},
-	orgMember: {"orgReadOnly": userUnauthorized, "groupOwner": userUnauthorized, "groupClusterManager": userUnauthorized,
-		"groupReadOnly": userUnauthorized, "serviceAccountGroupOwner": userUnauthorized},
+	// GET /orgs/{orgId} and its project list: "must have the Organization
+	// Member role", which every principal here holds or (orgGroupCreator)
+	// implies; Organization Read Only passes too (routes_spec_test.go says
+	// why). The project principals were refused before, when flexd gave
+	// project-created credentials no organization role.
+	orgReader: {},
+	// The organization's API keys and service accounts: "must have the
+	// Organization Member role" (GET /orgs/{orgId}/apiKeys and
+	// /{apiUserId}); the project principals are members now (above).
+	// Organization Read Only is no Organization Member, and flexd keeps
+	// that narrower reading for credentials.
+	orgMember: {"orgReadOnly": userUnauthorized},
 	orgOwner: {"orgMember": userUnauthorized, "orgReadOnly": userUnauthorized, "orgGroupCreator": userUnauthorized,
 		"groupOwner": userUnauthorized, "groupClusterManager": userUnauthorized, "groupReadOnly": userUnauthorized,
 		"serviceAccountGroupOwner": userUnauthorized},
 	groupCreator: {"orgMember": notGroupCreatorOf, "orgReadOnly": notGroupCreatorOf, "groupOwner": notGroupCreatorOf,
 		"groupClusterManager": notGroupCreatorOf, "groupReadOnly": notGroupCreatorOf, "serviceAccountGroupOwner": notGroupCreatorOf},
+	// Organization Member (and Project Creator, a member too) reaches only
+	// the projects it holds a role in: Organization Read Only, which the
+	// spec lets list every project ("Organization Read Only role or
+	// higher", GET /groups), is the only organization role below Owner
+	// that reads them all.
 	projectReadOnly: {"orgMember": notInGroup, "orgGroupCreator": notInGroup},
 	clusterManager: {"orgMember": notInGroup, "orgGroupCreator": notInGroup, "orgReadOnly": userUnauthorized,
 		"groupReadOnly": userUnauthorized},
@@ -89,10 +108,10 @@ const (
 var matrixRoutes = []matrixRoute{
 	{"GET", v2 + "/orgs", anyCaller, "", nil},
 	{"POST", v2 + "/orgs", instanceAdmin, `{"name":"bad name!"}`, nil},
-	{"GET", v2 + "/orgs/{orgId}", orgReadOnly, "", nil},
+	{"GET", v2 + "/orgs/{orgId}", orgReader, "", nil},
 	{"PATCH", v2 + "/orgs/{orgId}", orgOwner, `{"name":"bad name!"}`, nil},
 	{"DELETE", v2 + "/orgs/{orgId}", instanceAdmin, "", nil}, // the default organization: 409
-	{"GET", v2 + "/orgs/{orgId}/groups", orgReadOnly, "", nil},
+	{"GET", v2 + "/orgs/{orgId}/groups", orgReader, "", nil},
 	{"GET", v2 + "/groups", anyCaller, "", nil},
 	{"POST", v2 + "/groups", groupCreator, `{"name":"bad name!","orgId":"{orgId}"}`, nil},
 	{"GET", v2 + "/groups/{groupId}", projectReadOnly, "", nil},
@@ -308,9 +327,29 @@ func TestRoleMatrix(t *testing.T) {
 	}
 
 	// The lists show each principal what it may see.
-	for p, want := range map[string]int{"orgOwner": 1, "orgMember": 0, "orgReadOnly": 1, "groupOwner": 1, "groupReadOnly": 1} {
+	for p, want := range map[string]int{"orgOwner": 1, "orgMember": 0, "orgGroupCreator": 0, "orgReadOnly": 1,
+		"groupOwner": 1, "groupReadOnly": 1} {
 		if m := h.ok(a.callers[p], 200, "GET", v2+"/groups", ""); m["totalCount"] != float64(want) {
 			t.Errorf("GET /groups as %s: %v, want %d projects", p, m["totalCount"], want)
+		}
+	}
+}
+
+// TestOrgListFollowsOrgRead: GET /orgs lists the caller's organization
+// only to a caller that may read it (Organization Member or Read Only,
+// GET /orgs/{orgId}'s rule); a Billing Viewer key, which flexd does not
+// let read the organization, lists none. Before, every caller listed its
+// organization.
+func TestOrgListFollowsOrgRead(t *testing.T) {
+	h := newIDHarness(t, idOptions{})
+	for role, want := range map[string]float64{"ORG_BILLING_READ_ONLY": 0, "ORG_READ_ONLY": 1, "ORG_MEMBER": 1} {
+		_, creds := h.newKey(h.orgID, flexd.Role(role))
+		c := digestCaller{creds, "MD5"}
+		if m := h.ok(c, 200, "GET", v2+"/orgs", ""); m["totalCount"] != want {
+			t.Errorf("GET /orgs as %s: %v, want %v organizations", role, m, want)
+		}
+		if want == 0 {
+			h.fail(c, 401, "USER_UNAUTHORIZED", "GET", v2+"/orgs/"+h.orgID, "")
 		}
 	}
 }
@@ -352,7 +391,7 @@ func TestTenantIsolation(t *testing.T) {
 			}
 		}
 	}
-	wantFor := map[need]string{orgReadOnly: cannotAccessOrg, orgMember: cannotAccessOrg, orgOwner: cannotAccessOrg,
+	wantFor := map[need]string{orgReader: cannotAccessOrg, orgMember: cannotAccessOrg, orgOwner: cannotAccessOrg,
 		groupCreator: cannotAccessOrg, projectReadOnly: notInGroup, clusterManager: notInGroup, projectOwner: notInGroup,
 		orgOwnerOfGroup: notInGroup}
 

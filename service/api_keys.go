@@ -223,8 +223,10 @@ func (s *Service) ListProjectAPIKeys(ctx context.Context, groupID string, p flex
 	return s.listAPIKeys(ctx, flexd.APIKeyFilter{GroupID: groupID}, p)
 }
 
-// CreateProjectAPIKey creates a key of the project's organization that
-// holds roles in the project only.
+// CreateProjectAPIKey creates a key of the project's organization holding
+// roles in the project and Organization Member in the organization, as
+// Atlas's project keys do (their roles list both): one store write, so the
+// key never exists without either.
 func (s *Service) CreateProjectAPIKey(ctx context.Context, groupID string, c flexd.APIKeyCreate) (*flexd.APIKey, error) {
 	p, err := s.GetProject(ctx, groupID)
 	if err != nil {
@@ -237,7 +239,15 @@ func (s *Service) CreateProjectAPIKey(ctx context.Context, groupID string, c fle
 	if err != nil {
 		return nil, err
 	}
-	return s.createAPIKey(ctx, p.OrgID, c.Desc, flexd.Grants{Projects: []flexd.ProjectRoles{{GroupID: groupID, Roles: roles}}})
+	return s.createAPIKey(ctx, p.OrgID, c.Desc, projectCreatedGrants(groupID, roles))
+}
+
+// projectCreatedGrants are the grants of a credential created through a
+// project's endpoint: roles in the project, and Organization Member in its
+// organization (which reaches no other project: flexd.Principal).
+func projectCreatedGrants(groupID string, roles []flexd.Role) flexd.Grants {
+	return flexd.Grants{OrgRoles: []flexd.Role{flexd.RoleOrgMember},
+		Projects: []flexd.ProjectRoles{{GroupID: groupID, Roles: roles}}}
 }
 
 // projectAPIKey returns key id of the project's organization, and the

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flexd/flexd"
 )
@@ -20,6 +21,32 @@ func (s *Service) CreateFlexCluster(ctx context.Context, groupID string, c flexd
 	if _, err := s.GetProject(ctx, groupID); err != nil {
 		return nil, err
 	}
+	cl, err := s.NewFlexCluster(groupID, c, s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	var created flexd.FlexCluster
+	err = s.store.InTx(ctx, func(tx flexd.Tx) error {
+		if err := tx.CreateFlexCluster(ctx, cl); err != nil {
+			return err
+		}
+		created = *cl
+		return s.engine.Provision(ctx, tx, cl)
+	})
+	if isConflict(err) {
+		return nil, flexd.DuplicateClusterName(c.Name, groupID)
+	}
+	if err != nil {
+		return nil, internal("create flex cluster", err)
+	}
+	return &created, nil
+}
+
+// NewFlexCluster validates c and returns the cluster a create stores:
+// CREATING, created at now, with its disk size, MongoDB version and
+// connection strings. It stores nothing; seeding (package seed) uses it so
+// that a seeded cluster is the same as one the API creates.
+func (s *Service) NewFlexCluster(groupID string, c flexd.FlexClusterCreate, now time.Time) (*flexd.FlexCluster, error) {
 	if err := validateClusterName(c.Name); err != nil {
 		return nil, err
 	}
@@ -33,7 +60,6 @@ func (s *Service) CreateFlexCluster(ctx context.Context, groupID string, c flexd
 	if err := validateTags(c.Tags); err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
 	cl := &flexd.FlexCluster{
 		ID:                           flexd.NewID(now),
 		GroupID:                      groupID,
@@ -48,21 +74,7 @@ func (s *Service) CreateFlexCluster(ctx context.Context, groupID string, c flexd
 		CreateDate:                   now,
 	}
 	cl.StandardConnectionString, cl.SrvConnectionString = s.connectionStrings(groupID, c.Name)
-	var created flexd.FlexCluster
-	err := s.store.InTx(ctx, func(tx flexd.Tx) error {
-		if err := tx.CreateFlexCluster(ctx, cl); err != nil {
-			return err
-		}
-		created = *cl
-		return s.engine.Provision(ctx, tx, cl)
-	})
-	if isConflict(err) {
-		return nil, flexd.DuplicateClusterName(c.Name, groupID)
-	}
-	if err != nil {
-		return nil, internal("create flex cluster", err)
-	}
-	return &created, nil
+	return cl, nil
 }
 
 // connectionStrings derives stable, cluster-specific connection strings the

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/flexd/flexd"
 )
@@ -15,39 +16,16 @@ var regionUsageRestrictions = map[string]bool{
 
 // CreateProject creates a project in c.OrgID, or in the default organization.
 func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*flexd.Project, error) {
-	if !groupNamePattern.MatchString(c.Name) {
-		return nil, flexd.InvalidGroupName(c.Name)
-	}
-	if c.RegionUsageRestrictions == "" {
-		c.RegionUsageRestrictions = "COMMERCIAL_FEDRAMP_REGIONS_ONLY"
-	}
-	if !regionUsageRestrictions[c.RegionUsageRestrictions] {
-		return nil, flexd.InvalidEnumValue(c.RegionUsageRestrictions)
-	}
-	if err := validateTags(c.Tags); err != nil {
-		return nil, err
-	}
 	if c.OrgID == "" {
 		c.OrgID = s.defaultOrgID
 	}
-	if !flexd.ValidID(c.OrgID) {
-		return nil, flexd.InvalidOrgID(c.OrgID)
+	p, err := s.NewProject(c, s.clock.Now())
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.GetOrganization(ctx, c.OrgID); err != nil {
 		return nil, err
 	}
-	now := s.clock.Now()
-	p := &flexd.Project{
-		ID:                      flexd.NewID(now),
-		OrgID:                   c.OrgID,
-		Name:                    c.Name,
-		Created:                 now,
-		Tags:                    cloneTags(c.Tags),
-		RegionUsageRestrictions: c.RegionUsageRestrictions,
-
-		WithDefaultAlertsSettings: !c.WithoutDefaultAlertsSettings,
-	}
-	var err error
 	if owner, ok := ownerOfNewProject(ctx, c.OrgID); ok {
 		err = s.store.CreateOwnedProject(ctx, p, owner)
 	} else {
@@ -60,6 +38,37 @@ func (s *Service) CreateProject(ctx context.Context, c flexd.ProjectCreate) (*fl
 		return nil, internal("create project", err)
 	}
 	return p, nil
+}
+
+// NewProject validates c and returns the project a create stores, created
+// at now, with Atlas's defaults. It stores nothing; seeding (package seed)
+// uses it so that a seeded project is the same as one the API creates.
+func (s *Service) NewProject(c flexd.ProjectCreate, now time.Time) (*flexd.Project, error) {
+	if !groupNamePattern.MatchString(c.Name) {
+		return nil, flexd.InvalidGroupName(c.Name)
+	}
+	if c.RegionUsageRestrictions == "" {
+		c.RegionUsageRestrictions = "COMMERCIAL_FEDRAMP_REGIONS_ONLY"
+	}
+	if !regionUsageRestrictions[c.RegionUsageRestrictions] {
+		return nil, flexd.InvalidEnumValue(c.RegionUsageRestrictions)
+	}
+	if err := validateTags(c.Tags); err != nil {
+		return nil, err
+	}
+	if !flexd.ValidID(c.OrgID) {
+		return nil, flexd.InvalidOrgID(c.OrgID)
+	}
+	return &flexd.Project{
+		ID:                      flexd.NewID(now),
+		OrgID:                   c.OrgID,
+		Name:                    c.Name,
+		Created:                 now,
+		Tags:                    cloneTags(c.Tags),
+		RegionUsageRestrictions: c.RegionUsageRestrictions,
+
+		WithDefaultAlertsSettings: !c.WithoutDefaultAlertsSettings,
+	}, nil
 }
 
 // ownerOfNewProject is the principal a project created in orgID by the

@@ -292,7 +292,9 @@ func (s *Service) GetProjectServiceAccount(ctx context.Context, groupID, clientI
 }
 
 // CreateProjectServiceAccount creates an account of the project's
-// organization holding roles in the project only.
+// organization holding roles in the project and, as Atlas adds every
+// account created this way to the organization, Organization Member
+// there: one store write, so the account never exists without either.
 func (s *Service) CreateProjectServiceAccount(ctx context.Context, groupID string, c flexd.ServiceAccountCreate) (*flexd.ServiceAccount, error) {
 	p, err := s.GetProject(ctx, groupID)
 	if err != nil {
@@ -302,7 +304,7 @@ func (s *Service) CreateProjectServiceAccount(ctx context.Context, groupID strin
 	if err != nil {
 		return nil, err
 	}
-	return s.createServiceAccount(ctx, p.OrgID, c, flexd.Grants{Projects: []flexd.ProjectRoles{{GroupID: groupID, Roles: roles}}})
+	return s.createServiceAccount(ctx, p.OrgID, c, projectCreatedGrants(groupID, roles))
 }
 
 // setAccountProjectRoles writes an account's roles in a project, then

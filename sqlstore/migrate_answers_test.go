@@ -1,8 +1,6 @@
 package sqlstore
 
 import (
-	"database/sql"
-	"path/filepath"
 	"testing"
 )
 
@@ -12,40 +10,13 @@ import (
 // standardSrv strings under the built-in flexd.local, which resolved
 // nowhere, are dropped while any other is kept.
 func TestAnswersMigrations(t *testing.T) {
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	ms, err := loadMigrations(migrationFiles, testSQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.version >= 30 {
-			break
-		}
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-		if _, err := db.Exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, q := range []string{
+	db := databaseBefore(t, 30,
 		"INSERT INTO organizations (id, name) VALUES ('o1', 'org')",
 		"INSERT INTO projects (id, org_id, name) VALUES ('p1', 'o1', 'old')",
 		"INSERT INTO api_keys (id, org_id, public_key, description, ha1_md5, ha1_sha256) VALUES ('k1', 'o1', 'abcdefgh', 'd', 'm', 's')",
 		"INSERT INTO flex_clusters (id, group_id, name, srv_connection_string) VALUES ('c1', 'p1', 'fake', 'mongodb+srv://fake.1a2b3.flexd.local')",
 		"INSERT INTO flex_clusters (id, group_id, name, srv_connection_string) VALUES ('c2', 'p1', 'real', 'mongodb+srv://real.1a2b3.db.example.com')",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	if err := New(db, testSQLite).Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
 package sqlstore
 
 import (
-	"database/sql"
-	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -12,30 +10,7 @@ import (
 // organization ran the instance-wide drills then, and become instance
 // administrators; nobody else does.
 func TestMigrateDesignatesInstanceAdministrators(t *testing.T) {
-	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	ms, err := loadMigrations(migrationFiles, testSQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)"); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		if m.version >= 20 {
-			break
-		}
-		if _, err := db.Exec(m.sql); err != nil {
-			t.Fatalf("%s: %v", m.name, err)
-		}
-		if _, err := db.Exec("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", m.version, m.name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, q := range []string{
+	db := databaseBefore(t, 20,
 		`INSERT INTO organizations (id, name, is_deleted, created) VALUES ('000000000000000000000001', 'default', FALSE, 0)`,
 		`INSERT INTO organizations (id, name, is_deleted, created) VALUES ('000000000000000000000002', 'other', FALSE, 0)`,
 		`INSERT INTO api_keys (id, org_id, public_key, description, org_roles, ha1_md5, ha1_sha256)
@@ -46,11 +21,7 @@ func TestMigrateDesignatesInstanceAdministrators(t *testing.T) {
 			VALUES ('00000000000000000000000c', '000000000000000000000002', 'cccccccc', 'other owner', '["ORG_OWNER"]', '', '')`,
 		`INSERT INTO service_accounts (client_id, org_id, name, description, org_roles)
 			VALUES ('mdb_sa_id_000000000000000000000001', '000000000000000000000001', 'sa', 'sa', '["ORG_READ_ONLY","ORG_OWNER"]')`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	s := New(db, testSQLite)
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)

@@ -91,6 +91,7 @@ type config struct {
 	// postgresURL, when set, puts the store and the job queue on a
 	// PostgreSQL database that several replicas may share (postgres.go).
 	postgresURL string
+	seed        seedConfig
 }
 
 // envFlags registers flags whose defaults come from environment variables,
@@ -155,6 +156,7 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	c.secrets.register(ef)
 	c.auth.register(ef)
 	c.obs.register(ef)
+	c.seed.register(ef)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: flexd serve [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -185,6 +187,9 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return nil, fmt.Errorf("%w: --log-format must be text or json, not %q", errUsage, c.logFormat)
+	}
+	if err := c.seed.load(); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
@@ -293,6 +298,9 @@ func startApp(ctx context.Context, c *config, b *backend, getenv func(string) st
 		return nil, err
 	}
 	if err := svc.Init(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.seed.apply(ctx, reads, svc, eng, clock, log); err != nil {
 		return nil, err
 	}
 	stopEngine, err := b.startEngine(ctx, eng)
