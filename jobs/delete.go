@@ -31,14 +31,19 @@ func (e *Engine) deleteStep(ctx context.Context, tx flexd.Tx, t flexd.Timer) err
 	// them.
 	for _, running := range []bool{false, true} {
 		for i := range from {
-			j := &from[i]
-			if (j.Status == flexd.StatusRunning) != running || intoCluster(j, c) {
+			if (from[i].Status == flexd.StatusRunning) != running || intoCluster(&from[i], c) {
 				continue // into c itself: deleted with it
 			}
-			// c is locked before the target: a source before its target.
-			target, err := liveTarget(ctx, tx, j)
+			// Holding c does not hold the jobs from it: a restore's step
+			// holds its target only, and may have moved the job on since
+			// it was listed. heldJob holds the target (c is held before
+			// it: a source before its target) and reads the job again.
+			j, target, err := heldJob(ctx, tx, from[i].ID)
 			if err != nil {
 				return err
+			}
+			if j == nil {
+				continue // ended meanwhile
 			}
 			if err := e.endRestore(ctx, tx, j, target, "source cluster "+c.Name+" was deleted"); err != nil {
 				return err

@@ -49,6 +49,10 @@ type Config struct {
 	SnapshotRetention int
 	// ProvisionTime is how long a new cluster stays CREATING.
 	ProvisionTime time.Duration
+	// DeleteTime is how long a deleted cluster stays DELETING before it is
+	// gone (404). Zero removes it as soon as the work runs, which may be
+	// before the DELETE's caller reads it again.
+	DeleteTime time.Duration
 	// RestoreTime is the least time a restore stays RUNNING: it ends once
 	// its artifact is applied and this much time has passed since.
 	RestoreTime time.Duration
@@ -259,9 +263,14 @@ func (e *Engine) Update(ctx context.Context, tx flexd.Tx, c *flexd.FlexCluster) 
 	return e.arm(ctx, tx, flexd.TimerCluster, c.ID, e.clock.Now())
 }
 
-// Delete removes a DELETING cluster.
+// Delete removes a DELETING cluster once DeleteTime has passed. The end of
+// a CREATING or UPDATING it left is disarmed: it would find the cluster
+// DELETING and remove it early (settleCluster).
 func (e *Engine) Delete(ctx context.Context, tx flexd.Tx, c *flexd.FlexCluster) error {
-	return e.arm(ctx, tx, flexd.TimerDelete, c.ID, e.clock.Now())
+	if err := tx.DisarmTimer(ctx, flexd.Timer{Kind: flexd.TimerCluster, EntityID: c.ID}); err != nil {
+		return err
+	}
+	return e.arm(ctx, tx, flexd.TimerDelete, c.ID, e.clock.Now().Add(e.cfg.DeleteTime))
 }
 
 // Snapshot runs a QUEUED snapshot.

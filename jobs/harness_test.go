@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -38,6 +37,9 @@ type harness struct {
 	stopFn     func()
 	srv        *httptest.Server
 	group      string
+	// log is what the engine and server logged at WARN and above: the
+	// cause of a 500 or of failing work, shown when the test fails.
+	log *testkit.SyncBuffer
 }
 
 // newHarness starts a server on a fresh SQLite file. A nil clock is a
@@ -69,7 +71,12 @@ func startHarness(t *testing.T, store *sqlstore.Store, clock flexd.Clock, cfg jo
 	if clock == nil {
 		clock = jobs.NewManualClock(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC))
 	}
-	h := &harness{t: t, store: store, clock: clock, cfg: cfg, startQueue: startQueue}
+	h := &harness{t: t, store: store, clock: clock, cfg: cfg, startQueue: startQueue, log: &testkit.SyncBuffer{}}
+	t.Cleanup(func() {
+		if t.Failed() && h.log.String() != "" {
+			t.Logf("flexd logged (WARN and above):\n%s", h.log)
+		}
+	})
 	h.start()
 	t.Cleanup(h.stop)
 	h.group = h.ok(201, "POST", "/api/atlas/v2/groups", `{"name":"p"}`)["id"].(string)
@@ -81,7 +88,7 @@ func (h *harness) start() {
 	t := h.t
 	t.Helper()
 	cfg := h.cfg
-	cfg.Logger = slog.New(slog.NewTextHandler(testLogOut(), nil))
+	cfg.Logger = h.logger()
 	h.eng = jobs.New(h.store, h.clock, cfg)
 	closeQueue := h.startQueue(h.eng)
 	svc := service.New(h.store, h.clock, h.eng, service.Config{DownloadTTL: service.AtlasDownloadTTL})
@@ -202,11 +209,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	testkit.Eventually(t, what, 10*time.Second, cond)
 }
 
-// testLogOut is where the engine under test logs: nowhere, unless
-// FLEXD_TEST_LOG is set.
-func testLogOut() io.Writer {
+// logger is what the engine and server under test log to: everything to
+// stderr when FLEXD_TEST_LOG is set, and otherwise WARN and above into
+// h.log, which a failing test prints (an internal error's cause is logged,
+// never answered).
+func (h *harness) logger() *slog.Logger {
 	if os.Getenv("FLEXD_TEST_LOG") != "" {
-		return os.Stderr
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	return io.Discard
+	return slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

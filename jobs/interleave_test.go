@@ -53,6 +53,7 @@ func interleaveSeeds(t *testing.T, def int) []uint64 {
 
 var interleaveConfig = jobs.Config{
 	ProvisionTime:     10 * time.Minute,
+	DeleteTime:        3 * time.Minute,
 	RestoreTime:       5 * time.Minute,
 	SnapshotInterval:  time.Hour,
 	SnapshotRetention: 2,

@@ -16,8 +16,14 @@ import (
 	"github.com/flexd/flexd/jobs"
 )
 
+// TestClusterLifecycle walks a cluster through CREATING, IDLE, UPDATING,
+// DELETING and gone on a manual clock. Atlas shows a deleted cluster
+// DELETING until it is removed, then 404 (clients poll for the 404); with
+// a zero DeleteTime flexd may remove it before the DELETE's caller reads it
+// again, so the test gives DELETING a time of its own and reads it
+// deterministically.
 func TestClusterLifecycle(t *testing.T) {
-	h := newHarness(t, nil, jobs.Config{ProvisionTime: 5 * time.Minute})
+	h := newHarness(t, nil, jobs.Config{ProvisionTime: 5 * time.Minute, DeleteTime: 2 * time.Minute})
 	if got := h.createCluster("c")["stateName"]; got != "CREATING" {
 		t.Fatalf("created %v, want CREATING", got)
 	}
@@ -42,9 +48,27 @@ func TestClusterLifecycle(t *testing.T) {
 	if got := h.state("c"); got != "DELETING" {
 		t.Errorf("after DELETE: %s", got)
 	}
-	h.advance("0s")
+	h.advance("1m59s")
+	if got := h.state("c"); got != "DELETING" {
+		t.Errorf("before the delete time: %s", got)
+	}
+	h.advance("1s")
 	if res := h.call("GET", h.clusterPath("c"), ""); res.status != http.StatusNotFound {
 		t.Errorf("deleted cluster: %d %s", res.status, res.body)
+	}
+
+	// A cluster deleted while CREATING stays DELETING for the whole delete
+	// time: the end of its provisioning, due first, does not remove it.
+	h.createCluster("early")
+	h.advance("4m")
+	h.ok(204, "DELETE", h.clusterPath("early"), "")
+	h.advance("1m")
+	if got := h.state("early"); got != "DELETING" {
+		t.Errorf("deleted while CREATING, at its provision time: %s, want DELETING", got)
+	}
+	h.advance("1m")
+	if res := h.call("GET", h.clusterPath("early"), ""); res.status != http.StatusNotFound {
+		t.Errorf("cluster deleted while CREATING: %d %s", res.status, res.body)
 	}
 }
 

@@ -3,8 +3,11 @@ package postgres_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,5 +127,78 @@ func TestSealSecretsOnce(t *testing.T) {
 	var stored string
 	if err := s.DB().QueryRowContext(ctx, "SELECT ha1_md5 FROM api_keys WHERE id = $1", k.ID).Scan(&stored); err != nil || !seal.IsSealed(stored) {
 		t.Errorf("stored HA1 %q (%v), want it sealed", stored, err)
+	}
+}
+
+// TestInTxRetriesADeadlock: two units of work hold two clusters in
+// opposite orders, so PostgreSQL aborts one with deadlock_detected
+// (40P01). The dialect's Retryable must see that through the store's
+// error wrapping, and InTx run the loser again: both commit, and neither
+// reaches its caller as an error (an engine step or request failed under
+// concurrency).
+func TestInTxRetriesADeadlock(t *testing.T) {
+	ctx := t.Context()
+	s := open(t, migrated(t))
+	defer s.Close()
+	t0 := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	o := flexd.Organization{ID: flexd.NewID(t0), Name: "o", Created: t0}
+	p := flexd.Project{ID: flexd.NewID(t0), OrgID: o.ID, Name: "p", Created: t0}
+	if err := s.CreateOrganization(ctx, &o); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateProject(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, name := range []string{"a", "b"} {
+		c := flexd.FlexCluster{ID: flexd.NewID(t0), GroupID: p.ID, Name: name, BackingProviderName: "AWS",
+			RegionName: "US_EAST_1", DiskSizeGB: 5, MongoDBVersion: "8.0.4", StateName: flexd.ClusterIdle, CreateDate: t0}
+		if err := s.CreateFlexCluster(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, c.ID)
+	}
+	var held sync.WaitGroup // both hold their first cluster
+	held.Add(2)
+	var attempts atomic.Int32
+	errs := make(chan error, 2)
+	for i, order := range [][2]string{{ids[0], ids[1]}, {ids[1], ids[0]}} {
+		go func() {
+			first := true
+			errs <- s.InTx(ctx, func(tx flexd.Tx) error {
+				attempts.Add(1)
+				if _, err := tx.GetFlexClusterByID(ctx, order[0]); err != nil {
+					return err
+				}
+				if first {
+					first = false
+					held.Done()
+					held.Wait()
+				}
+				c, err := tx.GetFlexClusterByID(ctx, order[1])
+				if err != nil {
+					return err
+				}
+				c.Tags = append(c.Tags, flexd.Tag{Key: "by", Value: fmt.Sprint(i)})
+				return tx.UpdateFlexCluster(ctx, c, c.StateName)
+			})
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("unit of work: %v", err)
+		}
+	}
+	if n := attempts.Load(); n < 3 {
+		t.Errorf("%d attempts: the units of work did not deadlock, the test proves nothing", n)
+	}
+	for _, id := range ids {
+		c, err := s.GetFlexClusterByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Tags) != 1 {
+			t.Errorf("cluster %s tags %v, want the one its unit of work wrote", c.Name, c.Tags)
+		}
 	}
 }

@@ -20,6 +20,7 @@ type lifecycleConfig struct {
 	snapshotInterval  time.Duration
 	snapshotRetention int
 	provisionTime     time.Duration
+	deleteTime        time.Duration
 	restoreTime       time.Duration
 	downloadTTL       time.Duration
 }
@@ -41,6 +42,7 @@ func (lc *lifecycleConfig) register(ef *envFlags) {
 	ef.duration(&lc.snapshotInterval, "snapshot-interval", "FLEXD_SNAPSHOT_INTERVAL", 24*time.Hour, "time between scheduled snapshots (0: none)")
 	ef.int(&lc.snapshotRetention, "snapshot-retention", "FLEXD_SNAPSHOT_RETENTION", 8, "completed snapshots kept per cluster")
 	ef.duration(&lc.provisionTime, "provision-time", "FLEXD_PROVISION_TIME", 5*time.Second, "time a new cluster stays CREATING")
+	ef.duration(&lc.deleteTime, "delete-time", "FLEXD_DELETE_TIME", 0, "time a deleted cluster stays DELETING before it is gone")
 	ef.duration(&lc.restoreTime, "restore-time", "FLEXD_RESTORE_TIME", 5*time.Second, "least time a restore stays RUNNING")
 	ef.duration(&lc.downloadTTL, "download-ttl", "FLEXD_DOWNLOAD_TTL", 4*time.Hour, "how long a snapshot download link works")
 }
@@ -53,7 +55,7 @@ func (lc *lifecycleConfig) validate() error {
 		return fmt.Errorf("%w: --snapshot-retention must be at least 1", errUsage)
 	}
 	for name, d := range map[string]time.Duration{"snapshot-interval": lc.snapshotInterval,
-		"provision-time": lc.provisionTime, "restore-time": lc.restoreTime, "download-ttl": lc.downloadTTL} {
+		"provision-time": lc.provisionTime, "delete-time": lc.deleteTime, "restore-time": lc.restoreTime, "download-ttl": lc.downloadTTL} {
 		if d < 0 {
 			return fmt.Errorf("%w: --%s must not be negative", errUsage, name)
 		}
@@ -76,6 +78,7 @@ func (lc *lifecycleConfig) engine(store *sqlstore.Store, clock flexd.Clock, log 
 		SnapshotInterval:  lc.snapshotInterval,
 		SnapshotRetention: lc.snapshotRetention,
 		ProvisionTime:     lc.provisionTime,
+		DeleteTime:        lc.deleteTime,
 		RestoreTime:       lc.restoreTime,
 		Logger:            log,
 		Instrument:        jobMetrics(m),
