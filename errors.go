@@ -462,13 +462,6 @@ func newError(code string, params ...any) *Error {
 	return &Error{Status: def.status, Code: code, Detail: detail, Parameters: params}
 }
 
-// Errorf builds the Atlas error for code from its parameters, checked only
-// when it runs. It remains for the call sites in jobs/ and
-// service/backups.go not yet moved to the constructors (ClusterNotFound, …);
-// once they are, it goes. (Not marked Deprecated: staticcheck would fail
-// them until then.)
-func Errorf(code string, params ...any) *Error { return newError(code, params...) }
-
 // ErrorWithStatus builds a framework-level error (unknown path, wrong
 // method, body too large) that has no code of its own: Atlas answers those
 // with UNEXPECTED_ERROR and the real status.

@@ -36,7 +36,7 @@ func RouteRules() map[string]RouteRule {
 			case scopePublic, scopeCaller:
 				return true
 			case scopeOrg, scopeBodyOrg:
-				return orgAllows(p, orgID, a, flexd.Errorf("USER_UNAUTHORIZED")) == nil
+				return orgAllows(p, orgID, a, flexd.UserUnauthorized()) == nil
 			case scopeGroup:
 				return p.InGroup(orgID, groupID) && a.allowsInGroup(p, orgID, groupID)
 			case scopeOwnOrg:

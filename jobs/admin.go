@@ -23,10 +23,10 @@ const maxAdvance = 366 * 24 * time.Hour
 // comes due, in order, before it returns.
 func (e *Engine) AdvanceClock(ctx context.Context, d time.Duration) (*flexd.ClockState, error) {
 	if e.manual == nil {
-		return nil, flexd.Errorf("FEATURE_UNSUPPORTED", "the clock is real; start flexd with --clock manual to advance it")
+		return nil, flexd.FeatureUnsupported("the clock is real; start flexd with --clock manual to advance it")
 	}
 	if d < 0 || d > maxAdvance {
-		return nil, flexd.Errorf("INVALID_ATTRIBUTE", "by")
+		return nil, flexd.InvalidAttribute("by")
 	}
 	if err := e.advanceTo(ctx, e.manual.Now().Add(d)); err != nil {
 		return nil, fmt.Errorf("advance clock: %w", err)
@@ -39,16 +39,16 @@ func (e *Engine) AdvanceClock(ctx context.Context, d time.Duration) (*flexd.Cloc
 func (e *Engine) InjectFault(ctx context.Context, groupID, name string, f flexd.FaultRequest) (*flexd.Fault, error) {
 	switch {
 	case f.Operation != flexd.FaultRestore && f.Operation != flexd.FaultSnapshot:
-		return nil, flexd.Errorf("INVALID_ENUM_VALUE", string(f.Operation))
+		return nil, flexd.InvalidEnumValue(string(f.Operation))
 	case f.Count < 1:
-		return nil, flexd.Errorf("INVALID_ATTRIBUTE", "count")
+		return nil, flexd.InvalidAttribute("count")
 	}
 	if f.Reason == "" {
 		f.Reason = "injected " + string(f.Operation) + " fault"
 	}
 	c, err := e.store.GetFlexCluster(ctx, groupID, name)
 	if notFound(err) {
-		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", name, groupID)
+		return nil, flexd.ClusterNotFound(name, groupID)
 	}
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func (e *Engine) allClusters(ctx context.Context) map[string]bool {
 // whole credential, so an unknown one and one whose snapshot is gone get
 // the same answer.
 func (e *Engine) Download(ctx context.Context, token string) (*flexd.DownloadArchive, error) {
-	unknown := flexd.Errorf("RESOURCE_NOT_FOUND", "/_flexd/downloads/{token}")
+	unknown := flexd.ResourceNotFound("/_flexd/downloads/{token}")
 	j, err := e.store.GetDownload(ctx, token)
 	if notFound(err) {
 		return nil, unknown
@@ -118,7 +118,7 @@ func (e *Engine) Download(ctx context.Context, token string) (*flexd.DownloadArc
 		return nil, err
 	}
 	if !e.clock.Now().Before(j.ExpirationDate) {
-		return nil, flexd.Errorf("DOWNLOAD_LINK_EXPIRED", j.ExpirationDate.Format(time.RFC3339))
+		return nil, flexd.DownloadLinkExpired(j.ExpirationDate)
 	}
 	sn, err := e.store.GetSnapshot(ctx, j.ClusterID, j.SnapshotID)
 	if err == nil {
@@ -134,7 +134,7 @@ func (e *Engine) Download(ctx context.Context, token string) (*flexd.DownloadArc
 				// A missing or corrupt artifact is never served: the link
 				// answers that the snapshot's data is not there.
 				e.log.WarnContext(ctx, "download refused: snapshot artifact missing or corrupt", "snapshot", sn.ID, "err", err)
-				return nil, flexd.Errorf("RESOURCE_NOT_FOUND", "/_flexd/downloads/{token}")
+				return nil, flexd.ResourceNotFound("/_flexd/downloads/{token}")
 			}
 			if err != nil {
 				return nil, err

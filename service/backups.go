@@ -32,11 +32,11 @@ func (s *Service) GetSnapshot(ctx context.Context, c *flexd.FlexCluster, snapsho
 
 func (s *Service) snapshot(ctx context.Context, c *flexd.FlexCluster, snapshotID string) (*flexd.Snapshot, error) {
 	if !flexd.ValidID(snapshotID) {
-		return nil, flexd.Errorf("SNAPSHOT_NOT_FOUND", snapshotID, c.Name)
+		return nil, flexd.SnapshotNotFound(snapshotID, c.Name)
 	}
 	snap, err := s.store.GetSnapshot(ctx, c.ID, snapshotID)
 	if isNotFound(err) {
-		return nil, flexd.Errorf("SNAPSHOT_NOT_FOUND", snapshotID, c.Name)
+		return nil, flexd.SnapshotNotFound(snapshotID, c.Name)
 	}
 	if err != nil {
 		return nil, internal("get snapshot", err)
@@ -50,11 +50,11 @@ func (s *Service) TakeSnapshot(ctx context.Context, groupID, name string) (*flex
 	err := s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, c *flexd.FlexCluster) error {
 		switch c.StateName {
 		case flexd.ClusterDeleting:
-			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", name)
+			return flexd.ClusterAlreadyRequestedDeletion(name)
 		case flexd.ClusterCreating:
 			// Nothing to capture yet; Atlas takes a Flex cluster's first
 			// snapshot a day after it is created.
-			return flexd.Errorf("CANNOT_TAKE_SNAPSHOT_OF_CREATING_CLUSTER", name)
+			return flexd.CannotTakeSnapshotOfCreatingCluster(name)
 		}
 		now := s.clock.Now()
 		snap := &flexd.Snapshot{
@@ -87,11 +87,11 @@ func (s *Service) ListRestoreJobs(ctx context.Context, c *flexd.FlexCluster, p f
 // GetRestoreJob returns one of a cluster's jobs or RESTORE_JOB_NOT_FOUND.
 func (s *Service) GetRestoreJob(ctx context.Context, c *flexd.FlexCluster, jobID string) (*flexd.RestoreJob, error) {
 	if !flexd.ValidID(jobID) {
-		return nil, flexd.Errorf("RESTORE_JOB_NOT_FOUND", jobID, c.Name)
+		return nil, flexd.RestoreJobNotFound(jobID, c.Name)
 	}
 	j, err := s.store.GetRestoreJob(ctx, c.ID, jobID)
 	if isNotFound(err) {
-		return nil, flexd.Errorf("RESTORE_JOB_NOT_FOUND", jobID, c.Name)
+		return nil, flexd.RestoreJobNotFound(jobID, c.Name)
 	}
 	if err != nil {
 		return nil, internal("get restore job", err)
@@ -111,7 +111,7 @@ func (s *Service) CreateRestoreJob(ctx context.Context, groupID, name string, c 
 		return nil, err
 	}
 	if snap.Status != flexd.StatusCompleted {
-		return nil, flexd.Errorf("CANNOT_START_RESTORE_JOB_FOR_INCOMPLETE_CLUSTER_SNAPSHOT")
+		return nil, flexd.CannotStartRestoreJobForIncompleteClusterSnapshot()
 	}
 	targetGroup := c.TargetProjectID
 	if targetGroup == "" {
@@ -121,7 +121,7 @@ func (s *Service) CreateRestoreJob(ctx context.Context, groupID, name string, c 
 		return nil, err
 	}
 	if !ValidClusterName(c.TargetDeploymentItemName) {
-		return nil, flexd.Errorf("CLUSTER_NOT_FOUND", c.TargetDeploymentItemName, targetGroup)
+		return nil, flexd.ClusterNotFound(c.TargetDeploymentItemName, targetGroup)
 	}
 	var pending flexd.RestoreJob
 	// The source is held before the target, the order every unit of work
@@ -130,13 +130,13 @@ func (s *Service) CreateRestoreJob(ctx context.Context, groupID, name string, c 
 	err = s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, src *flexd.FlexCluster) error {
 		target, err := tx.GetFlexCluster(ctx, targetGroup, c.TargetDeploymentItemName)
 		if isNotFound(err) {
-			return flexd.Errorf("CLUSTER_NOT_FOUND", c.TargetDeploymentItemName, targetGroup)
+			return flexd.ClusterNotFound(c.TargetDeploymentItemName, targetGroup)
 		}
 		if err != nil {
 			return err
 		}
 		if target.StateName == flexd.ClusterDeleting {
-			return flexd.Errorf("CLUSTER_ALREADY_REQUESTED_DELETION", target.Name)
+			return flexd.ClusterAlreadyRequestedDeletion(target.Name)
 		}
 		snap, err := heldSnapshot(ctx, tx, src, snap.ID)
 		if err != nil {
@@ -175,7 +175,7 @@ func newRestoreJob(now time.Time, src *flexd.FlexCluster, snap *flexd.Snapshot, 
 // route checked the source project only.
 func (s *Service) checkTargetAccess(ctx context.Context, targetGroup string) error {
 	if !flexd.ValidID(targetGroup) {
-		return flexd.Errorf("INVALID_ATTRIBUTE", "targetProjectId")
+		return flexd.InvalidAttribute("targetProjectId")
 	}
 	p, err := s.GetProject(ctx, targetGroup)
 	if err != nil {
@@ -186,10 +186,10 @@ func (s *Service) checkTargetAccess(ctx context.Context, targetGroup string) err
 		return nil
 	}
 	if !caller.InGroup(p.OrgID, p.ID) {
-		return flexd.Errorf("NOT_IN_GROUP")
+		return flexd.NotInGroup()
 	}
 	if !caller.HasGroupRole(p.OrgID, p.ID, flexd.RoleGroupOwner) {
-		return flexd.Errorf("USER_UNAUTHORIZED")
+		return flexd.UserUnauthorized()
 	}
 	return nil
 }
@@ -206,7 +206,7 @@ func (s *Service) CreateDownload(ctx context.Context, groupID, name, snapshotID 
 		return nil, err
 	}
 	if snap.Status != flexd.StatusCompleted {
-		return nil, flexd.Errorf("CANNOT_DOWNLOAD_INCOMPLETE_SNAPSHOT")
+		return nil, flexd.CannotDownloadIncompleteSnapshot()
 	}
 	var j *flexd.RestoreJob
 	err = s.clusterInTx(ctx, groupID, name, func(tx flexd.Tx, src *flexd.FlexCluster) error {
@@ -243,7 +243,7 @@ func (s *Service) CreateDownload(ctx context.Context, groupID, name, snapshotID 
 func heldSnapshot(ctx context.Context, tx flexd.Tx, src *flexd.FlexCluster, id string) (*flexd.Snapshot, error) {
 	snap, err := tx.GetSnapshotByID(ctx, id)
 	if isNotFound(err) || (err == nil && snap.ClusterID != src.ID) {
-		return nil, flexd.Errorf("SNAPSHOT_NOT_FOUND", id, src.Name)
+		return nil, flexd.SnapshotNotFound(id, src.Name)
 	}
 	return snap, err
 }
