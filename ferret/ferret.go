@@ -490,27 +490,11 @@ type Staging struct {
 // for a restore to load through DialContext. Only one staging may exist per
 // backend at a time.
 func (b *Backend) Stage(ctx context.Context) (*Staging, error) {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil, ErrClosed
+	s, err := b.StageFiles()
+	if err != nil {
+		return nil, err
 	}
-	if b.staging {
-		b.mu.Unlock()
-		return nil, fmt.Errorf("ferret: %s: a restore is already staging", b.id)
-	}
-	b.staging = true
-	gen := b.gen + 1
-	b.mu.Unlock()
-
-	s := &Staging{b: b, gen: gen}
-	dir := b.genDir(gen)
-	os.RemoveAll(dir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		s.Abort()
-		return nil, fmt.Errorf("ferret: stage: %w", err)
-	}
-	in, err := b.m.start(dir)
+	in, err := b.m.start(s.Dir())
 	if err != nil {
 		s.Abort()
 		return nil, err
