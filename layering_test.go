@@ -25,7 +25,7 @@ func TestLayering(t *testing.T) {
 		// in-process server can apply the same files.
 		"./seed": {"net/http", "database/sql", "github.com/flexd/flexd/service", "github.com/flexd/flexd/jobs", "github.com/flexd/flexd/sqlstore"},
 		// The backends bring their drivers (sqlite.Dialect, postgres.QueueDriver…);
-		// only cmd/flexd chooses one.
+		// only internal/server chooses one.
 		"./sqlstore": {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgconn", "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},
 		"./jobs":     {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgxpool", riverSQLite, riverPgx, "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},
 	}

@@ -27,7 +27,7 @@ build_date=${BUILD_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 
 mkdir -p "$out/usr/local/bin" "$out/etc/ssl/certs" "$out/data" "$out/tmp"
 CGO_ENABLED=0 go build -trimpath -buildvcs=auto \
-	-ldflags "-s -w -X main.version=$version -X main.revision=$revision -X main.buildDate=$build_date" \
+	-ldflags "-s -w -X github.com/flexd/flexd/internal/server.version=$version -X github.com/flexd/flexd/internal/server.revision=$revision -X github.com/flexd/flexd/internal/server.buildDate=$build_date" \
 	-o "$out/usr/local/bin/flexd" ./cmd/flexd
 
 printf 'root:x:0:0:root:/root:/sbin/nologin\nflexd:x:%d:%d:flexd:/data:/sbin/nologin\n' $uid $uid >"$out/etc/passwd"

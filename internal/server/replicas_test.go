@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -202,7 +202,7 @@ func TestManualClockNeedsPostgresToItself(t *testing.T) {
 		env["FLEXD_DATA_DIR"], env["FLEXD_LISTEN"] = t.TempDir(), "127.0.0.1:0"
 		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 		defer cancel()
-		return run(ctx, []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+		return Run(ctx, []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	}
 
 	real := start(t, t.TempDir(), env)
@@ -231,7 +231,7 @@ func TestPostgresFlags(t *testing.T) {
 		}
 		return ""
 	}
-	_ = run(context.Background(), []string{"flexd", "serve", "--help"}, env, io.Discard, &help)
+	_ = Run(context.Background(), []string{"flexd", "serve", "--help"}, env, io.Discard, &help)
 	if strings.Contains(help.String(), "s3cret-password") {
 		t.Errorf("--help shows the password of FLEXD_POSTGRES_URL:\n%s", help.String())
 	}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -260,12 +260,12 @@ func TestAuthConfiguration(t *testing.T) {
 	} {
 		bad["FLEXD_DATA_DIR"] = t.TempDir()
 		bad["FLEXD_LISTEN"] = "127.0.0.1:0"
-		if err := run(context.Background(), []string{"flexd", "serve"}, env(bad), io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		if err := Run(context.Background(), []string{"flexd", "serve"}, env(bad), io.Discard, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("%v: err = %v, want a usage error", bad, err)
 		}
 	}
 	var help strings.Builder
-	_ = run(context.Background(), []string{"flexd", "serve", "--help"}, env(nil), io.Discard, &help)
+	_ = Run(context.Background(), []string{"flexd", "serve", "--help"}, env(nil), io.Discard, &help)
 	for _, f := range []string{"-auth", "FLEXD_AUTH", "-auth-failure-limit", "FLEXD_AUTH_FAILURE_LIMIT", "-token-rate-limit", "FLEXD_TOKEN_RATE_LIMIT"} {
 		if !strings.Contains(help.String(), f) {
 			t.Errorf("serve --help does not mention %s", f)

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"archive/tar"
@@ -585,7 +585,7 @@ func TestDataPlaneOneProcessPerDataDir(t *testing.T) {
 	// Refused at start; a flexd that started anyway serves until ctx ends.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := run(ctx, []string{"flexd", "serve"}, func(k string) string { return full[k] }, io.Discard, io.Discard)
+	err := Run(ctx, []string{"flexd", "serve"}, func(k string) string { return full[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "served by another flexd process") {
 		t.Fatalf("a second flexd on the data directory: %v, want it refused", err)
 	}

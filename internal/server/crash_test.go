@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bufio"
@@ -149,7 +149,7 @@ func flexdBinary(t *testing.T) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "flexd")
-		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+		if out, err := exec.Command("go", "build", "-o", builtBin, "../../cmd/flexd").CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
 	})

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bufio"
@@ -50,7 +50,7 @@ func launch(t *testing.T, dataDir string, extraEnv map[string]string) *started {
 	logs := &syncBuffer{}
 	s := &started{logs: logs, cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		s.done <- run(ctx, []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, logs)
+		s.done <- Run(ctx, []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, logs)
 	}()
 	t.Cleanup(func() { s.stop(t) })
 	return s
@@ -276,11 +276,11 @@ func inFlight(t *testing.T, base string) int {
 func TestCommandLine(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"flexd", "version"}, env(nil), &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "flexd ") {
+	if err := Run(context.Background(), []string{"flexd", "version"}, env(nil), &out, &errOut); err != nil || !strings.HasPrefix(out.String(), "flexd ") {
 		t.Errorf("version: %v %q", err, out.String())
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"flexd", "serve", "--help"}, env(nil), &out, &errOut); err != nil {
+	if err := Run(context.Background(), []string{"flexd", "serve", "--help"}, env(nil), &out, &errOut); err != nil {
 		t.Errorf("serve --help: %v", err)
 	}
 	for _, f := range []string{"--listen", "FLEXD_LISTEN", "--data-dir", "FLEXD_DATA_DIR", "--log-format", "--public-url"} {
@@ -289,11 +289,11 @@ func TestCommandLine(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{{"flexd"}, {"flexd", "nope"}, {"flexd", "serve", "--no-such-flag"}, {"flexd", "serve", "extra"}} {
-		if err := run(context.Background(), args, env(nil), io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		if err := Run(context.Background(), args, env(nil), io.Discard, io.Discard); !errors.Is(err, errUsage) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
 		}
 	}
-	if err := run(context.Background(), []string{"flexd", "serve"}, env(map[string]string{"FLEXD_LOG_FORMAT": "xml"}), io.Discard, io.Discard); !errors.Is(err, errUsage) {
+	if err := Run(context.Background(), []string{"flexd", "serve"}, env(map[string]string{"FLEXD_LOG_FORMAT": "xml"}), io.Discard, io.Discard); !errors.Is(err, errUsage) {
 		t.Errorf("bad FLEXD_LOG_FORMAT: %v", err)
 	}
 	c, err := parseServeFlags([]string{"--listen", "127.0.0.1:9999"}, env(map[string]string{"FLEXD_LISTEN": "127.0.0.1:1111", "FLEXD_DATA_DIR": "/tmp/x"}), io.Discard)
@@ -359,12 +359,12 @@ func TestAPIRateLimitsFlag(t *testing.T) {
 		s.stop(t)
 	}
 	env := map[string]string{"FLEXD_API_RATE_LIMITS": "sometimes", "FLEXD_DATA_DIR": t.TempDir(), "FLEXD_LISTEN": "127.0.0.1:0"}
-	err := run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	err := Run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if !errors.Is(err, errUsage) {
 		t.Errorf("a bad mode: %v, want a usage error", err)
 	}
 	var help strings.Builder
-	_ = run(context.Background(), []string{"flexd", "serve", "--help"}, func(string) string { return "" }, io.Discard, &help)
+	_ = Run(context.Background(), []string{"flexd", "serve", "--help"}, func(string) string { return "" }, io.Discard, &help)
 	if !strings.Contains(help.String(), "-api-rate-limits") || !strings.Contains(help.String(), "FLEXD_API_RATE_LIMITS") {
 		t.Errorf("serve --help does not mention --api-rate-limits")
 	}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -116,7 +116,7 @@ func (w *drillWorld) drill(t *testing.T, env map[string]string, args ...string) 
 	var out, errOut bytes.Buffer
 	full := append([]string{"flexd", "drill", "--base-url", w.base, "--project", w.project,
 		"--source", "src", "--target", "dst", "--poll-interval", "10ms"}, args...)
-	err = run(context.Background(), full, func(k string) string { return env[k] }, &out, &errOut)
+	err = Run(context.Background(), full, func(k string) string { return env[k] }, &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
@@ -237,8 +237,8 @@ func TestDrillMissesRPO(t *testing.T) {
 	junit := filepath.Join(t.TempDir(), "drill.xml")
 	out, _, err := w.drill(t, w.env, "--snapshot", w.older, "--json", "--max-rpo", "90m", "--junit", junit, "--progress=false")
 	var failed *drill.FailedError
-	if !errors.As(err, &failed) || exitCode(err) != 1 {
-		t.Fatalf("drill err %v (exit %d), want a failed drill (exit 1)", err, exitCode(err))
+	if !errors.As(err, &failed) || ExitCode(err) != 1 {
+		t.Fatalf("drill err %v (exit %d), want a failed drill (exit 1)", err, ExitCode(err))
 	}
 	var res drill.Result
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -283,7 +283,7 @@ func TestDrillRestoreFails(t *testing.T) {
 	}
 	junit := filepath.Join(t.TempDir(), "drill.xml")
 	out, _, err := w.drill(t, w.env, "--max-rto", "1m", "--junit", junit)
-	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "ended FAILED") {
+	if err == nil || ExitCode(err) != 1 || !strings.Contains(err.Error(), "ended FAILED") {
 		t.Fatalf("drill err %v, want a failed drill", err)
 	}
 	if !strings.Contains(out, "Restore drill FAILED") || !strings.Contains(squash(out), "status FAILED") {
@@ -312,25 +312,25 @@ func TestDrillWithServiceAccount(t *testing.T) {
 func TestDrillCannotRun(t *testing.T) {
 	w := newDrillWorld(t, nil)
 	for _, args := range [][]string{{"--target", "src"}, {"--poll-interval", "0"}, {"extra"}, {"--max-rto", "soon"}} {
-		if _, _, err := w.drill(t, w.env, args...); exitCode(err) != 2 {
+		if _, _, err := w.drill(t, w.env, args...); ExitCode(err) != 2 {
 			t.Errorf("%v: err %v, want a usage error", args, err)
 		}
 	}
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"flexd", "drill", "--project", w.project, "--source", "src"}, func(string) string { return "" }, &out, &errOut); exitCode(err) != 2 || !strings.Contains(err.Error(), "--target") {
+	if err := Run(context.Background(), []string{"flexd", "drill", "--project", w.project, "--source", "src"}, func(string) string { return "" }, &out, &errOut); ExitCode(err) != 2 || !strings.Contains(err.Error(), "--target") {
 		t.Errorf("missing --target: %v", err)
 	}
-	if _, _, err := w.drill(t, nil); !errors.Is(err, drill.ErrNoCredentials) || exitCode(err) != 1 {
+	if _, _, err := w.drill(t, nil); !errors.Is(err, drill.ErrNoCredentials) || ExitCode(err) != 1 {
 		t.Errorf("no credentials: %v", err)
 	}
 	wrong := map[string]string{"MONGODB_ATLAS_PUBLIC_API_KEY": drillPublic, "MONGODB_ATLAS_PRIVATE_API_KEY": "wrong"}
-	if out, _, err := w.drill(t, wrong); exitCode(err) != 1 || !strings.Contains(err.Error(), "401") || !strings.Contains(out, "FAILED") {
+	if out, _, err := w.drill(t, wrong); ExitCode(err) != 1 || !strings.Contains(err.Error(), "401") || !strings.Contains(out, "FAILED") {
 		t.Errorf("wrong key: %v\n%s", err, out)
 	}
-	if _, _, err := w.drill(t, w.env, "--snapshot", "5f0c2a1b3c4d5e6f7a8b9c0d"); exitCode(err) != 1 || !strings.Contains(err.Error(), "SNAPSHOT_NOT_FOUND") {
+	if _, _, err := w.drill(t, w.env, "--snapshot", "5f0c2a1b3c4d5e6f7a8b9c0d"); ExitCode(err) != 1 || !strings.Contains(err.Error(), "SNAPSHOT_NOT_FOUND") {
 		t.Errorf("unknown snapshot: %v", err)
 	}
-	if _, _, err := w.drill(t, w.env, "--source", "dst", "--target", "src"); exitCode(err) != 1 || !strings.Contains(err.Error(), "no completed snapshot") {
+	if _, _, err := w.drill(t, w.env, "--source", "dst", "--target", "src"); ExitCode(err) != 1 || !strings.Contains(err.Error(), "no completed snapshot") {
 		t.Errorf("no snapshot: %v", err)
 	}
 }
@@ -347,7 +347,7 @@ func TestDrillMissesRTO(t *testing.T) {
 	done := make(chan outcome, 1)
 	go func() {
 		var out, errOut bytes.Buffer
-		err := run(context.Background(), []string{"flexd", "drill", "--base-url", w.base, "--project", w.project,
+		err := Run(context.Background(), []string{"flexd", "drill", "--base-url", w.base, "--project", w.project,
 			"--source", "src", "--target", "dst", "--poll-interval", "10ms", "--max-rto", "5m", "--progress=false"},
 			func(k string) string { return w.env[k] }, &out, &errOut)
 		done <- outcome{out.String(), err}
@@ -361,7 +361,7 @@ func TestDrillMissesRTO(t *testing.T) {
 	})
 	w.advance(t, "10m")
 	res := <-done
-	if exitCode(res.err) != 1 || !strings.Contains(res.err.Error(), "RTO 10m0s exceeds --max-rto 5m0s") {
+	if ExitCode(res.err) != 1 || !strings.Contains(res.err.Error(), "RTO 10m0s exceeds --max-rto 5m0s") {
 		t.Fatalf("drill err %v, want RTO over threshold\n%s", res.err, res.out)
 	}
 	for _, want := range []string{"Restore drill FAILED", "RTO 10m0s (max 5m0s)", "FAIL: RTO 10m0s exceeds --max-rto 5m0s"} {

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -273,7 +273,7 @@ func TestBadSeedFileStopsStart(t *testing.T) {
 			}
 			dir := filepath.Join(tmp, "data")
 			env := map[string]string{"FLEXD_LISTEN": "127.0.0.1:0", "FLEXD_DATA_DIR": dir, "FLEXD_SEED": path, "FLEXD_LOG_FORMAT": "json"}
-			err := run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+			err := Run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), filepath.Join(tmp, tc.want)) {
 				t.Fatalf("run = %v, want an error containing %q", err, tc.want)
 			}

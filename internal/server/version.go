@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"cmp"
@@ -12,7 +12,7 @@ import (
 // build date) and what it cannot see without the .git directory (a
 // revision, a tag), e.g.
 //
-//	go build -ldflags "-X main.version=v1.2.0 -X main.revision=$(git rev-parse HEAD) -X main.buildDate=$(date -u +%FT%TZ)"
+//	go build -ldflags "-X github.com/flexd/flexd/internal/server.version=v1.2.0 -X github.com/flexd/flexd/internal/server.revision=$(git rev-parse HEAD) -X github.com/flexd/flexd/internal/server.buildDate=$(date -u +%FT%TZ)"
 //
 // Otherwise they come from runtime/debug.ReadBuildInfo: `go install
 // …/cmd/flexd@v1.2.0` records the module version, a `go build` in a git

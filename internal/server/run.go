@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -19,14 +19,16 @@ import (
 	"github.com/flexd/flexd/service"
 )
 
-// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// version is set at build time with -ldflags "-X github.com/flexd/flexd/internal/server.version=…"; otherwise
 // it comes from the module's build info.
 var version = ""
 
 // errUsage marks a command line that could not be understood (exit 2).
 var errUsage = errors.New("usage")
 
-func exitCode(err error) int {
+// ExitCode is the process exit status for an error Run returned: 2 for a
+// command line that could not be understood, 1 otherwise.
+func ExitCode(err error) int {
 	if errors.Is(err, errUsage) {
 		return 2
 	}
@@ -48,9 +50,9 @@ environment variable (shown beside it); a flag given on the command line
 wins over the variable.
 `
 
-// run is the whole program: main only supplies the process's context,
+// Run is the whole program: main only supplies the process's context,
 // arguments, environment and streams, so tests start flexd in-process.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: no command given", errUsage)

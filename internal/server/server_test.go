@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bufio"
@@ -29,7 +29,7 @@ func TestServeOnTakenPortWritesNothing(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	env := map[string]string{"FLEXD_LISTEN": taken.Addr().String(), "FLEXD_DATA_DIR": dir, "FLEXD_LOG_FORMAT": "json"}
 	var logs bytes.Buffer
-	err = run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, &logs)
+	err = Run(context.Background(), []string{"flexd", "serve"}, func(k string) string { return env[k] }, io.Discard, &logs)
 	if err == nil || !strings.Contains(err.Error(), "listen") {
 		t.Fatalf("run on a taken port: %v", err)
 	}

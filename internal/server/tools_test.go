@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bytes"
@@ -45,7 +45,7 @@ func TestVersion(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"flexd", "version"}, func(string) string { return "" }, &out, &out); err != nil || !strings.HasPrefix(out.String(), "flexd ") {
+	if err := Run(context.Background(), []string{"flexd", "version"}, func(string) string { return "" }, &out, &out); err != nil || !strings.HasPrefix(out.String(), "flexd ") {
 		t.Errorf("flexd version: %v %q", err, out.String())
 	}
 }
@@ -57,7 +57,7 @@ func TestHealthcheck(t *testing.T) {
 	s := start(t, t.TempDir(), nil)
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	check := func(getenv func(string) string, args ...string) error {
-		return run(context.Background(), append([]string{"flexd", "healthcheck"}, args...), getenv, &bytes.Buffer{}, &bytes.Buffer{})
+		return Run(context.Background(), append([]string{"flexd", "healthcheck"}, args...), getenv, &bytes.Buffer{}, &bytes.Buffer{})
 	}
 	if err := check(env(nil), "--url", s.base+"/healthz"); err != nil {
 		t.Errorf("healthy flexd: %v", err)
@@ -73,14 +73,14 @@ func TestHealthcheck(t *testing.T) {
 	}
 	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) }))
 	defer failing.Close()
-	if err := check(env(nil), "--url", failing.URL+"/readyz"); err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "503") {
+	if err := check(env(nil), "--url", failing.URL+"/readyz"); err == nil || ExitCode(err) != 1 || !strings.Contains(err.Error(), "503") {
 		t.Errorf("a 503: %v", err)
 	}
 	s.stop(t)
-	if err := check(env(map[string]string{"FLEXD_HEALTHCHECK_URL": s.base + "/healthz"})); err == nil || exitCode(err) != 1 {
+	if err := check(env(map[string]string{"FLEXD_HEALTHCHECK_URL": s.base + "/healthz"})); err == nil || ExitCode(err) != 1 {
 		t.Errorf("stopped flexd: %v", err)
 	}
-	if err := check(env(map[string]string{"FLEXD_LISTEN": "nonsense"})); exitCode(err) != 2 {
+	if err := check(env(map[string]string{"FLEXD_LISTEN": "nonsense"})); ExitCode(err) != 2 {
 		t.Errorf("bad FLEXD_LISTEN: %v", err)
 	}
 }
