@@ -62,9 +62,10 @@ func (e *CommandError) Error() string { return e.CodeName + ": " + e.Message }
 type Authenticator interface {
 	// Authenticate answers saslStart, saslContinue, authenticate and logout.
 	Authenticate(ctx context.Context, s *Session, db, cmd string, body bson.Raw) (reply bson.Raw, err error)
-	// Authorize is asked before any other command; an error refuses it
-	// (code 13, Unauthorized) with the error's text.
-	Authorize(s *Session, db, cmd string) error
+	// Authorize is asked before any other command, with the command's
+	// document (its first value names the collection of most commands); an
+	// error refuses it (code 13, Unauthorized) with the error's text.
+	Authorize(s *Session, db, cmd string, body bson.Raw) error
 }
 
 // Options configure a Front.
@@ -298,7 +299,7 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 			return c.write(newOpMsg(c.f.reqID.Add(1), req.requestID(), reply, nil))
 		}
 		if !isHello(cmd) && cmd != "ping" && cmd != "buildInfo" && cmd != "buildinfo" {
-			if err := a.Authorize(c.s, db, cmd); err != nil {
+			if err := a.Authorize(c.s, db, cmd, body); err != nil {
 				return c.replyAuthError(req, err)
 			}
 		}

@@ -135,7 +135,7 @@ func (d *denyAll) Authenticate(ctx context.Context, s *Session, db, cmd string, 
 	return bson.Marshal(bson.D{{Key: "conversationId", Value: 1}, {Key: "done", Value: true}, {Key: "payload", Value: bson.Binary{}}, {Key: "ok", Value: 1.0}})
 }
 
-func (d *denyAll) Authorize(s *Session, db, cmd string) error {
+func (d *denyAll) Authorize(s *Session, db, cmd string, body bson.Raw) error {
 	if s.User == "" {
 		return errUnauthenticated
 	}
