@@ -195,3 +195,50 @@ func TestTargetDeletedDuringRestore(t *testing.T) {
 		t.Fatalf("the deleted target's directory exists after the restore: %v", err)
 	}
 }
+
+// TestSnapshotDuringARestoreSwap: a restore that swaps a cluster's data
+// while a snapshot of it is copying the data files (here: between the
+// first file and the next, so the generation being copied is removed
+// under it) does not fail the snapshot: the copy starts over from the
+// swapped-in data, and the snapshot holds exactly that.
+func TestSnapshotDuringARestoreSwap(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	src, _ := h.serve(t, "src", 0)
+	dst, _ := h.serve(t, "dst", 0)
+	seed(t, src)
+	want := snapshotState(t, src)
+	var old bytes.Buffer
+	if err := h.plane.SnapshotFiles(ctx, "src", &old); err != nil {
+		t.Fatal(err)
+	}
+	// Writes after it: a database more and a document more.
+	if _, err := src.Database("later").Collection("x").InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Database("app").Collection("users").InsertOne(ctx, bson.D{{Key: "_id", Value: "late"}}); err != nil {
+		t.Fatal(err)
+	}
+	swaps := 0
+	var restoreErr error
+	h.progress = func(id, file string) {
+		if id != "src" || swaps > 0 {
+			return
+		}
+		swaps++
+		restoreErr = h.plane.RestoreFiles(ctx, "src", bytes.NewReader(old.Bytes()))
+	}
+	var snap bytes.Buffer
+	if err := h.plane.SnapshotFiles(ctx, "src", &snap); err != nil {
+		t.Fatalf("a snapshot across a restore's swap: %v", err)
+	}
+	h.progress = nil
+	if swaps != 1 || restoreErr != nil {
+		t.Fatalf("the restore in the middle of the snapshot: ran %d times, %v", swaps, restoreErr)
+	}
+	assertSameState(t, "src after the restore", snapshotState(t, src), want)
+	if err := h.plane.RestoreFiles(ctx, "dst", bytes.NewReader(snap.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	assertSameState(t, "the snapshot taken across the swap", snapshotState(t, dst), want)
+}

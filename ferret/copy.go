@@ -50,15 +50,45 @@ func (b *Backend) Copy(ctx context.Context, copied func(file string)) (*Copy, er
 
 // CopyFiles is Copy without an instance to read the copy through: the
 // files alone (Dir), for a snapshot that keeps them as they are.
+//
+// A restore may swap the backend's data while the copy runs (Staging.Commit
+// removes the generation being copied): the copy then starts over from the
+// new generation, so it is always one generation's files, whole.
 func (b *Backend) CopyFiles(ctx context.Context, copied func(file string)) (*Copy, error) {
-	b.mu.Lock()
-	if b.closed {
+	const attempts = 5
+	for i := 1; ; i++ {
+		b.mu.Lock()
+		if b.closed {
+			b.mu.Unlock()
+			return nil, ErrClosed
+		}
+		gen := b.gen
 		b.mu.Unlock()
-		return nil, ErrClosed
+		c, err := b.copyGen(ctx, gen, copied)
+		b.mu.Lock()
+		swapped, closed := b.gen != gen, b.closed
+		b.mu.Unlock()
+		switch {
+		case closed:
+			if c != nil {
+				c.Close()
+			}
+			return nil, ErrClosed
+		case !swapped:
+			return c, err
+		}
+		if c != nil {
+			c.Close()
+		}
+		if ctx.Err() != nil || i == attempts {
+			return nil, fmt.Errorf("ferret: copy %s: the data was swapped by restores %d times while it was copied", b.id, i)
+		}
 	}
-	src := b.genDir(b.gen)
-	b.mu.Unlock()
+}
 
+// copyGen copies generation gen's files into a new copy directory.
+func (b *Backend) copyGen(ctx context.Context, gen int, copied func(file string)) (*Copy, error) {
+	src := b.genDir(gen)
 	var suffix [6]byte
 	rand.Read(suffix[:])
 	dir := filepath.Join(b.dir, "copy-"+hex.EncodeToString(suffix[:]))
@@ -109,7 +139,8 @@ type backuper interface {
 }
 
 func backupFile(ctx context.Context, src, dst string) error {
-	db, err := sql.Open("sqlite", "file:"+src)
+	// mode=rw: a file a swap removed is an error, never a new empty one.
+	db, err := sql.Open("sqlite", "file:"+src+"?mode=rw")
 	if err != nil {
 		return fmt.Errorf("ferret: copy %s: %w", src, err)
 	}

@@ -43,7 +43,7 @@ func StartOn[TTx any](ctx context.Context, e *Engine, driver Driver[TTx]) error 
 	if poll <= 0 {
 		poll = defaultFetchPoll
 	}
-	q, err := newRiverQueue(driver, e.Handle, e.cfg.Workers, poll, e.log.With("component", "river"))
+	q, err := newRiverQueue(driver, e.Handle, e.cfg.Workers, poll, e.cfg.DataTimeout, e.log.With("component", "river"))
 	if err != nil {
 		return err
 	}

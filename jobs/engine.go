@@ -56,6 +56,11 @@ type Config struct {
 	// RestoreTime is the least time a restore stays RUNNING: it ends once
 	// its artifact is applied and this much time has passed since.
 	RestoreTime time.Duration
+	// DataTimeout is how long one run of a snapshot or a restore, the work
+	// that copies a cluster's data, may take before it is cancelled and
+	// retried (default DefaultDataTimeout). River's rescuer frees a job
+	// left running by a replica that died after twice this.
+	DataTimeout time.Duration
 	// Workers is how many jobs run at once (default 4).
 	Workers int
 	// QueuePoll is how often the queue looks for runnable jobs nothing

@@ -59,8 +59,25 @@ var policies = map[flexd.TimerKind]policy{
 	flexd.TimerDelete:   {"flexd_delete", 30 * time.Second, 20, time.Second},
 	flexd.TimerSchedule: {"flexd_schedule", 30 * time.Second, 20, time.Second},
 	flexd.TimerPrune:    {"flexd_prune", 30 * time.Second, 20, time.Second},
-	flexd.TimerSnapshot: {"flexd_snapshot", time.Minute, 10, 2 * time.Second},
-	flexd.TimerRestore:  {"flexd_restore", time.Minute, 10, 2 * time.Second},
+	flexd.TimerSnapshot: {"flexd_snapshot", DefaultDataTimeout, 10, 2 * time.Second},
+	flexd.TimerRestore:  {"flexd_restore", DefaultDataTimeout, 10, 2 * time.Second},
+}
+
+// DefaultDataTimeout is how long one run of a snapshot or a restore may
+// take unless Config.DataTimeout says otherwise: these copy a cluster's
+// data (a Flex cluster holds at most 5 GB; the data plane copies its files
+// at 100+ MB/s), so a run that takes this long is stuck, and is cancelled
+// and retried.
+const DefaultDataTimeout = 10 * time.Minute
+
+// withDataTimeout is the policy of kind with the data timeout d (when set)
+// for the kinds that copy data.
+func withDataTimeout(kind flexd.TimerKind, d time.Duration) policy {
+	p := policies[kind]
+	if d > 0 && (kind == flexd.TimerSnapshot || kind == flexd.TimerRestore) {
+		p.timeout = d
+	}
+	return p
 }
 
 // legacyKind is the one job kind of flexd before one kind per operation;
@@ -170,7 +187,7 @@ type RiverQueue[TTx any] struct {
 // NewRiverQueue returns a queue on driver's database, which must have
 // River's schema (MigrateRiver). workers is how many jobs run at once.
 func NewRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, workers int, log *slog.Logger) (*RiverQueue[TTx], error) {
-	return newRiverQueue(driver, handle, workers, defaultFetchPoll, log)
+	return newRiverQueue(driver, handle, workers, defaultFetchPoll, 0, log)
 }
 
 // defaultFetchPoll is how often River looks for work on its own when
@@ -179,7 +196,7 @@ func NewRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, work
 // only finds what River itself made runnable, such as retries.
 const defaultFetchPoll = 50 * time.Millisecond
 
-func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, workers int, poll time.Duration, log *slog.Logger) (*RiverQueue[TTx], error) {
+func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, workers int, poll, dataTimeout time.Duration, log *slog.Logger) (*RiverQueue[TTx], error) {
 	q := &RiverQueue[TTx]{handle: handle, finished: map[int64]bool{}, changed: make(chan struct{})}
 	ws := river.NewWorkers()
 	for _, err := range []error{
@@ -187,8 +204,8 @@ func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, work
 		addKind[deleteKind](ws, q.work, policies[flexd.TimerDelete]),
 		addKind[scheduleKind](ws, q.work, policies[flexd.TimerSchedule]),
 		addKind[pruneKind](ws, q.work, policies[flexd.TimerPrune]),
-		addKind[snapshotKind](ws, q.work, policies[flexd.TimerSnapshot]),
-		addKind[restoreKind](ws, q.work, policies[flexd.TimerRestore]),
+		addKind[snapshotKind](ws, q.work, withDataTimeout(flexd.TimerSnapshot, dataTimeout)),
+		addKind[restoreKind](ws, q.work, withDataTimeout(flexd.TimerRestore, dataTimeout)),
 		addKind[legacy](ws, q.work, policy{legacyKind, time.Minute, 10, time.Second}),
 	} {
 		if err != nil {
@@ -209,7 +226,7 @@ func newRiverQueue[TTx any](driver riverdriver.Driver[TTx], handle Handler, work
 		// an orphan; River's default, an hour, would keep a restore
 		// RUNNING that long on PostgreSQL.
 		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: 2 * time.Minute,
+		RescueStuckJobsAfter: 2 * max(withDataTimeout(flexd.TimerRestore, dataTimeout).timeout, withDataTimeout(flexd.TimerSnapshot, dataTimeout).timeout),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("river client: %w", err)

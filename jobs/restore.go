@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/flexd/flexd"
 )
@@ -127,10 +128,13 @@ func (e *Engine) restoreWork(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJ
 // restoreLease is how long after its start a restore's work is left to the
 // job that started it before its timer hands it to any worker: the job
 // goes straight on to the work, and the timer is there for a crash. It is
-// the restore job kind's timeout, so a copy still running is never started
-// a second time beside it. (A job a crash left running is resumed sooner:
-// at start on SQLite, by River's rescuer on PostgreSQL.)
-var restoreLease = policies[flexd.TimerRestore].timeout
+// the restore job kind's timeout (Config.DataTimeout), so a copy still
+// running is never started a second time beside it. (A job a crash left
+// running is resumed sooner: at start on SQLite, by River's rescuer on
+// PostgreSQL.)
+func (e *Engine) restoreLease() time.Duration {
+	return withDataTimeout(flexd.TimerRestore, e.cfg.DataTimeout).timeout
+}
 
 // startRestore starts j if it is next into target, and otherwise leaves it
 // QUEUED, making sure the one that is next is awake.
@@ -153,7 +157,7 @@ func (e *Engine) startRestore(ctx context.Context, tx flexd.Tx, j *flexd.Restore
 	if err := tx.UpdateFlexCluster(ctx, target, flexd.ClusterIdle); err != nil {
 		return false, err
 	}
-	return true, tx.SetTimer(ctx, flexd.Timer{Kind: flexd.TimerRestore, EntityID: j.ID, DueAt: e.clock.Now().Add(restoreLease)})
+	return true, tx.SetTimer(ctx, flexd.Timer{Kind: flexd.TimerRestore, EntityID: j.ID, DueAt: e.clock.Now().Add(e.restoreLease())})
 }
 
 // recordRestore records a copy done outside the unit of work: the target's

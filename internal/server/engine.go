@@ -23,6 +23,7 @@ type lifecycleConfig struct {
 	deleteTime        time.Duration
 	restoreTime       time.Duration
 	downloadTTL       time.Duration
+	dataJobTimeout    time.Duration
 }
 
 func (e *envFlags) int(p *int, name, env string, def int, help string) {
@@ -45,6 +46,8 @@ func (lc *lifecycleConfig) register(ef *envFlags) {
 	ef.duration(&lc.deleteTime, "delete-time", "FLEXD_DELETE_TIME", 0, "time a deleted cluster stays DELETING before it is gone")
 	ef.duration(&lc.restoreTime, "restore-time", "FLEXD_RESTORE_TIME", 5*time.Second, "least time a restore stays RUNNING")
 	ef.duration(&lc.downloadTTL, "download-ttl", "FLEXD_DOWNLOAD_TTL", 4*time.Hour, "how long a snapshot download link works")
+	ef.duration(&lc.dataJobTimeout, "data-job-timeout", "FLEXD_DATA_JOB_TIMEOUT", jobs.DefaultDataTimeout,
+		"how long one run of a snapshot or restore (a copy of a cluster's data) may take before it is cancelled and retried")
 }
 
 func (lc *lifecycleConfig) validate() error {
@@ -53,6 +56,9 @@ func (lc *lifecycleConfig) validate() error {
 	}
 	if lc.snapshotRetention < 1 {
 		return fmt.Errorf("%w: --snapshot-retention must be at least 1", errUsage)
+	}
+	if lc.dataJobTimeout < time.Second {
+		return fmt.Errorf("%w: --data-job-timeout must be at least 1s", errUsage)
 	}
 	for name, d := range map[string]time.Duration{"snapshot-interval": lc.snapshotInterval,
 		"provision-time": lc.provisionTime, "delete-time": lc.deleteTime, "restore-time": lc.restoreTime, "download-ttl": lc.downloadTTL} {
@@ -80,6 +86,7 @@ func (lc *lifecycleConfig) engine(store *sqlstore.Store, clock flexd.Clock, log 
 		ProvisionTime:     lc.provisionTime,
 		DeleteTime:        lc.deleteTime,
 		RestoreTime:       lc.restoreTime,
+		DataTimeout:       lc.dataJobTimeout,
 		Logger:            log,
 		Instrument:        jobMetrics(m),
 		Artifacts:         artifacts,

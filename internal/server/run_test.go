@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flexd/flexd/internal/testkit"
+	"github.com/flexd/flexd/jobs"
 )
 
 // syncBuffer collects the server's log lines while run writes them.
@@ -367,5 +368,27 @@ func TestAPIRateLimitsFlag(t *testing.T) {
 	_ = Run(context.Background(), []string{"flexd", "serve", "--help"}, func(string) string { return "" }, io.Discard, &help)
 	if !strings.Contains(help.String(), "-api-rate-limits") || !strings.Contains(help.String(), "FLEXD_API_RATE_LIMITS") {
 		t.Errorf("serve --help does not mention --api-rate-limits")
+	}
+}
+
+// TestDataJobTimeoutFlag: --data-job-timeout (FLEXD_DATA_JOB_TIMEOUT) sets
+// how long a snapshot or restore may run; the default is the engine's, and
+// a value under a second is a usage error.
+func TestDataJobTimeoutFlag(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := parseServeFlags(nil, env(nil), io.Discard)
+	if err != nil || c.lifecycle.dataJobTimeout != jobs.DefaultDataTimeout {
+		t.Errorf("default: %v %v", c.lifecycle.dataJobTimeout, err)
+	}
+	c, err = parseServeFlags(nil, env(map[string]string{"FLEXD_DATA_JOB_TIMEOUT": "45m"}), io.Discard)
+	if err != nil || c.lifecycle.dataJobTimeout != 45*time.Minute {
+		t.Errorf("FLEXD_DATA_JOB_TIMEOUT=45m: %v %v", c.lifecycle.dataJobTimeout, err)
+	}
+	c, err = parseServeFlags([]string{"--data-job-timeout", "2h"}, env(map[string]string{"FLEXD_DATA_JOB_TIMEOUT": "45m"}), io.Discard)
+	if err != nil || c.lifecycle.dataJobTimeout != 2*time.Hour {
+		t.Errorf("--data-job-timeout 2h over the env: %v %v", c.lifecycle.dataJobTimeout, err)
+	}
+	if _, err := parseServeFlags([]string{"--data-job-timeout", "0s"}, env(nil), io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("--data-job-timeout 0s: %v, want a usage error", err)
 	}
 }
