@@ -18,6 +18,7 @@ type bench struct {
 	o       options
 	log     io.Writer
 	dir     string // data directory and scratch files
+	dataDir string // flexd's data directory (one per flexd the run starts)
 	bin     string
 	creds   *credentials
 	rep     *report
@@ -56,7 +57,7 @@ func benchmark(ctx context.Context, o options, log io.Writer) (*report, error) {
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	b := &bench{o: o, log: log, dir: dir, creds: newCredentials(), rep: newReport(o), bulkProjects: map[int]string{}}
+	b := &bench{o: o, log: log, dir: dir, dataDir: filepath.Join(dir, "data"), creds: newCredentials(), rep: newReport(o), bulkProjects: map[int]string{}}
 	b.bin = o.flexd
 	if b.bin == "" {
 		b.logf("building flexd")
@@ -78,6 +79,9 @@ func (b *bench) logf(format string, args ...any) {
 }
 
 func (b *bench) all(ctx context.Context) error {
+	if b.o.dataOnly {
+		return b.dataPlane(ctx)
+	}
 	// 6: start-up on a fresh data directory, then the idle footprint.
 	if err := b.start(ctx, "6", "ready after start, fresh data dir"); err != nil {
 		return err
@@ -134,7 +138,13 @@ func (b *bench) all(ctx context.Context) error {
 				fmt.Sprintf("%.2fx", float64(large[i].Flexd.P50)/float64(small[i].Flexd.P50))
 		}
 	}
-	return b.ceilings(ctx)
+	if err := b.ceilings(ctx); err != nil || b.o.controlOnly {
+		return err
+	}
+	// 7-9: the data plane, on a flexd of its own (a fresh data directory),
+	// so that neither side's figures carry the other's data.
+	b.flexd.stop()
+	return b.dataPlane(ctx)
 }
 
 // start starts flexd on the data directory and records its time to ready.
@@ -145,8 +155,9 @@ func (b *bench) start(ctx context.Context, scenario, name string) error {
 	}
 	env := append(b.creds.env(),
 		"FLEXD_LISTEN="+addr,
-		"FLEXD_DATA_DIR="+filepath.Join(b.dir, "data"),
+		"FLEXD_DATA_DIR="+b.dataDir,
 		"FLEXD_LOG_LEVEL=warn",
+		"FLEXD_CLUSTER_PORTS="+b.o.clusterPorts,
 	)
 	env = append(env, zeroKnobs(flexdHelp(b.bin))...)
 	env = append(env, b.o.env...)

@@ -46,6 +46,11 @@ type options struct {
 	jsonOut       string
 	keep          bool
 	env           envList
+	clusterPorts  string
+	dataMB        string
+	idleClusters  int
+	controlOnly   bool
+	dataOnly      bool
 }
 
 // envList is a repeatable -flexd-env flag.
@@ -83,13 +88,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.loadCPUs, "load-cpus", defaultCPUs(false), "CPUs for the load generator (taskset -c list; empty: no pinning)")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
+	fs.StringVar(&o.clusterPorts, "cluster-ports", "", "FLEXD_CLUSTER_PORTS of the flexd under test (default 12000-32767: the scale store's clusters are all served; -smoke: 33000-39999)")
+	fs.StringVar(&o.dataMB, "data-mb", "100,1000", "sizes in MB of documents that scenario 7 snapshots and restores, comma-separated (-smoke: 2)")
+	fs.IntVar(&o.idleClusters, "idle-clusters", 1000, "clusters of scenario 9 (idle footprint, start-up, cold first query)")
+	fs.BoolVar(&o.controlOnly, "control-only", false, "run the control-plane scenarios 1-6 only")
+	fs.BoolVar(&o.dataOnly, "data-only", false, "run the data-plane scenarios 7-9 only")
 	fs.Var(&o.env, "flexd-env", "NAME=value to start flexd with (repeatable), e.g. FLEXD_READ_CACHE=false for the uncached baseline")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.smoke {
 		o.duration, o.warmup, o.conns = 200*time.Millisecond, 30*time.Millisecond, 4
 		o.jobs, o.scale, o.scaleClusters, o.inflight = 120, 3000, 30, 4
+		if !set["data-mb"] {
+			o.dataMB = "2"
+		}
+		if !set["idle-clusters"] {
+			o.idleClusters = 20
+		}
+	}
+	if o.clusterPorts == "" {
+		o.clusterPorts = "12000-32767"
+		if o.smoke {
+			o.clusterPorts = "33000-39999"
+		}
+	}
+	if o.controlOnly && o.dataOnly {
+		return errors.New("-control-only and -data-only exclude each other")
 	}
 	if o.scaleClusters <= 10 || o.scale < 1000 {
 		return errors.New("-scale must be at least 1000 and -scale-clusters more than 10")
