@@ -242,3 +242,39 @@ func TestSnapshotDuringARestoreSwap(t *testing.T) {
 	}
 	assertSameState(t, "the snapshot taken across the swap", snapshotState(t, dst), want)
 }
+
+// TestApplyNamesACorruptArtifact: the restore reads the artifact once,
+// checking it as it extracts; an artifact damaged where the tar reader
+// trips first (its first header) still fails as a checksum failure, and
+// leaves the target's data whole.
+func TestApplyNamesACorruptArtifact(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	src, _ := h.serve(t, "src", 0)
+	dst, _ := h.serve(t, "dst", 0)
+	seed(t, src)
+	if _, err := dst.Database("old").Collection("x").InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshotState(t, dst)
+	d := &dataplane.DataArtifacts{Plane: h.plane, Blobs: h.blobs}
+	a, err := d.Capture(ctx, &flexd.FlexCluster{ID: "src"}, "snap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(h.dir, "blobs", filepath.FromSlash(a.BlobKey))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b[100:], "garbage!") // the first header's mode and owner fields
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Apply(ctx, "job", a, &flexd.FlexCluster{ID: "dst"})
+	d.Released("job", "dst")
+	if !errors.Is(err, flexd.ErrBlobCorrupt) || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("restore from an artifact with a damaged header: %v, want a checksum failure", err)
+	}
+	assertSameState(t, "dst after a failed restore", snapshotState(t, dst), before)
+}
