@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 )
@@ -134,13 +135,19 @@ func (m *Manager) OpenFiles(dir string) (*Copy, error) {
 	return &Copy{dir: dir, inst: in}, nil
 }
 
-type backuper interface {
-	NewBackup(dstURI string) (*sqlite.Backup, error)
+type restorer interface {
+	NewRestore(srcURI string) (*sqlite.Backup, error)
 }
 
+// backupFile copies the database src into the new file dst with SQLite's
+// online backup, as one step. The copy is a scratch file (a snapshot tars
+// it and removes it), so it is written without a journal and without
+// fsync: the backup runs while writes are held, and syncing a file that
+// is deleted a moment later only makes the pause longer. It is driven
+// from dst's side (a restore into dst) because that is the connection
+// whose pragmas can be set.
 func backupFile(ctx context.Context, src, dst string) error {
-	// mode=rw: a file a swap removed is an error, never a new empty one.
-	db, err := sql.Open("sqlite", "file:"+src+"?mode=rw")
+	db, err := sql.Open("sqlite", "file:"+dst+"?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)")
 	if err != nil {
 		return fmt.Errorf("ferret: copy %s: %w", src, err)
 	}
@@ -150,32 +157,43 @@ func backupFile(ctx context.Context, src, dst string) error {
 		return fmt.Errorf("ferret: copy %s: %w", src, err)
 	}
 	defer conn.Close()
-	// FerretDB may hold a write lock for a moment (e.g. capped collection
-	// clean-up); wait for it rather than fail.
-	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 10000"); err != nil {
-		return fmt.Errorf("ferret: copy %s: %w", src, err)
-	}
 	err = conn.Raw(func(dc any) error {
-		bk, ok := dc.(backuper)
+		r, ok := dc.(restorer)
 		if !ok {
 			return errors.New("sqlite driver without online backup")
 		}
-		b, err := bk.NewBackup("file:" + dst)
+		// mode=rw: a file a swap removed is an error, never a new empty one.
+		b, err := r.NewRestore("file:" + src + "?mode=rw")
 		if err != nil {
 			return err
 		}
-		more, err := b.Step(-1)
-		ferr := b.Finish()
-		if err == nil && more {
-			err = errors.New("backup did not complete in one step")
+		// FerretDB may hold a lock for a moment (e.g. capped collection
+		// clean-up): wait for it rather than fail.
+		for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+			more, err := b.Step(-1)
+			var se *sqlite.Error
+			if errors.As(err, &se) && (se.Code()&0xff == sqliteBusy || se.Code()&0xff == sqliteLocked) && ctx.Err() == nil {
+				time.Sleep(wait)
+				continue
+			}
+			ferr := b.Finish()
+			if err == nil && more {
+				err = errors.New("backup did not complete in one step")
+			}
+			return errors.Join(err, ferr)
 		}
-		return errors.Join(err, ferr)
 	})
 	if err != nil {
 		return fmt.Errorf("ferret: copy %s: %w", src, err)
 	}
 	return nil
 }
+
+// SQLite's primary result codes for a database another connection holds.
+const (
+	sqliteBusy   = 5
+	sqliteLocked = 6
+)
 
 // DialContext connects to the copy's instance (see Backend.DialContext).
 func (c *Copy) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
