@@ -48,6 +48,7 @@ type options struct {
 	env           envList
 	clusterPorts  string
 	dataMB        string
+	wireCopyMB    int
 	idleClusters  int
 	controlOnly   bool
 	dataOnly      bool
@@ -90,6 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary data directory")
 	fs.StringVar(&o.clusterPorts, "cluster-ports", "", "FLEXD_CLUSTER_PORTS of the flexd under test (default 12000-32767: the scale store's clusters are all served; -smoke: 33000-39999)")
 	fs.StringVar(&o.dataMB, "data-mb", "100,1000", "sizes in MB of documents that scenario 7 snapshots and restores, comma-separated (-smoke: 2)")
+	fs.IntVar(&o.wireCopyMB, "wire-copy-mb", 100, "largest -data-mb size that scenario 7 also copies client-side through the wire (the slow alternative: ~1-7 MB/s)")
 	fs.IntVar(&o.idleClusters, "idle-clusters", 1000, "clusters of scenario 9 (idle footprint, start-up, cold first query)")
 	fs.BoolVar(&o.controlOnly, "control-only", false, "run the control-plane scenarios 1-6 only")
 	fs.BoolVar(&o.dataOnly, "data-only", false, "run the data-plane scenarios 7-9 only")
