@@ -19,16 +19,21 @@ type bench struct {
 	log     io.Writer
 	dir     string // data directory and scratch files
 	dataDir string // flexd's data directory (one per flexd the run starts)
-	bin     string
-	creds   *credentials
-	rep     *report
-	flexd   *process
-	addr    string
-	group   string // the project of the listed cluster
-	snap    string // a completed snapshot of flexA
-	jobID   string // a restore job of flexA
-	targets []string
-	bulk    []bulkCluster
+	// dbUser is the database user the driver connects to clusters as
+	// (empty: endpoints that do not authenticate); authProbed tells
+	// whether that has been found out.
+	dbUser     string
+	authProbed bool
+	bin        string
+	creds      *credentials
+	rep        *report
+	flexd      *process
+	addr       string
+	group      string // the project of the listed cluster
+	snap       string // a completed snapshot of flexA
+	jobID      string // a restore job of flexA
+	targets    []string
+	bulk       []bulkCluster
 	// bulkProjects are the bulk loader's projects, by number.
 	bulkProjects map[int]string
 	// peakRSS is the largest RSS seen during load runs.

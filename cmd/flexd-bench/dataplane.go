@@ -56,6 +56,18 @@ func (b *bench) dataPlane(ctx context.Context) error {
 		return err
 	}
 	b.group = p.ID
+	// A database user for the driver's connections, for a flexd whose
+	// endpoints authenticate (SCRAM); dataCluster finds out whether they do.
+	b.dbUser = ""
+	user := map[string]any{"databaseName": "admin", "username": "bench", "password": benchDBPassword,
+		"roles": []map[string]string{{"roleName": "readWriteAnyDatabase", "databaseName": "admin"}}}
+	if err := cl.call("POST", projectPath(b.group)+"/databaseUsers", acceptProject, user, 201, nil); err != nil {
+		b.logf("no database user (%v): connecting without one", err)
+		b.authProbed = true
+	}
+	if _, err := b.dataCluster(cl, "probe"); err != nil { // finds out about the user
+		return err
+	}
 	if err := b.idleClusters(ctx, cl); err != nil {
 		return err
 	}
@@ -77,6 +89,49 @@ func (b *bench) dataPlane(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// benchDBPassword is the password of the benchmark's database user.
+const benchDBPassword = "bench-Passw0rd-1234"
+
+// withUser puts the benchmark's database user into a connection string,
+// once dataCluster has found that the endpoints want one.
+func (b *bench) withUser(uri string) string {
+	if b.dbUser == "" {
+		return uri
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		return uri
+	}
+	u.User = url.UserPassword(b.dbUser, benchDBPassword)
+	q := u.Query()
+	q.Set("authSource", "admin")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// probeAuth finds out, on the first cluster, whether its endpoint wants
+// the database user (flexd with SCRAM at the endpoints) or takes
+// connections without one (flexd before it): the user is used if a
+// connection with it works.
+func (b *bench) probeAuth(ctx context.Context, uri string) {
+	if b.authProbed {
+		return
+	}
+	b.authProbed = true
+	b.dbUser = "bench"
+	c, err := connectURI(b.withUser(uri))
+	if err == nil {
+		err = c.Database("admin").RunCommand(ctx, bson.D{{Key: "ping", Value: 1}}).Err()
+		disconnect(c)
+	}
+	if err != nil {
+		b.logf("the cluster endpoints do not take the database user (%v): connecting without one", err)
+		b.dbUser = ""
+		return
+	}
+	b.rep.Auth = strings.TrimPrefix(b.rep.Auth+"; cluster endpoints: SCRAM database user", "; ")
 }
 
 // cluster is a cluster the data-plane scenarios created.
@@ -102,7 +157,8 @@ func (b *bench) dataCluster(cl *client, name string) (*cluster, error) {
 	if c.ConnectionStrings.Standard == "" {
 		return nil, fmt.Errorf("cluster %s has no connection string: is the data plane on?", name)
 	}
-	return &cluster{name: name, id: c.ID, uri: c.ConnectionStrings.Standard}, nil
+	b.probeAuth(context.Background(), c.ConnectionStrings.Standard)
+	return &cluster{name: name, id: c.ID, uri: b.withUser(c.ConnectionStrings.Standard)}, nil
 }
 
 func connectURI(uri string) (*mongo.Client, error) {
@@ -197,7 +253,7 @@ func (b *bench) idleClusters(ctx context.Context, cl *client) error {
 			return err
 		}
 		t0 := time.Now()
-		mc, err := connectURI(c.ConnectionStrings.Standard)
+		mc, err := connectURI(b.withUser(c.ConnectionStrings.Standard))
 		if err != nil {
 			return err
 		}
