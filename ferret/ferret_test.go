@@ -262,3 +262,44 @@ func TestDataDirWithSpaces(t *testing.T) {
 	defer cp.Close()
 	assertOnly(t, connect(t, cp), "old")
 }
+
+// TestFirstCurrentLostInACrash: a new cluster's first CURRENT is written
+// without fsync (a thousand new clusters would otherwise cost two fsyncs
+// each); a crash may leave it missing or empty, and either reads as the
+// first generation, whose data is still there.
+func TestFirstCurrentLostInACrash(t *testing.T) {
+	ctx := context.Background()
+	for _, lost := range []string{"missing", "empty"} {
+		t.Run(lost, func(t *testing.T) {
+			dir := t.TempDir()
+			m := newManager(t, dir, time.Minute)
+			b, err := m.Backend("c1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := connect(t, b)
+			if _, err := c.Database("app").Collection("x").InsertOne(ctx, bson.D{{Key: "_id", Value: 1}}); err != nil {
+				t.Fatal(err)
+			}
+			c.Disconnect(ctx)
+			m.Close()
+			current := filepath.Join(dir, "c1", "CURRENT")
+			if lost == "missing" {
+				err = os.Remove(current)
+			} else {
+				err = os.WriteFile(current, nil, 0o600)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			b2, err := newManager(t, dir, time.Minute).Backend("c1")
+			if err != nil {
+				t.Fatalf("a cluster whose first CURRENT is %s: %v", lost, err)
+			}
+			n, err := connect(t, b2).Database("app").Collection("x").CountDocuments(ctx, bson.D{})
+			if err != nil || n != 1 {
+				t.Fatalf("a cluster whose first CURRENT is %s holds %d documents (%v), want its 1", lost, n, err)
+			}
+		})
+	}
+}
