@@ -124,6 +124,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	}
 	d := &dataplane.DataArtifacts{Plane: plane, Blobs: blobs, Log: plog}
 	served := 0
+	var moved []*flexd.FlexCluster // served on another port than stored, or for the first time
 	for i := range clusters {
 		c := &clusters[i]
 		if c.StateName == flexd.ClusterCreating || c.StateName == flexd.ClusterDeleting {
@@ -136,11 +137,25 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 		before := *c
 		change(c)
 		if c.Port != before.Port || c.StandardConnectionString != before.StandardConnectionString {
-			if err := store.UpdateFlexCluster(ctx, c); err != nil {
-				return fail(fmt.Errorf("record port of cluster %s: %w", c.Name, err))
-			}
+			moved = append(moved, c)
 		}
 		served++
+	}
+	// One transaction for all of them: clusters never served before (from
+	// a flexd before the data plane, a seed or a bulk load) can be
+	// thousands, and a commit each made start-up take seconds.
+	if len(moved) > 0 {
+		err := store.InTx(ctx, func(tx flexd.Tx) error {
+			for _, c := range moved {
+				if err := tx.UpdateFlexCluster(ctx, c, c.StateName); err != nil {
+					return fmt.Errorf("record port of cluster %s: %w", c.Name, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fail(err)
+		}
 	}
 	log.Info("data plane: every cluster is a MongoDB endpoint", "host", dc.host, "bind", cmp.Or(dc.bind, dc.host), "ports", dc.ports,
 		"clusters_served", served, "blobs_swept", swept, "data", dataDir)
