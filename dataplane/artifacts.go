@@ -116,7 +116,7 @@ func cleanErr(err error) error {
 // Serve opens the cluster's endpoint on its stored port (or a new one) and
 // records the port and connection string.
 func (d *DataArtifacts) Serve(ctx context.Context, c *flexd.FlexCluster) (func(*flexd.FlexCluster), error) {
-	port, err := d.Plane.Serve(ctx, c.ID, c.Port)
+	port, err := d.Plane.ServeCluster(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("serve cluster %s: %w", c.Name, err)
 	}

@@ -136,15 +136,28 @@ var _ flexd.DataPlane = (*Plane)(nil)
 // another port of the range, and returns the port to store. Serving a
 // cluster already served returns its port.
 func (p *Plane) Serve(ctx context.Context, id string, port int) (int, error) {
-	opts := mongowire.Options{Name: id, Log: p.log}
 	var c *flexd.FlexCluster
 	if a := p.cfg.Access; a != nil {
-		// Which project's users and access list guard the endpoint (a
-		// cluster never changes project or name).
+		// Which project's users and access list guard the endpoint.
 		var err error
 		if c, err = a.store.GetFlexClusterByID(ctx, id); err != nil {
 			return 0, fmt.Errorf("dataplane: guard cluster %s: %w", id, err)
 		}
+	}
+	return p.serve(ctx, id, port, c)
+}
+
+// ServeCluster is Serve for cluster c, on c.Port if it is free: c names
+// the project whose users and access list guard the endpoint (a cluster
+// never changes project or name), which may not be stored yet (a
+// cluster adopted in the unit of work that creates it).
+func (p *Plane) ServeCluster(ctx context.Context, c *flexd.FlexCluster) (int, error) {
+	return p.serve(ctx, c.ID, c.Port, c)
+}
+
+func (p *Plane) serve(ctx context.Context, id string, port int, c *flexd.FlexCluster) (int, error) {
+	opts := mongowire.Options{Name: id, Log: p.log}
+	if a := p.cfg.Access; a != nil {
 		opts = a.options(c)
 		opts.Name, opts.Log = id, p.log
 	}
