@@ -43,7 +43,7 @@ func (dc *dataPlaneConfig) register(ef *envFlags) {
 	ef.string(&dc.ports, "cluster-ports", "FLEXD_CLUSTER_PORTS", "27100-27999",
 		"TCP port range of the clusters' MongoDB endpoints, FIRST-LAST; ports other processes hold are skipped")
 	ef.string(&dc.accessList, "cluster-access-list", "FLEXD_CLUSTER_ACCESS_LIST", "loopback",
-		"IP access list a new project starts with: loopback (the loopback range of --cluster-bind/--cluster-host: 127.0.0.0/8, ::1/128 or both), none, or comma-separated CIDR blocks")
+		"IP access list a new project starts with: none, or comma-separated CIDR blocks and loopback (the loopback range of --cluster-bind/--cluster-host: 127.0.0.0/8, ::1/128 or both)")
 	ef.duration(&dc.recheck, "access-recheck-interval", "FLEXD_ACCESS_RECHECK_INTERVAL", 10*time.Second,
 		"how often open cluster connections are checked again for database users and access list entries whose deleteAfterDate has come on flexd's clock")
 }
@@ -78,34 +78,41 @@ func (dc *dataPlaneConfig) validate() error {
 	return nil
 }
 
-// initialBlocks are the CIDR blocks of --cluster-access-list.
+// initialBlocks are the CIDR blocks of --cluster-access-list: "none", or
+// a comma-separated list of blocks and "loopback".
 func (dc *dataPlaneConfig) initialBlocks() ([]netip.Prefix, error) {
-	v4, v6 := netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")
-	switch strings.TrimSpace(dc.accessList) {
-	case "none", "":
+	if v := strings.TrimSpace(dc.accessList); v == "none" || v == "" {
 		return nil, nil
-	case "loopback":
-		// The range local clients connect from: the listener's own
-		// family, both for a name or a wildcard (dual stack).
-		a, err := netip.ParseAddr(cmp.Or(dc.bind, dc.host))
-		switch {
-		case err != nil || a.IsUnspecified() && a.Is6():
-			return []netip.Prefix{v4, v6}, nil
-		case a.Is4() || a.Is4In6():
-			return []netip.Prefix{v4}, nil
-		default:
-			return []netip.Prefix{v6}, nil
-		}
 	}
 	var out []netip.Prefix
 	for f := range strings.SplitSeq(dc.accessList, ",") {
-		p, err := netip.ParsePrefix(strings.TrimSpace(f))
+		f = strings.TrimSpace(f)
+		if f == "loopback" {
+			out = append(out, dc.loopback()...)
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
 		if err != nil || p != p.Masked() {
-			return nil, fmt.Errorf("%w: --cluster-access-list: %q is not a CIDR block (e.g. 10.0.0.0/8)", errUsage, strings.TrimSpace(f))
+			return nil, fmt.Errorf("%w: --cluster-access-list: %q is neither loopback nor a CIDR block (e.g. 10.0.0.0/8)", errUsage, f)
 		}
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// loopback is the range local clients reach the endpoints from: the
+// listener's own family, both for a name or a wildcard (dual stack).
+func (dc *dataPlaneConfig) loopback() []netip.Prefix {
+	v4, v6 := netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")
+	a, err := netip.ParseAddr(cmp.Or(dc.bind, dc.host))
+	switch {
+	case err != nil || a.IsUnspecified() && a.Is6():
+		return []netip.Prefix{v4, v6}
+	case a.Is4() || a.Is4In6():
+		return []netip.Prefix{v4}
+	default:
+		return []netip.Prefix{v6}
+	}
 }
 
 // openDataPlane makes every cluster of the store a live MongoDB endpoint:

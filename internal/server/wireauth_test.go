@@ -554,3 +554,36 @@ func code(r bson.Raw) int32 {
 	c, _ := r.Lookup("code").AsInt64OK()
 	return int32(c)
 }
+
+// TestClusterAccessListFlag: what a new project's access list starts with.
+func TestClusterAccessListFlag(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "127.0.0.0/8 flexd: loopback of the cluster endpoints"},
+		{map[string]string{"FLEXD_CLUSTER_HOST": "::1"}, "::1/128 flexd: loopback of the cluster endpoints"},
+		{map[string]string{"FLEXD_CLUSTER_BIND": "::"}, "127.0.0.0/8 flexd: loopback of the cluster endpoints,::1/128 flexd: loopback of the cluster endpoints"},
+		{map[string]string{"FLEXD_CLUSTER_BIND": "0.0.0.0"}, "127.0.0.0/8 flexd: loopback of the cluster endpoints"},
+		{map[string]string{"FLEXD_CLUSTER_ACCESS_LIST": "none"}, ""},
+		{map[string]string{"FLEXD_CLUSTER_ACCESS_LIST": "loopback, 172.16.0.0/12"}, "127.0.0.0/8 flexd: loopback of the cluster endpoints,172.16.0.0/12 "},
+		{map[string]string{"FLEXD_CLUSTER_ACCESS_LIST": "10.0.0.1/8"}, "usage"},
+		{map[string]string{"FLEXD_CLUSTER_ACCESS_LIST": "everyone"}, "usage"},
+		{map[string]string{"FLEXD_ACCESS_RECHECK_INTERVAL": "0s"}, "usage"},
+	} {
+		c, err := parseServeFlags(nil, func(k string) string { return tc.env[k] }, io.Discard)
+		got := "usage"
+		if err == nil {
+			var parts []string
+			for _, e := range c.plane.initialAccess {
+				parts = append(parts, e.CIDRBlock+" "+e.Comment)
+			}
+			got = strings.Join(parts, ",")
+		} else if !errors.Is(err, errUsage) {
+			t.Fatalf("%v: %v", tc.env, err)
+		}
+		if got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.env, got, tc.want)
+		}
+	}
+}
