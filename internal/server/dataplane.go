@@ -44,7 +44,7 @@ func (dc *dataPlaneConfig) register(ef *envFlags) {
 		"TCP port range of the clusters' MongoDB endpoints, FIRST-LAST; ports other processes hold are skipped")
 	ef.string(&dc.accessList, "cluster-access-list", "FLEXD_CLUSTER_ACCESS_LIST", "loopback",
 		"IP access list a new project starts with: none, or comma-separated CIDR blocks and loopback (the loopback range of --cluster-bind/--cluster-host: 127.0.0.0/8, ::1/128 or both)")
-	ef.duration(&dc.recheck, "access-recheck-interval", "FLEXD_ACCESS_RECHECK_INTERVAL", 10*time.Second,
+	ef.duration(&dc.recheck, "access-recheck-period", "FLEXD_ACCESS_RECHECK_PERIOD", 10*time.Second,
 		"how often open cluster connections are checked again for database users and access list entries whose deleteAfterDate has come on flexd's clock")
 }
 
@@ -57,7 +57,7 @@ func (dc *dataPlaneConfig) validate() error {
 		return fmt.Errorf("%w: --cluster-host must not be empty", errUsage)
 	}
 	if dc.recheck <= 0 {
-		return fmt.Errorf("%w: --access-recheck-interval must be positive", errUsage)
+		return fmt.Errorf("%w: --access-recheck-period must be positive", errUsage)
 	}
 	dc.portRange = r
 	blocks, err := dc.initialBlocks()

@@ -127,7 +127,7 @@ func authFailure(t *testing.T, err error) string {
 func TestClusterAccess(t *testing.T) {
 	dir := t.TempDir()
 	a := &accessServer{t: t, s: start(t, dir, map[string]string{"FLEXD_CLOCK": "manual", "FLEXD_PROVISION_TIME": "0",
-		"FLEXD_CLUSTER_PORTS": testClusterPorts(), "FLEXD_ACCESS_RECHECK_INTERVAL": "50ms", "FLEXD_LOG_LEVEL": "debug"})}
+		"FLEXD_CLUSTER_PORTS": testClusterPorts(), "FLEXD_ACCESS_RECHECK_PERIOD": "50ms", "FLEXD_LOG_LEVEL": "debug"})}
 	const (
 		alicePW   = "alice-pw-1x"
 		scopedPW  = "scoped-pw-2x"
@@ -569,7 +569,7 @@ func TestClusterAccessListFlag(t *testing.T) {
 		{map[string]string{"FLEXD_CLUSTER_ACCESS_LIST": "loopback, 172.16.0.0/12"}, "127.0.0.0/8 flexd: loopback of the cluster endpoints,172.16.0.0/12 "},
 		{map[string]string{"FLEXD_CLUSTER_ACCESS_LIST": "10.0.0.1/8"}, "usage"},
 		{map[string]string{"FLEXD_CLUSTER_ACCESS_LIST": "everyone"}, "usage"},
-		{map[string]string{"FLEXD_ACCESS_RECHECK_INTERVAL": "0s"}, "usage"},
+		{map[string]string{"FLEXD_ACCESS_RECHECK_PERIOD": "0s"}, "usage"},
 	} {
 		c, err := parseServeFlags(nil, func(k string) string { return tc.env[k] }, io.Discard)
 		got := "usage"
