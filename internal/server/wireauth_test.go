@@ -299,7 +299,7 @@ func TestClusterAccess(t *testing.T) {
 		authFailure(t, login(t, a1, "victim", victimPW, ""))
 	})
 
-	t.Run("a new password closes the old one's connections", func(t *testing.T) {
+	t.Run("a new password, roles or scopes close the connections", func(t *testing.T) {
 		w := dialWire(t, a1)
 		if r := w.scram("SCRAM-SHA-256", "rotated", rotatedPW, true, nil); !ok(r) {
 			t.Fatalf("rotated: %s", r)
@@ -315,6 +315,20 @@ func TestClusterAccess(t *testing.T) {
 		if err := login(t, a1, "rotated", newPW, ""); err != nil {
 			t.Errorf("the new password: %v", err)
 		}
+		// So do new roles, and new scopes.
+		w = dialWire(t, a1)
+		if r := w.scram("SCRAM-SHA-256", "rotated", newPW, true, nil); !ok(r) {
+			t.Fatalf("rotated: %s", r)
+		}
+		a.must(200, "PATCH", "/api/atlas/v2/groups/"+ga+"/databaseUsers/admin/rotated", `{"roles":[{"roleName":"read","databaseName":"app"}]}`)
+		w.awaitClosed()
+		w = dialWire(t, a1)
+		if r := w.scram("SCRAM-SHA-256", "rotated", newPW, true, nil); !ok(r) {
+			t.Fatalf("rotated with new roles: %s", r)
+		}
+		a.must(200, "PATCH", "/api/atlas/v2/groups/"+ga+"/databaseUsers/admin/rotated", `{"scopes":[{"name":"a2","type":"CLUSTER"}]}`)
+		w.awaitClosed()
+		authFailure(t, login(t, a1, "rotated", newPW, ""))
 	})
 
 	t.Run("a temporary user expires on flexd's clock", func(t *testing.T) {
