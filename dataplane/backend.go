@@ -29,8 +29,8 @@ import (
 //     collection's documents byte for byte, its options and indexes, and
 //     flexd's manifest), gzipped and streamed into the blob store with its
 //     size and SHA-256; a download serves it as it is;
-//   - a restore checks the artifact whole, then drops every collection and
-//     view of every database but admin, local and config, and loads the
+//   - a restore checks the artifact whole, then drops every collection
+//     of every database but admin, local and config, and loads the
 //     dump (collections with their options, documents in batches,
 //     indexes). A snapshot of an embedded cluster (FilesFormat) is restored
 //     through its download, built once.
@@ -275,9 +275,12 @@ func (d *DataArtifacts) applyExternal(ctx context.Context, a *flexd.Artifact, b 
 	return nil
 }
 
-// clearDeployment drops every collection and view of every database but
-// admin, local and config (Atlas: a restore "deletes all existing data on
-// the target cluster"). system.* collections stay: the server keeps them.
+// clearDeployment drops every collection of every database but admin,
+// local and config (Atlas: a restore "deletes all existing data on the
+// target cluster"). What a snapshot does not capture stays as it is, so
+// that restoring a deployment's own snapshot loses nothing it had: views,
+// time-series collections, system.* collections (and users and roles, in
+// admin).
 func clearDeployment(ctx context.Context, c *mongo.Client) error {
 	dbs, err := c.ListDatabaseNames(ctx, bson.D{}, options.ListDatabases().SetNameOnly(true))
 	if err != nil {
@@ -288,7 +291,7 @@ func clearDeployment(ctx context.Context, c *mongo.Client) error {
 			continue
 		}
 		db := c.Database(name)
-		colls, err := db.ListCollectionNames(ctx, bson.D{})
+		colls, err := db.ListCollectionNames(ctx, bson.D{{Key: "type", Value: "collection"}})
 		if err != nil {
 			return fmt.Errorf("list collections of %s: %w", name, err)
 		}

@@ -220,6 +220,28 @@ func TestAttachedBackendSnapshotRestoreDownload(t *testing.T) {
 	}
 	sameState(t, "the deployment restored from an embedded cluster's snapshot", dump(t, extClient), embWant)
 
+	// A corrupt artifact fails the restore before anything is dropped.
+	attID := p.must(200, "GET", p.flex+"/att", "")["id"].(string)
+	before := dump(t, extClient)
+	blob := filepath.Join(dir, "blobs", "snapshots", attID, snap+".tgz")
+	good, err := os.ReadFile(blob)
+	if err != nil {
+		t.Fatalf("the attached cluster's snapshot is not a .tgz in the blob store: %v", err)
+	}
+	bad := bytes.Clone(good)
+	bad[len(bad)/2] ^= 0xff
+	if err := os.WriteFile(blob, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j := p.restore("att", snap, "att")
+	if reason, _ := j["failureReason"].(string); j["status"] != "FAILED" || !strings.Contains(reason, "checksum") {
+		t.Errorf("restore of a corrupt artifact into the deployment: %v", j)
+	}
+	sameState(t, "the deployment after a restore of a corrupt artifact", dump(t, extClient), before)
+	if err := os.WriteFile(blob, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	// A restart keeps the attachment (the URI is unsealed again).
 	p.s.stop(t)
 	logs := p.s.logs.String()
@@ -243,9 +265,11 @@ func TestAttachedBackendSnapshotRestoreDownload(t *testing.T) {
 	if sn["status"] != "FAILED" || !strings.Contains(reason, ext.host()) || strings.Contains(reason, backendPassword) {
 		t.Errorf("snapshot of a deployment that is gone: %v", sn)
 	}
-	j := p.restore("att", snap, "att")
+	t.Logf("snapshot of a deployment that is gone: %s", reason)
+	j = p.restore("emb", embSnap["id"].(string), "att")
 	reason, _ = j["failureReason"].(string)
-	if j["status"] != "FAILED" || reason == "" || strings.Contains(reason, backendPassword) {
+	t.Logf("restore into a deployment that is gone: %s", reason)
+	if j["status"] != "FAILED" || !strings.Contains(reason, ext.host()) || strings.Contains(reason, backendPassword) {
 		t.Errorf("restore into a deployment that is gone: %v", j)
 	}
 
