@@ -2,6 +2,7 @@ package flexd
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -41,6 +42,14 @@ type ClusterBackend struct {
 // mistake leaks nothing.
 func (b ClusterBackend) String() string {
 	return "external backend " + b.Hosts + " of cluster " + b.ClusterID
+}
+
+// GoString is String, for %#v.
+func (b ClusterBackend) GoString() string { return b.String() }
+
+// LogValue logs the backend without its URI, whatever the log handler.
+func (b ClusterBackend) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("cluster", b.ClusterID), slog.String("hosts", b.Hosts))
 }
 
 // BackendView is what GET, PUT and DELETE …/backend answer: never the URI.
