@@ -162,6 +162,11 @@ func TestAttachedBackendSnapshotRestoreDownload(t *testing.T) {
 	if got := c["connectionStrings"].(map[string]any)["standard"]; got != standard {
 		t.Fatalf("attached cluster's connectionStrings.standard = %v, want %s", got, standard)
 	}
+	for _, m := range []map[string]any{b, c, p.must(200, "GET", p.flex, ""), p.must(200, "GET", p.backendPath("att"), "")} {
+		if raw, _ := json.Marshal(m); bytes.Contains(raw, []byte(backendPassword)) || bytes.Contains(raw, []byte("backup:")) {
+			t.Errorf("an answer shows the URI's credentials: %s", raw)
+		}
+	}
 	// Its embedded endpoint is closed (its data kept for a detach).
 	closed, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
