@@ -94,7 +94,9 @@ func parseBackendURI(uri string) (*flexd.ClusterBackend, error) {
 }
 
 // redact rewrites err's message without uri's secrets: the URI itself,
-// its user information and its password, raw or unescaped. Every error
+// its user information and its password, and the values of options that
+// hold secrets (…Password, …Token, authMechanismProperties), raw or
+// unescaped. Every error
 // about an external deployment passes through it before it is returned,
 // logged or recorded as a failure reason.
 func redact(uri string, err error) error {
@@ -117,6 +119,18 @@ func redact(uri string, err error) error {
 			secrets = append(secrets, pw)
 			if un, err := url.PathUnescape(pw); err == nil && un != "" {
 				secrets = append(secrets, un)
+			}
+		}
+	}
+	if _, query, ok := strings.Cut(uri, "?"); ok {
+		for _, kv := range strings.Split(query, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			k = strings.ToLower(k)
+			if v != "" && (strings.Contains(k, "password") || strings.Contains(k, "token") || k == "authmechanismproperties") {
+				secrets = append(secrets, v)
+				if un, err := url.QueryUnescape(v); err == nil && un != "" {
+					secrets = append(secrets, un)
+				}
 			}
 		}
 	}

@@ -57,6 +57,13 @@ func TestRedact(t *testing.T) {
 			t.Errorf("%q is still in %q", secret, err)
 		}
 	}
+	uri = "mongodb://h:1/?tls=true&tlsCertificateKeyFilePassword=k3y%2Bpass&authMechanismProperties=AWS_SESSION_TOKEN:t0ken"
+	err = redact(uri, errors.New("bad k3y+pass and k3y%2Bpass, AWS_SESSION_TOKEN:t0ken"))
+	for _, secret := range []string{"k3y", "t0ken"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%q is still in %q", secret, err)
+		}
+	}
 	if redact(uri, nil) != nil {
 		t.Error("redact(nil) is not nil")
 	}
