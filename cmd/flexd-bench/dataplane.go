@@ -60,7 +60,7 @@ func (b *bench) dataPlane(ctx context.Context) error {
 	// endpoints authenticate (SCRAM); dataCluster finds out whether they do.
 	b.dbUser = ""
 	user := map[string]any{"databaseName": "admin", "username": "bench", "password": benchDBPassword,
-		"roles": []map[string]string{{"roleName": "readWriteAnyDatabase", "databaseName": "admin"}}}
+		"roles": []map[string]string{{"roleName": "atlasAdmin", "databaseName": "admin"}}}
 	if err := cl.call("POST", projectPath(b.group)+"/databaseUsers", acceptProject, user, 201, nil); err != nil {
 		b.logf("no database user (%v): connecting without one", err)
 		b.authProbed = true

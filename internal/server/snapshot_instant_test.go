@@ -30,6 +30,7 @@ type batchWrite struct {
 func TestSnapshotInstantUnderConcurrentWriters(t *testing.T) {
 	p := startPlane(t, t.TempDir())
 	p.g = p.must(201, "POST", "/api/atlas/v2/groups", `{"name":"instant"}`)["id"].(string)
+	p.must(201, "POST", "/api/atlas/v2/groups/"+p.g+"/databaseUsers", dbUserBody)
 	p.flex = "/api/atlas/v2/groups/" + p.g + "/flexClusters"
 	ctx := context.Background()
 	src, _ := p.cluster("src")
