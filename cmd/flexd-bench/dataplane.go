@@ -283,8 +283,7 @@ func cmpErr(first, err error) error {
 // FerretDB's own Unix socket, which only flexd's process holds: the
 // benchmark finds it in /proc (the listening Unix sockets of flexd's
 // process that appear when the cluster's FerretDB starts), so flexd needs
-// no flag or route for it. Runs alternate front and direct, -rounds
-// times each (3; 1 with -smoke), and each figure is the sum of its runs.
+// no flag or route for it. Each worker alternates front and direct calls.
 func (b *bench) wireFront(ctx context.Context, cl *client) error {
 	c, err := b.dataCluster(cl, "wire")
 	if err != nil {
@@ -335,10 +334,6 @@ func (b *bench) wireFront(ctx context.Context, cl *client) error {
 	}
 	defer disconnect(direct)
 
-	rounds := 3
-	if b.o.smoke {
-		rounds = 1
-	}
 	ops := []struct {
 		name string
 		op   func(c *mongo.Client, w int) func() error
@@ -361,26 +356,99 @@ func (b *bench) wireFront(ctx context.Context, cl *client) error {
 	}
 	for _, op := range ops {
 		b.logf("scenario 8: %s, front vs direct", op.name)
-		var viaFront, viaDirect []stats
-		for range rounds {
-			for _, side := range []struct {
-				c   *mongo.Client
-				out *[]stats
-			}{{front, &viaFront}, {direct, &viaDirect}} {
-				st, err := closedLoop(ctx, b.o.conns, b.o.warmup, b.o.duration, func(w int) func() error { return op.op(side.c, w) })
-				if err != nil {
-					return fmt.Errorf("scenario 8 (%s): %w", op.name, err)
-				}
-				*side.out = append(*side.out, st)
-			}
+		f, d, err := interleaved(ctx, b.o.conns, b.o.warmup, b.o.duration, func(w int) (func() error, func() error) {
+			return op.op(front, w), op.op(direct, w)
+		})
+		if err != nil {
+			return fmt.Errorf("scenario 8 (%s): %w", op.name, err)
 		}
 		r := b.rep.add("8", op.name+": front (ceiling: FerretDB direct)")
-		f, d := sumStats(viaFront), sumStats(viaDirect)
 		r.Flexd = &f
 		r.setCeiling(d)
-		r.Note = fmt.Sprintf("%d alternating rounds; target: >= 90%%", rounds)
+		r.Note = "each worker alternates front and direct calls; req/s = workers / mean latency; target: >= 90%"
 	}
 	return nil
+}
+
+// interleaved is a closed loop (drive) for two ways of making the same call: each
+// worker alternates them (in turn first), so that both see the same load
+// on a shared machine, and each side's req/s is what the workers would
+// make on it alone at its mean latency.
+func interleaved(ctx context.Context, workers int, warmup, d time.Duration, newOps func(worker int) (a, b func() error)) (stats, stats, error) {
+	type side struct {
+		lat  []time.Duration
+		errs int
+		err  error
+	}
+	res := make([][2]side, workers)
+	var wg sync.WaitGroup
+	measuring, stop := make(chan struct{}), make(chan struct{})
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, b := newOps(w)
+			ops := [2]func() error{a, b}
+			timed := false
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				case <-measuring:
+					timed = true
+				default:
+				}
+				for k := range 2 {
+					j := (i + k) % 2
+					t0 := time.Now()
+					err := ops[j]()
+					el := time.Since(t0)
+					s := &res[w][j]
+					switch {
+					case !timed:
+					case err != nil:
+						s.errs++
+						if s.err == nil {
+							s.err = err
+						}
+					default:
+						s.lat = append(s.lat, el)
+					}
+				}
+			}
+		}()
+	}
+	sleep(ctx, warmup)
+	start := time.Now()
+	close(measuring)
+	sleep(ctx, d)
+	close(stop)
+	elapsed := time.Since(start)
+	wg.Wait()
+	var out [2]stats
+	for j := range 2 {
+		var all []time.Duration
+		var sum time.Duration
+		st := &out[j]
+		for w := range res {
+			s := res[w][j]
+			all = append(all, s.lat...)
+			st.Errors += s.errs
+			if s.err != nil && st.FirstErr == "" {
+				st.FirstErr = s.err.Error()
+			}
+		}
+		for _, l := range all {
+			sum += l
+		}
+		st.Calls, st.Elapsed = len(all), elapsed
+		if len(all) == 0 {
+			return out[0], out[1], fmt.Errorf("no successful call (%d errors): %s", st.Errors, st.FirstErr)
+		}
+		st.PerSec = float64(workers) / (sum / time.Duration(len(all))).Seconds()
+		st.P50, st.P99 = percentiles(all)
+	}
+	return out[0], out[1], ctx.Err()
 }
 
 // ferretSockets lists the listening Unix sockets of process pid that are
@@ -417,89 +485,6 @@ func ferretSockets(pid int) ([]string, error) {
 		}
 	}
 	return socks, sc.Err()
-}
-
-// closedLoop is drive for calls that are not HTTP requests: workers call
-// their op back to back for d after warmup.
-func closedLoop(ctx context.Context, workers int, warmup, d time.Duration, newOp func(worker int) func() error) (stats, error) {
-	type result struct {
-		lat  []time.Duration
-		errs int
-		err  error
-	}
-	results := make([]result, workers)
-	var wg sync.WaitGroup
-	measuring, stop := make(chan struct{}), make(chan struct{})
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			op, res, timed := newOp(w), &results[w], false
-			for {
-				select {
-				case <-stop:
-					return
-				case <-measuring:
-					timed = true
-				default:
-				}
-				t0 := time.Now()
-				err := op()
-				el := time.Since(t0)
-				switch {
-				case !timed:
-				case err != nil:
-					res.errs++
-					if res.err == nil {
-						res.err = err
-					}
-				default:
-					res.lat = append(res.lat, el)
-				}
-			}
-		}()
-	}
-	sleep(ctx, warmup)
-	start := time.Now()
-	close(measuring)
-	sleep(ctx, d)
-	close(stop)
-	elapsed := time.Since(start)
-	wg.Wait()
-	var all []time.Duration
-	var st stats
-	for _, r := range results {
-		all = append(all, r.lat...)
-		st.Errors += r.errs
-		if r.err != nil && st.FirstErr == "" {
-			st.FirstErr = r.err.Error()
-		}
-	}
-	st.Calls, st.Elapsed = len(all), elapsed
-	st.PerSec = float64(len(all)) / elapsed.Seconds()
-	st.P50, st.P99 = percentiles(all)
-	if st.Calls == 0 {
-		return st, fmt.Errorf("no successful call (%d errors): %s", st.Errors, st.FirstErr)
-	}
-	return st, ctx.Err()
-}
-
-// sumStats adds up runs: calls and time, and the worst p50 and p99.
-func sumStats(runs []stats) stats {
-	var s stats
-	for _, r := range runs {
-		s.Calls += r.Calls
-		s.Errors += r.Errors
-		s.Elapsed += r.Elapsed
-		s.P50, s.P99 = max(s.P50, r.P50), max(s.P99, r.P99)
-		if s.FirstErr == "" {
-			s.FirstErr = r.FirstErr
-		}
-	}
-	if s.Elapsed > 0 {
-		s.PerSec = float64(s.Calls) / s.Elapsed.Seconds()
-	}
-	return s
 }
 
 // docSize is the BSON size of the documents scenario 7 writes.
