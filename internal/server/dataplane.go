@@ -24,6 +24,8 @@ type dataPlaneConfig struct {
 	bind      string
 	ports     string
 	portRange mongowire.PortRange
+	// off runs the clusters without endpoints (Options.NoDataPlane).
+	off bool
 }
 
 func (dc *dataPlaneConfig) register(ef *envFlags) {
