@@ -209,42 +209,12 @@ func hasDataDir(opts []Option) bool {
 
 // start starts a server with its data in dir, or in a temporary directory
 // removed at Close when dir and the options name none.
-func start(dir string, opts []Option) (*Server, error) {
+func start(dir string, opts []Option) (_ *Server, err error) {
 	var st settings
 	for _, o := range opts {
 		o(&st)
 	}
-	var cleanup func()
-	switch {
-	case st.dataDir != "":
-		dir = st.dataDir
-	case dir == "":
-		d, err := os.MkdirTemp("", "flexdtest-")
-		if err != nil {
-			return nil, err
-		}
-		dir, cleanup = d, func() { _ = os.RemoveAll(d) }
-	}
-	if err := seedStore(dir); err != nil {
-		if cleanup != nil {
-			cleanup()
-		}
-		return nil, err
-	}
-	s := &Server{DataDir: dir, logs: &logBuffer{}, fail: func(format string, args ...any) {
-		panic(fmt.Sprintf(format, args...))
-	}}
-	if err := s.credentials(); err != nil {
-		return nil, err
-	}
-	env := map[string]string{
-		"FLEXD_ADMIN_PUBLIC_KEY": s.PublicKey, "FLEXD_ADMIN_PRIVATE_KEY": s.PrivateKey,
-		"FLEXD_ADMIN_CLIENT_ID": s.ClientID, "FLEXD_ADMIN_CLIENT_SECRET": s.ClientSecret,
-	}
-	var (
-		sf  *seed.File
-		err error
-	)
+	var sf *seed.File
 	switch {
 	case st.seedYAML != nil:
 		sf, err = seed.Parse("seed.yaml", st.seedYAML)
@@ -253,6 +223,32 @@ func start(dir string, opts []Option) (*Server, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	var removeDir func()
+	switch {
+	case st.dataDir != "":
+		dir = st.dataDir
+	case dir == "":
+		if dir, err = os.MkdirTemp("", "flexdtest-"); err != nil {
+			return nil, err
+		}
+		removeDir = func() { _ = os.RemoveAll(dir) }
+		defer func() {
+			if err != nil {
+				removeDir()
+			}
+		}()
+	}
+	if err := seedStore(dir); err != nil {
+		return nil, err
+	}
+	s := &Server{DataDir: dir, logs: &logBuffer{}, fail: func(format string, args ...any) {
+		panic(fmt.Sprintf(format, args...))
+	}}
+	s.PublicKey, s.PrivateKey, s.ClientID, s.ClientSecret = newCredentials()
+	env := map[string]string{
+		"FLEXD_ADMIN_PUBLIC_KEY": s.PublicKey, "FLEXD_ADMIN_PRIVATE_KEY": s.PrivateKey,
+		"FLEXD_ADMIN_CLIENT_ID": s.ClientID, "FLEXD_ADMIN_CLIENT_SECRET": s.ClientSecret,
 	}
 	var w io.Writer = s.logs
 	if st.logs != nil {
@@ -269,53 +265,34 @@ func start(dir string, opts []Option) (*Server, error) {
 		SecretCost: bcrypt.MinCost,
 	})
 	if err != nil {
-		if cleanup != nil {
-			cleanup()
-		}
 		return nil, err
 	}
-	if cleanup != nil {
-		srv.OnShutdown(cleanup)
+	if removeDir != nil {
+		srv.OnShutdown(removeDir)
 	}
 	s.srv, s.URL, s.OrgID = srv, srv.URL, srv.Service.DefaultOrgID()
 	return s, nil
 }
 
-// credentials makes the admin credentials, in Atlas's shapes.
-func (s *Server) credentials() error {
+// newCredentials makes admin credentials in Atlas's shapes: a public key
+// of 8 lowercase letters, a UUID private key, a service account id
+// mdb_sa_id_ and 24 hex digits, and a secret.
+func newCredentials() (publicKey, privateKey, clientID, clientSecret string) {
 	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return err
-	}
+	_, _ = rand.Read(b[:]) // crypto/rand's Read never fails
 	pub := make([]byte, len(b))
 	for i, c := range b {
 		pub[i] = 'a' + c%26
 	}
-	s.PublicKey = string(pub)
-	u, err := randomHex(16)
-	if err != nil {
-		return err
-	}
-	s.PrivateKey = u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32]
-	id, err := randomHex(12)
-	if err != nil {
-		return err
-	}
-	s.ClientID = "mdb_sa_id_" + id
-	secret, err := randomHex(24)
-	if err != nil {
-		return err
-	}
-	s.ClientSecret = "mdb_sa_sk_" + secret
-	return nil
+	u := randomHex(16)
+	return string(pub), u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32],
+		"mdb_sa_id_" + randomHex(12), "mdb_sa_sk_" + randomHex(24)
 }
 
-func randomHex(n int) (string, error) {
+func randomHex(n int) string {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b), nil
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Close shuts the server down gracefully: in-flight requests finish, the

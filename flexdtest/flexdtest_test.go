@@ -3,6 +3,7 @@ package flexdtest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -329,5 +330,115 @@ func TestServersAreIsolated(t *testing.T) {
 	a.Advance(48 * time.Hour)
 	if !b.Now().Equal(before) {
 		t.Fatalf("advancing a moved b's clock: %v → %v", before, b.Now())
+	}
+}
+
+// TestTimings: provisioning and restores take the times the options give,
+// on the manual clock: nothing moves until Advance says so.
+func TestTimings(t *testing.T) {
+	t.Parallel()
+	srv := flexdtest.New(t, flexdtest.WithProvisionTime(time.Hour), flexdtest.WithRestoreTime(30*time.Minute),
+		flexdtest.WithSnapshotInterval(0))
+	api := digestClient(t, srv)
+	ctx := context.Background()
+	groupID := createProject(t, api, srv.OrgID, "timings")
+	state := func(name string) string {
+		t.Helper()
+		c, _, err := api.FlexClustersApi.GetFlexCluster(ctx, groupID, name).Execute()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.GetStateName()
+	}
+	for _, name := range []string{"source", "target"} {
+		if _, _, err := api.FlexClustersApi.CreateFlexCluster(ctx, groupID, &admin.FlexClusterDescriptionCreate20241113{
+			Name:             name,
+			ProviderSettings: admin.FlexProviderSettingsCreate20241113{BackingProviderName: "AWS", RegionName: "US_EAST_1"},
+		}).Execute(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Advance(59 * time.Minute)
+	if got := state("source"); got != "CREATING" {
+		t.Fatalf("59 minutes into a 1h provisioning: %s", got)
+	}
+	srv.Advance(time.Minute)
+	if got := state("source"); got != "IDLE" {
+		t.Fatalf("after the provisioning time: %s", got)
+	}
+
+	sn := srv.Snapshot(groupID, "source")
+	job, _, err := api.FlexRestoreJobsApi.CreateFlexBackupRestoreJob(ctx, groupID, "source",
+		&admin.FlexBackupRestoreJobCreate20241113{SnapshotId: sn.ID, TargetDeploymentItemName: "target"}).Execute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		t.Helper()
+		j, _, err := api.FlexRestoreJobsApi.GetFlexBackupRestoreJob(ctx, groupID, "source", job.GetId()).Execute()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j.GetStatus()
+	}
+	srv.Advance(29 * time.Minute)
+	if got, target := status(), state("target"); got != "RUNNING" || target != "UPDATING" {
+		t.Fatalf("29 minutes into a 30m restore: job %s, target %s", got, target)
+	}
+	srv.Advance(time.Minute)
+	if got, target := status(), state("target"); got != "COMPLETED" || target != "IDLE" {
+		t.Fatalf("after the restore time: job %s, target %s", got, target)
+	}
+}
+
+// TestRealClock: with WithRealClock the lifecycle runs on the wall clock,
+// and Advance refuses, as POST /_flexd/clock:advance does; a server from
+// Start panics where New's would fail the test.
+func TestRealClock(t *testing.T) {
+	t.Parallel()
+	srv, err := flexdtest.Start(flexdtest.WithRealClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	api := digestClient(t, srv)
+	groupID := createProject(t, api, srv.OrgID, "real")
+	createIdleCluster(t, api, groupID, "c")
+	if sn := srv.Snapshot(groupID, "c"); sn.Status != flexd.StatusCompleted {
+		t.Fatalf("snapshot on the real clock: %s", sn.Status)
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "clock is real") {
+			t.Fatalf("Advance on a real clock: %v", p)
+		}
+	}()
+	srv.Advance(time.Hour)
+}
+
+// TestBadArgs: a flag flexd serve refuses is Start's error.
+func TestBadArgs(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--no-such-flag"}, {"--clock=sometimes"}, {"--help"}} {
+		if srv, err := flexdtest.Start(flexdtest.WithArgs(args...)); err == nil {
+			srv.Close()
+			t.Errorf("Start with %q: no error", args)
+		}
+	}
+}
+
+// TestDataDirSurvivesRestart: a second server on the first one's
+// WithDataDir serves what the first made, with credentials of its own.
+func TestDataDirSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first := flexdtest.New(t, flexdtest.WithDataDir(dir))
+	groupID := createProject(t, digestClient(t, first), first.OrgID, "kept")
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	second := flexdtest.New(t, flexdtest.WithDataDir(dir))
+	p, _, err := digestClient(t, second).ProjectsApi.GetProject(context.Background(), groupID).Execute()
+	if err != nil || p.GetName() != "kept" || second.OrgID != first.OrgID {
+		t.Fatalf("project after a restart: %v, %v (org %s, was %s)", p, err, second.OrgID, first.OrgID)
 	}
 }
