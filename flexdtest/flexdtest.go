@@ -118,7 +118,7 @@ func WithRealClock() Option { return WithArgs("--clock=real") }
 // WithDataPlane makes every cluster a live MongoDB endpoint (embedded
 // FerretDB behind flexd's wire front), whose connection string the API
 // returns and whose data snapshots and restores carry. Its ports come from
-// ports ("FIRST-LAST", --cluster-ports; "" is 46000-46999): a port
+// ports ("FIRST-LAST", --cluster-ports; "" is 61000-61999): a port
 // another server or process holds is skipped, so parallel servers may share
 // a range. Without it (the default, which starts faster) clusters are
 // records whose snapshots and restores carry their configuration only.
@@ -134,8 +134,9 @@ func WithDataPlane(ports string) Option {
 
 // defaultClusterPorts is the data plane's port range unless WithDataPlane
 // names one: away from flexd serve's default (27100-27999), so a flexd a
-// developer runs beside the tests keeps its ports.
-const defaultClusterPorts = "46000-46999"
+// developer runs beside the tests keeps its ports, and above Linux's
+// ephemeral range (32768-60999), where clients' own ports come from.
+const defaultClusterPorts = "61000-61999"
 
 // WithSeed applies a seed file at start, as `flexd serve --seed FILE`
 // does (package seed; README, "Seeding"): organizations, projects, API

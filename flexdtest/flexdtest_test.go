@@ -15,6 +15,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/flexdtest"
+	"github.com/flexd/flexd/postgres/pgtest"
 )
 
 // digestClient is the SDK as most Atlas users build it: an API key, HTTP
@@ -440,5 +441,27 @@ func TestDataDirSurvivesRestart(t *testing.T) {
 	p, _, err := digestClient(t, second).ProjectsApi.GetProject(context.Background(), groupID).Execute()
 	if err != nil || p.GetName() != "kept" || second.OrgID != first.OrgID {
 		t.Fatalf("project after a restart: %v, %v (org %s, was %s)", p, err, second.OrgID, first.OrgID)
+	}
+}
+
+// TestPostgres: WithArgs reaches every flag, the store included: the same
+// drill on a PostgreSQL database of the test's own.
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	srv := flexdtest.New(t, flexdtest.WithArgs("--postgres-url="+pgtest.Database(t)))
+	api := digestClient(t, srv)
+	groupID := createProject(t, api, srv.OrgID, "on-postgres")
+	createIdleCluster(t, api, groupID, "source")
+	createIdleCluster(t, api, groupID, "target")
+	srv.Advance(24 * time.Hour)
+	snaps, _, err := api.FlexSnapshotsApi.ListFlexBackups(context.Background(), groupID, "source").Execute()
+	if err != nil || snaps.GetTotalCount() != 1 {
+		t.Fatalf("daily snapshot on PostgreSQL: %d, %v", snaps.GetTotalCount(), err)
+	}
+	if job := restore(t, api, groupID, "source", snaps.GetResults()[0].GetId(), "target"); job.GetStatus() != "COMPLETED" {
+		t.Fatalf("restore on PostgreSQL: %s", job.GetStatus())
+	}
+	if !strings.Contains(srv.Logs(), "PostgreSQL") {
+		t.Errorf("the log does not name the store:\n%s", srv.Logs())
 	}
 }
