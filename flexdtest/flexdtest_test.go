@@ -211,8 +211,19 @@ func TestFaultFailsRestore(t *testing.T) {
 	}
 
 	srv.InjectFault(groupID, "target", flexd.FaultRequest{Operation: flexd.FaultRestore, Count: 1, Reason: "disk full"})
-	if job := restore(t, api, groupID, "source", sn.ID, "target"); job.GetStatus() != "FAILED" {
-		t.Fatalf("restore after a fault: %s, want FAILED", job.GetStatus())
+	failed := restore(t, api, groupID, "source", sn.ID, "target")
+	if failed.GetStatus() != "FAILED" {
+		t.Fatalf("restore after a fault: %s, want FAILED", failed.GetStatus())
+	}
+	// flexd's own view of the job says why.
+	resp, err := api.GetConfig().HTTPClient.Get(srv.URL + "/_flexd/groups/" + groupID + "/flexClusters/source/backup/restoreJobs/" + failed.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var detail struct{ Status, FailureReason string }
+	if err := json.NewDecoder(resp.Body).Decode(&detail); err != nil || detail.Status != "FAILED" || !strings.Contains(detail.FailureReason, "disk full") {
+		t.Fatalf("the failed job's detail: %d %+v %v", resp.StatusCode, detail, err)
 	}
 	if job := restore(t, api, groupID, "source", sn.ID, "target"); job.GetStatus() != "COMPLETED" {
 		t.Fatalf("the restore after that: %s, want COMPLETED", job.GetStatus())
