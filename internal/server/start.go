@@ -29,7 +29,8 @@ type Options struct {
 	// credentials (FLEXD_ADMIN_*, FLEXD_SECRET_KEY) are read from; nil is
 	// an empty one, never the process's.
 	Getenv func(string) string
-	// Listener is served instead of binding --listen.
+	// Listener is served instead of binding --listen. Start owns it: it
+	// is closed when Start fails, or at Shutdown.
 	Listener net.Listener
 	// Log receives the log lines, in --log-format at --log-level; nil
 	// discards them.
@@ -80,7 +81,14 @@ type Server struct {
 // Start starts flexd as `flexd serve` with opts.Args would, serving
 // opts.Listener (or --listen), and returns once it serves. ctx bounds the
 // start only: the server runs until Shutdown.
-func Start(ctx context.Context, opts Options) (*Server, error) {
+func Start(ctx context.Context, opts Options) (_ *Server, err error) {
+	if opts.Listener != nil {
+		defer func() {
+			if err != nil {
+				_ = opts.Listener.Close()
+			}
+		}()
+	}
 	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -98,7 +106,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			c.seed.path = opts.Seed.Name
 		}
 	}
-	c.plane.off = c.plane.off || opts.NoDataPlane
+	c.plane.off = opts.NoDataPlane
 	c.secretCost = opts.SecretCost
 	w := opts.Log
 	if w == nil {
