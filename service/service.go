@@ -65,6 +65,8 @@ type Service struct {
 	clock  flexd.Clock
 	engine Engine
 	cfg    Config
+	// backends attaches external deployments (nil: the data plane is off).
+	backends flexd.Backends
 
 	defaultOrgID string
 }

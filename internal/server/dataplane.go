@@ -124,7 +124,10 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	for _, r := range running {
 		_ = plane.Fence(r.TargetID, r.JobID, "restore job "+r.JobID+" is RUNNING into this cluster")
 	}
-	d := &dataplane.DataArtifacts{Plane: plane, Blobs: blobs, Log: plog}
+	// An attached cluster is served by its external deployment: its URI
+	// is unsealed from the store each time a snapshot, restore or serve
+	// needs it, never kept beside the data.
+	d := &dataplane.DataArtifacts{Plane: plane, Blobs: blobs, Log: plog, Backend: store.ClusterBackend}
 	served := 0
 	for i := range clusters {
 		c := &clusters[i]

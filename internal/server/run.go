@@ -14,6 +14,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/dataplane"
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/metrics"
 	"github.com/flexd/flexd/service"
@@ -284,6 +285,9 @@ func startApp(ctx context.Context, c *config, b *backend, artifacts jobs.Artifac
 	eng := c.lifecycle.engine(store, clock, log, m, artifacts)
 	reads, versions := readThrough(store, b.locked)
 	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL, SecretCost: c.secretCost})
+	if d, ok := artifacts.(*dataplane.DataArtifacts); ok {
+		svc.SetBackends(d) // PUT …/backend attaches deployments through it
+	}
 	release, err := b.startup(ctx)
 	if err != nil {
 		return nil, err
@@ -326,6 +330,7 @@ func (a *app) handler(c *config, b *backend, log *slog.Logger) http.Handler {
 		Projects:        svc,
 		Clusters:        svc,
 		Backups:         svc,
+		Backends:        svc,
 		Settings:        svc,
 		Instance:        svc,
 		APIKeys:         svc,
