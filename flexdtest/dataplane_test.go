@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/flexdtest"
 )
 
@@ -46,15 +47,15 @@ func names(t testing.TB, c *mongo.Client) []string {
 	return out
 }
 
-// TestDataPlane: with WithDataPlane every cluster is a MongoDB endpoint;
-// a snapshot carries its documents and a restore puts them into another
-// cluster. Two servers run it at once on the same port range.
+// TestDataPlane: every cluster is a MongoDB endpoint; a snapshot carries
+// its documents and a restore puts them into another cluster. Two servers
+// run it at once on the same port range.
 func TestDataPlane(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"a", "b"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			srv := flexdtest.New(t, flexdtest.WithDataPlane(""))
+			srv := flexdtest.New(t)
 			api := digestClient(t, srv)
 			groupID := createProject(t, api, srv.OrgID, "data")
 			source := createIdleCluster(t, api, groupID, "source")
@@ -96,7 +97,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	defer client.CloseIdleConnections()
 	before := runtime.NumGoroutine()
 
-	srv, err := flexdtest.Start(flexdtest.WithDataPlane(""))
+	srv, err := flexdtest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,4 +162,25 @@ func TestCloseLeavesNothing(t *testing.T) {
 func isRefused(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "refused")
+}
+
+// TestWithoutDataPlane: clusters are records: no endpoint answers at their
+// connection string, and a snapshot and a restore still complete.
+func TestWithoutDataPlane(t *testing.T) {
+	t.Parallel()
+	srv := flexdtest.New(t, flexdtest.WithoutDataPlane(), flexdtest.WithClusterPorts("61990-61999"))
+	api := digestClient(t, srv)
+	groupID := createProject(t, api, srv.OrgID, "records")
+	c := createIdleCluster(t, api, groupID, "source")
+	createIdleCluster(t, api, groupID, "target")
+	if !strings.Contains(srv.Logs(), "data plane off") {
+		t.Errorf("the log does not say the data plane is off:\n%s", srv.Logs())
+	}
+	if got := c.ConnectionStrings.GetStandard(); strings.Contains(got, "127.0.0.1") {
+		t.Fatalf("an endpoint's connection string without a data plane: %q", got)
+	}
+	sn := srv.Snapshot(groupID, "source")
+	if job := restore(t, api, groupID, "source", sn.ID, "target"); sn.Status != flexd.StatusCompleted || job.GetStatus() != "COMPLETED" {
+		t.Fatalf("snapshot %s, restore %s", sn.Status, job.GetStatus())
+	}
 }

@@ -11,9 +11,11 @@
 //
 // It is the same server `flexd serve` runs (both start through
 // internal/server), started with every flag at its default except:
-// --listen 127.0.0.1:0, --data-dir in t.TempDir(), --clock manual, and
+// --listen 127.0.0.1:0, --data-dir in t.TempDir(), --clock manual,
 // lifecycle steps that take no time (--provision-time, --restore-time and
-// --delete-time 0) unless an option says otherwise. The admin credentials
+// --delete-time 0), and --cluster-ports 61000-61999, unless an option says
+// otherwise. Every cluster is a live MongoDB endpoint whose connection
+// string the API returns (WithoutDataPlane turns that off). The admin credentials
 // are made fresh for each server: an ORG_OWNER API key for HTTP Digest and
 // an ORG_OWNER service account for OAuth 2.0 client credentials, both
 // instance administrators.
@@ -75,12 +77,12 @@ type Server struct {
 type Option func(*settings)
 
 type settings struct {
-	args      []string
-	dataDir   string
-	dataPlane bool
-	seedPath  string
-	seedYAML  []byte
-	logs      io.Writer
+	args        []string
+	dataDir     string
+	noDataPlane bool
+	seedPath    string
+	seedYAML    []byte
+	logs        io.Writer
 }
 
 // WithProvisionTime is --provision-time: how long a new cluster stays
@@ -115,25 +117,21 @@ func WithDownloadTTL(d time.Duration) Option { return withDuration("download-ttl
 // lifecycle steps then take their time for real, and Advance fails.
 func WithRealClock() Option { return WithArgs("--clock=real") }
 
-// WithDataPlane makes every cluster a live MongoDB endpoint (embedded
-// FerretDB behind flexd's wire front), whose connection string the API
-// returns and whose data snapshots and restores carry. Its ports come from
-// ports ("FIRST-LAST", --cluster-ports; "" is 61000-61999): a port
-// another server or process holds is skipped, so parallel servers may share
-// a range. Without it (the default, which starts faster) clusters are
-// records whose snapshots and restores carry their configuration only.
-func WithDataPlane(ports string) Option {
-	return func(s *settings) {
-		s.dataPlane = true
-		if ports == "" {
-			ports = defaultClusterPorts
-		}
-		s.args = append(s.args, "--cluster-ports="+ports)
-	}
-}
+// WithClusterPorts is --cluster-ports: the range ("FIRST-LAST") the
+// clusters' MongoDB endpoints listen in (default 61000-61999). A port
+// another server or process holds is skipped, so parallel servers share a
+// range safely.
+func WithClusterPorts(ports string) Option { return WithArgs("--cluster-ports=" + ports) }
 
-// defaultClusterPorts is the data plane's port range unless WithDataPlane
-// names one: away from flexd serve's default (27100-27999), so a flexd a
+// WithoutDataPlane runs the clusters as records without a MongoDB
+// endpoint, as flexd does on PostgreSQL: snapshots and restores carry a
+// cluster's configuration only, its connection string leads nowhere, and
+// nothing listens on the cluster ports. Each cluster then starts a few
+// milliseconds faster.
+func WithoutDataPlane() Option { return func(s *settings) { s.noDataPlane = true } }
+
+// defaultClusterPorts is the data plane's port range unless
+// WithClusterPorts names one: away from flexd serve's default (27100-27999), so a flexd a
 // developer runs beside the tests keeps its ports, and above Linux's
 // ephemeral range (32768-60999), where clients' own ports come from.
 const defaultClusterPorts = "61000-61999"
@@ -256,10 +254,10 @@ func start(dir string, opts []Option) (_ *Server, err error) {
 		w = io.MultiWriter(s.logs, st.logs)
 	}
 	args := append([]string{"--listen=127.0.0.1:0", "--data-dir=" + dir, "--clock=manual",
-		"--provision-time=0", "--restore-time=0", "--delete-time=0"}, st.args...)
+		"--provision-time=0", "--restore-time=0", "--delete-time=0", "--cluster-ports=" + defaultClusterPorts}, st.args...)
 	srv, err := server.Start(context.Background(), server.Options{
 		Args: args, Getenv: func(k string) string { return env[k] }, Log: w,
-		NoDataPlane: !st.dataPlane, Seed: sf,
+		NoDataPlane: st.noDataPlane, Seed: sf,
 		// Secrets this server makes live as long as a test: bcrypt's
 		// least cost keeps a service account's start and each token
 		// request fast.
