@@ -156,7 +156,8 @@ func WithLogOutput(w io.Writer) Option { return func(s *settings) { s.logs = w }
 
 // WithArgs passes `flexd serve` flags (`flexd serve --help`), for what no
 // other option covers, e.g. "--api-rate-limits=enforce" or
-// "--postgres-url=…". They are read after the options above, so they win.
+// "--postgres-url=…". Options are read in the order given, after
+// flexdtest's own defaults: of two that set one flag, the later wins.
 func WithArgs(args ...string) Option {
 	return func(s *settings) { s.args = append(s.args, args...) }
 }
