@@ -184,7 +184,7 @@ func (d *DataArtifacts) Attached(clusterID string) { d.Plane.Stop(clusterID) }
 // ServeEmbedded opens the cluster's embedded endpoint whatever its backend
 // (a detach, before it commits).
 func (d *DataArtifacts) ServeEmbedded(ctx context.Context, c *flexd.FlexCluster) (func(*flexd.FlexCluster), error) {
-	port, err := d.Plane.Serve(ctx, c.ID, c.Port)
+	port, err := d.Plane.ServeCluster(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("serve cluster %s: %w", c.Name, err)
 	}

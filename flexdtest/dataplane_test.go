@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/atlas-sdk/v20250312006/admin"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -19,10 +20,36 @@ import (
 	"github.com/flexd/flexd/flexdtest"
 )
 
+// The database user the data plane tests log in as.
+const (
+	dbUser     = "app"
+	dbPassword = "app-password-0123"
+)
+
+// createDatabaseUser makes the project's database user with the SDK, as
+// with Atlas: a cluster endpoint serves only its project's users, from
+// an address of its IP access list (a new project's holds loopback).
+func createDatabaseUser(t testing.TB, api *admin.APIClient, groupID string) {
+	t.Helper()
+	u := admin.NewCloudDatabaseUser("admin", groupID, dbUser)
+	u.Password = admin.PtrString(dbPassword)
+	u.Roles = &[]admin.DatabaseUserRole{{RoleName: "atlasAdmin", DatabaseName: "admin"}}
+	if _, _, err := api.DatabaseUsersApi.CreateDatabaseUser(context.Background(), groupID, u).Execute(); err != nil {
+		t.Fatalf("create database user: %v", err)
+	}
+}
+
+// clientOptions are the Go driver's options for a cluster's connection
+// string, as the database user.
+func clientOptions(uri string) *options.ClientOptions {
+	return options.Client().ApplyURI(uri).SetRetryWrites(false).SetTimeout(20 * time.Second).
+		SetAuth(options.Credential{Username: dbUser, Password: dbPassword, AuthSource: "admin"})
+}
+
 // connect connects the Go driver to a cluster's connection string.
 func connect(t testing.TB, uri string) *mongo.Client {
 	t.Helper()
-	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetRetryWrites(false).SetTimeout(20 * time.Second))
+	c, err := mongo.Connect(clientOptions(uri))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +85,7 @@ func TestDataPlane(t *testing.T) {
 			srv := flexdtest.New(t)
 			api := digestClient(t, srv)
 			groupID := createProject(t, api, srv.OrgID, "data")
+			createDatabaseUser(t, api, groupID)
 			source := createIdleCluster(t, api, groupID, "source")
 			target := createIdleCluster(t, api, groupID, "target")
 			uri := source.ConnectionStrings.GetStandard()
@@ -103,8 +131,9 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	api := digestClient(t, srv)
 	groupID := createProject(t, api, srv.OrgID, "leaks")
+	createDatabaseUser(t, api, groupID)
 	c := createIdleCluster(t, api, groupID, "c")
-	db, err := mongo.Connect(options.Client().ApplyURI(c.ConnectionStrings.GetStandard()).SetTimeout(20 * time.Second))
+	db, err := mongo.Connect(clientOptions(c.ConnectionStrings.GetStandard()))
 	if err != nil {
 		t.Fatal(err)
 	}

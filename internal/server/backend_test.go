@@ -112,6 +112,7 @@ func TestAttachedBackendSnapshotRestoreDownload(t *testing.T) {
 	ext := startExternal(t)
 	p := startBackendPlane(t, dir)
 	p.g = p.must(201, "POST", "/api/atlas/v2/groups", `{"name":"attach"}`)["id"].(string)
+	p.must(201, "POST", "/api/atlas/v2/groups/"+p.g+"/databaseUsers", dbUserBody)
 	p.flex = "/api/atlas/v2/groups/" + p.g + "/flexClusters"
 	ctx := context.Background()
 

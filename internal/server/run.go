@@ -278,13 +278,14 @@ type app struct {
 // starting at once make the default organization, the admin credentials
 // and River's schema one at a time: the start-up lock is held until it
 // returns.
-func startApp(ctx context.Context, c *config, b *backend, artifacts jobs.Artifacts, getenv func(string) string, log *slog.Logger) (*app, error) {
+func startApp(ctx context.Context, c *config, b *backend, clock flexd.Clock, artifacts jobs.Artifacts, access flexd.AccessEnforcer,
+	getenv func(string) string, log *slog.Logger) (*app, error) {
 	store := b.store
-	clock := c.lifecycle.newClock()
 	m := c.obs.newMetrics(store.DB(), store, clock)
 	eng := c.lifecycle.engine(store, clock, log, m, artifacts)
 	reads, versions := readThrough(store, b.locked)
-	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL, SecretCost: c.secretCost})
+	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL,
+		InitialAccessList: c.plane.initialAccess, Access: access, SecretCost: c.secretCost})
 	if d, ok := artifacts.(*dataplane.DataArtifacts); ok {
 		svc.SetBackends(d) // PUT …/backend attaches deployments through it
 	}

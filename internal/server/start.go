@@ -143,21 +143,26 @@ func startServer(ctx context.Context, c *config, ln net.Listener, getenv func(st
 	// The data plane: on SQLite every cluster is a MongoDB endpoint whose
 	// data snapshots and restores move. On PostgreSQL it is off, and said
 	// so: replicas do not share the clusters' data yet.
+	clock := c.lifecycle.newClock()
 	var artifacts jobs.Artifacts = jobs.ConfigArtifacts{}
+	// The data plane closes the connections a change of database users or
+	// access lists no longer lets in; the service tells it, in-process (it
+	// runs only beside the SQLite store, in one process).
+	var access flexd.AccessEnforcer
 	switch {
 	case c.postgresURL != "":
 		log.Warn("data plane off on PostgreSQL: clusters are records without a MongoDB endpoint, and snapshots, restores and downloads carry the cluster's configuration only, no data (see README, Data plane)")
 	case c.plane.off:
 		log.Info("data plane off: clusters are records without a MongoDB endpoint")
 	default:
-		d, closePlane, err := openDataPlane(ctx, &c.plane, c.dataDir, b.store, log)
+		d, closePlane, err := openDataPlane(ctx, &c.plane, c.dataDir, b.store, clock, log)
 		if err != nil {
 			return nil, err
 		}
 		s.undo.push(closePlane) // after the engine stops: endpoints closed, data kept
-		artifacts = d
+		artifacts, access = d, d.Plane
 	}
-	a, err := startApp(ctx, c, b, artifacts, getenv, log)
+	a, err := startApp(ctx, c, b, clock, artifacts, access, getenv, log)
 	if err != nil {
 		return nil, err
 	}
