@@ -27,6 +27,8 @@ type dataPlaneConfig struct {
 	bind      string
 	ports     string
 	portRange mongowire.PortRange
+	// off runs the clusters without endpoints (Options.NoDataPlane).
+	off bool
 	// accessList is what a new project's IP access list starts with.
 	accessList    string
 	initialAccess []flexd.AccessListEntry
