@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/flexd/flexd/mongocmd"
 )
 
 // Backend opens connections to the server behind the front; ferret.Backend
@@ -287,24 +289,25 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 		return c.replyError(req, codeNotImplemented, fmt.Sprintf("flexd: opcode %d is not supported", req.opCode()))
 	}
 
-	if reason := unsupportedReason(cmd, body, seqs); reason != "" {
+	class := mongocmd.Classify(db, cmd, body)
+	if reason := unsupportedReason(&class, body, seqs); reason != "" {
 		return c.replyError(req, codeNotImplemented, fmt.Sprintf("flexd (FerretDB v1.24 backend): %s (command %q)", reason, cmd))
 	}
 	if a := c.f.opts.Auth; a != nil {
-		if authCommands[cmd] {
+		if class.Class == mongocmd.Auth {
 			reply, err := a.Authenticate(ctx, c.s, db, cmd, body)
 			if err != nil {
 				return c.replyAuthError(req, err)
 			}
 			return c.write(newOpMsg(c.f.reqID.Add(1), req.requestID(), reply, nil))
 		}
-		if !isHello(cmd) && cmd != "ping" && cmd != "buildInfo" && cmd != "buildinfo" {
+		if class.Class != mongocmd.Handshake {
 			if err := a.Authorize(c.s, db, cmd, body); err != nil {
 				return c.replyAuthError(req, err)
 			}
 		}
 	}
-	write := isWrite(cmd, body)
+	write := class.Writes
 	if write {
 		if reason := c.f.fence.Load(); reason != nil {
 			return c.replyError(req, codeIllegalOperation, fmt.Sprintf("cluster %s refuses writes: %s; reads go on", c.f.opts.Name, *reason))

@@ -1,0 +1,305 @@
+package dbauth_test
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/dbauth"
+)
+
+// roleCases are the built-in roles flexd serves, as users holding each
+// alone: the database roles on "app", the collection-scoped ones on
+// "app.c".
+var roleCases = map[string]flexd.DatabaseUserRole{
+	"atlasAdmin":           {RoleName: "atlasAdmin", DatabaseName: "admin"},
+	"readWriteAnyDatabase": {RoleName: "readWriteAnyDatabase", DatabaseName: "admin"},
+	"readAnyDatabase":      {RoleName: "readAnyDatabase", DatabaseName: "admin"},
+	"readWrite":            {RoleName: "readWrite", DatabaseName: "app"},
+	"read":                 {RoleName: "read", DatabaseName: "app"},
+	"dbAdmin":              {RoleName: "dbAdmin", DatabaseName: "app"},
+	"readWrite@app.c":      {RoleName: "readWrite", DatabaseName: "app", CollectionName: "c"},
+	"read@app.c":           {RoleName: "read", DatabaseName: "app", CollectionName: "c"},
+}
+
+// commandCase is one command, built for a database and collection, and
+// the roles that allow it on their own database (and collection).
+type commandCase struct {
+	kind    string // read, write, dbAdmin, cluster, users
+	cluster bool   // the database it runs on does not matter
+	onAdmin bool   // runs on admin, naming db.coll (renameCollection)
+	build   func(db, coll string) bson.D
+	allowed []string
+}
+
+var (
+	anyRead  = []string{"atlasAdmin", "readWriteAnyDatabase", "readAnyDatabase", "readWrite", "read", "readWrite@app.c", "read@app.c"}
+	anyWrite = []string{"atlasAdmin", "readWriteAnyDatabase", "readWrite", "readWrite@app.c"}
+)
+
+func with(list []string, more ...string) []string { return append(slices.Clone(list), more...) }
+
+func without(list []string, drop ...string) []string {
+	return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return slices.Contains(drop, s) })
+}
+
+func doc(kv ...any) bson.D {
+	var d bson.D
+	for i := 0; i < len(kv); i += 2 {
+		d = append(d, bson.E{Key: kv[i].(string), Value: kv[i+1]})
+	}
+	return d
+}
+
+// commandCases follow MongoDB's built-in roles: read and readWrite reach
+// documents, dbAdmin administers collections without reading them, the
+// database-wide actions (listCollections, dbStats, renaming, dropping the
+// database) are not granted by a collection-scoped role.
+var commandCases = map[string]commandCase{
+	"find":     {kind: "read", build: func(db, c string) bson.D { return doc("find", c, "filter", doc("a", 1)) }, allowed: anyRead},
+	"count":    {kind: "read", build: func(db, c string) bson.D { return doc("count", c) }, allowed: anyRead},
+	"distinct": {kind: "read", build: func(db, c string) bson.D { return doc("distinct", c, "key", "a") }, allowed: anyRead},
+	"aggregate": {kind: "read", allowed: anyRead, build: func(db, c string) bson.D {
+		return doc("aggregate", c, "pipeline", bson.A{doc("$match", doc("a", 1))}, "cursor", doc())
+	}},
+	"getMore":         {kind: "read", build: func(db, c string) bson.D { return doc("getMore", int64(7), "collection", c) }, allowed: anyRead},
+	"killCursors":     {kind: "read", build: func(db, c string) bson.D { return doc("killCursors", c, "cursors", bson.A{int64(7)}) }, allowed: anyRead},
+	"listIndexes":     {kind: "read", build: func(db, c string) bson.D { return doc("listIndexes", c) }, allowed: with(anyRead, "dbAdmin")},
+	"collStats":       {kind: "read", build: func(db, c string) bson.D { return doc("collStats", c) }, allowed: with(anyRead, "dbAdmin")},
+	"dataSize":        {kind: "read", build: func(db, c string) bson.D { return doc("dataSize", db+"."+c) }, allowed: anyRead},
+	"explain":         {kind: "read", build: func(db, c string) bson.D { return doc("explain", doc("find", c)) }, allowed: anyRead},
+	"listCollections": {kind: "read", build: func(db, c string) bson.D { return doc("listCollections", 1) }, allowed: with(without(anyRead, "read@app.c", "readWrite@app.c"), "dbAdmin")},
+	"dbStats":         {kind: "read", build: func(db, c string) bson.D { return doc("dbStats", 1) }, allowed: with(without(anyRead, "read@app.c", "readWrite@app.c"), "dbAdmin")},
+
+	"insert": {kind: "write", build: func(db, c string) bson.D { return doc("insert", c) }, allowed: anyWrite},
+	"update": {kind: "write", build: func(db, c string) bson.D { return doc("update", c) }, allowed: anyWrite},
+	"delete": {kind: "write", build: func(db, c string) bson.D { return doc("delete", c) }, allowed: anyWrite},
+	"findAndModify": {kind: "write", allowed: anyWrite, build: func(db, c string) bson.D {
+		return doc("findAndModify", c, "query", doc(), "update", doc("$set", doc("a", 2)), "upsert", true)
+	}},
+	"create":        {kind: "write", build: func(db, c string) bson.D { return doc("create", c) }, allowed: with(anyWrite, "dbAdmin")},
+	"drop":          {kind: "write", build: func(db, c string) bson.D { return doc("drop", c) }, allowed: with(anyWrite, "dbAdmin")},
+	"createIndexes": {kind: "write", build: func(db, c string) bson.D { return doc("createIndexes", c, "indexes", bson.A{}) }, allowed: with(anyWrite, "dbAdmin")},
+	"dropIndexes":   {kind: "write", build: func(db, c string) bson.D { return doc("dropIndexes", c, "index", "*") }, allowed: with(anyWrite, "dbAdmin")},
+	"aggregate $out": {kind: "write", allowed: anyWrite, build: func(db, c string) bson.D {
+		return doc("aggregate", c, "pipeline", bson.A{doc("$out", c)}, "cursor", doc())
+	}},
+	"renameCollection": {kind: "write", onAdmin: true, allowed: with(without(anyWrite, "readWrite@app.c"), "dbAdmin"), build: func(db, c string) bson.D {
+		return doc("renameCollection", db+"."+c, "to", db+".renamed")
+	}},
+
+	"collMod":      {kind: "dbAdmin", build: func(db, c string) bson.D { return doc("collMod", c) }, allowed: []string{"atlasAdmin", "dbAdmin"}},
+	"compact":      {kind: "dbAdmin", build: func(db, c string) bson.D { return doc("compact", c) }, allowed: []string{"atlasAdmin", "dbAdmin"}},
+	"validate":     {kind: "dbAdmin", build: func(db, c string) bson.D { return doc("validate", c) }, allowed: []string{"atlasAdmin", "dbAdmin"}},
+	"dropDatabase": {kind: "dbAdmin", build: func(db, c string) bson.D { return doc("dropDatabase", 1) }, allowed: []string{"atlasAdmin", "dbAdmin"}},
+
+	"listDatabases": {kind: "cluster", cluster: true, allowed: []string{"atlasAdmin", "readWriteAnyDatabase", "readAnyDatabase"},
+		build: func(db, c string) bson.D { return doc("listDatabases", 1, "authorizedDatabases", false) }},
+	"serverStatus":   {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("serverStatus", 1) }, allowed: []string{"atlasAdmin"}},
+	"currentOp":      {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("currentOp", 1) }, allowed: []string{"atlasAdmin"}},
+	"getLog":         {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("getLog", "global") }, allowed: []string{"atlasAdmin"}},
+	"hostInfo":       {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("hostInfo", 1) }, allowed: []string{"atlasAdmin"}},
+	"getCmdLineOpts": {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("getCmdLineOpts", 1) }, allowed: []string{"atlasAdmin"}},
+	"getParameter":   {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("getParameter", "*") }, allowed: []string{"atlasAdmin"}},
+
+	// Atlas manages users through its API: nobody creates one by command.
+	"createUser": {kind: "users", build: func(db, c string) bson.D { return doc("createUser", "u", "pwd", "secret", "roles", bson.A{}) }},
+	"usersInfo":  {kind: "users", build: func(db, c string) bson.D { return doc("usersInfo", 1) }},
+}
+
+// expectAllowed is the matrix's rule: a role allows a command where the
+// command case says so, on the role's own resource; the *AnyDatabase roles
+// and atlasAdmin everywhere.
+func expectAllowed(role, command, db, coll string) bool {
+	cc := commandCases[command]
+	if !slices.Contains(cc.allowed, role) {
+		return false
+	}
+	r := roleCases[role]
+	if cc.cluster || r.DatabaseName == "admin" {
+		return true
+	}
+	if db != r.DatabaseName {
+		return false
+	}
+	return r.CollectionName == "" || coll == r.CollectionName
+}
+
+func TestAuthorizeRoleMatrix(t *testing.T) {
+	targets := []struct{ db, coll string }{{"app", "c"}, {"app", "d"}, {"other", "c"}}
+	allowedCount, refusedCount := 0, 0
+	for role, r := range roleCases {
+		u := &dbauth.User{Username: "u", Roles: []flexd.DatabaseUserRole{r}}
+		for command, cc := range commandCases {
+			for _, tg := range targets {
+				body, _ := bson.Marshal(cc.build(tg.db, tg.coll))
+				runOn := tg.db
+				if cc.onAdmin {
+					runOn = "admin"
+				}
+				name := strings.Fields(command)[0]
+				err := dbauth.Authorize(u, runOn, name, body)
+				want := expectAllowed(role, command, tg.db, tg.coll)
+				if want {
+					allowedCount++
+					if err != nil {
+						t.Errorf("%s: %s (%s) on %s.%s refused: %v", role, command, cc.kind, tg.db, tg.coll, err)
+					}
+					continue
+				}
+				refusedCount++
+				var e *dbauth.Error
+				if !errors.As(err, &e) || e.Code != 13 || e.CodeName != "Unauthorized" {
+					t.Errorf("%s: %s (%s) on %s.%s = %v, want 13 Unauthorized", role, command, cc.kind, tg.db, tg.coll, err)
+					continue
+				}
+				if wantMsg := "not authorized on " + runOn + " to execute command " + dbauth.FormatCommand(body); e.Message != wantMsg {
+					t.Errorf("%s: %s message %q, want %q", role, command, e.Message, wantMsg)
+				}
+			}
+		}
+	}
+	if allowedCount == 0 || refusedCount == 0 {
+		t.Fatalf("matrix checked %d allowed and %d refused cases", allowedCount, refusedCount)
+	}
+}
+
+// A user's roles add up: read on one database and readWrite on one
+// collection of another.
+func TestAuthorizeUnionOfRoles(t *testing.T) {
+	u := &dbauth.User{Roles: []flexd.DatabaseUserRole{
+		{RoleName: "read", DatabaseName: "app"},
+		{RoleName: "readWrite", DatabaseName: "logs", CollectionName: "events"},
+	}}
+	for _, c := range []struct {
+		db   string
+		cmd  bson.D
+		want bool
+	}{
+		{"app", doc("find", "x"), true},
+		{"app", doc("insert", "x"), false},
+		{"logs", doc("insert", "events"), true},
+		{"logs", doc("find", "other"), false},
+		// $lookup reads a second collection: both must be readable.
+		{"app", doc("aggregate", "x", "pipeline", bson.A{doc("$lookup", doc("from", "y", "as", "z"))}), true},
+		{"logs", doc("aggregate", "events", "pipeline", bson.A{doc("$lookup", doc("from", "secret", "as", "z"))}), false},
+		{"logs", doc("aggregate", "events", "pipeline", bson.A{doc("$unionWith", "secret")}), false},
+		{"logs", doc("aggregate", "events", "pipeline", bson.A{doc("$facet", doc("a", bson.A{doc("$lookup", doc("from", "secret", "as", "z"))}))}), false},
+		// $out into a database the user may only read.
+		{"logs", doc("aggregate", "events", "pipeline", bson.A{doc("$out", doc("db", "app", "coll", "copy"))}), false},
+		{"app", doc("aggregate", "x", "pipeline", bson.A{doc("$merge", doc("into", doc("db", "logs", "coll", "events")))}), true},
+		// Explaining a write needs the write's privileges.
+		{"app", doc("explain", doc("delete", "x")), false},
+		{"logs", doc("explain", doc("delete", "events")), true},
+		// Renaming across databases: find and drop on the source, insert
+		// and create on the target.
+		{"admin", doc("renameCollection", "app.x", "to", "logs.events"), false},
+		// getMore on a cursor of a database-wide aggregate.
+		{"app", doc("getMore", int64(1), "collection", "$cmd.aggregate"), true},
+		{"logs", doc("getMore", int64(1), "collection", "$cmd.aggregate"), false},
+		// listDatabases is filtered for a user without the cluster action.
+		{"admin", doc("listDatabases", 1), true},
+		{"admin", doc("listDatabases", 1, "authorizedDatabases", false), false},
+		// System collections are not the database's collections.
+		{"app", doc("find", "system.users"), false},
+		{"app", doc("find", "system.js"), true},
+		{"admin", doc("connectionStatus", 1), true},
+	} {
+		body, _ := bson.Marshal(c.cmd)
+		err := dbauth.Authorize(u, c.db, c.cmd[0].Key, body)
+		if got := err == nil; got != c.want {
+			t.Errorf("%s %s: allowed %v (%v), want %v", c.db, dbauth.FormatCommand(body), got, err, c.want)
+		}
+	}
+}
+
+func TestAuthorizeBeforeAuthenticationAndUnknownCommands(t *testing.T) {
+	for _, c := range []struct {
+		cmd     string
+		code    int
+		message string
+	}{
+		{"hello", 0, ""},
+		{"isMaster", 0, ""},
+		{"ping", 0, ""},
+		{"buildInfo", 0, ""},
+		{"saslStart", 0, ""},
+		{"find", 13, "Command find requires authentication"},
+		{"listDatabases", 13, "Command listDatabases requires authentication"},
+		{"connectionStatus", 13, "Command connectionStatus requires authentication"},
+		{"frobnicate", 59, "no such command: 'frobnicate'"},
+	} {
+		body, _ := bson.Marshal(doc(c.cmd, 1))
+		err := dbauth.Authorize(nil, "app", c.cmd, body)
+		if c.code == 0 {
+			if err != nil {
+				t.Errorf("%s before authentication: %v", c.cmd, err)
+			}
+			continue
+		}
+		var e *dbauth.Error
+		if !errors.As(err, &e) || e.Code != c.code || e.Message != c.message {
+			t.Errorf("%s before authentication = %v, want %d %q", c.cmd, err, c.code, c.message)
+		}
+	}
+	// An authenticated user meets the same answer for a command nobody has.
+	u := &dbauth.User{Roles: []flexd.DatabaseUserRole{{RoleName: "atlasAdmin", DatabaseName: "admin"}}}
+	body, _ := bson.Marshal(doc("shutdown", 1))
+	var e *dbauth.Error
+	if err := dbauth.Authorize(u, "admin", "shutdown", body); !errors.As(err, &e) || e.Code != 59 {
+		t.Errorf("shutdown = %v, want 59 CommandNotFound", err)
+	}
+}
+
+func TestFormatCommandAsMongodPrintsIt(t *testing.T) {
+	id := bson.Binary{Subtype: 4, Data: []byte{0x8b, 0x1a, 0x95, 0x3e, 0x1c, 0x44, 0x4f, 0x3a, 0x9a, 0x77, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06}}
+	oid, _ := bson.ObjectIDFromHex("65a1b2c3d4e5f60718293a4b")
+	body, _ := bson.Marshal(doc(
+		"find", "c",
+		"filter", doc("a", 1, "b", int64(2), "c", 1.0, "d", 2.5, "e", true, "f", nil, "g", bson.A{}, "h", bson.D{}, "i", bson.A{1, "x"}),
+		"o", oid, "t", bson.DateTime(1700000000000), "ts", bson.Timestamp{T: 5, I: 1}, "re", bson.Regex{Pattern: "^a", Options: "i"},
+		"bin", bson.Binary{Subtype: 0, Data: []byte{0xab, 0x01}}, "big", 1e20, "nan", math.NaN(),
+		"lsid", doc("id", id), "$db", "app",
+	))
+	want := `{ find: "c", filter: { a: 1, b: 2, c: 1.0, d: 2.5, e: true, f: null, g: [], h: {}, i: [ 1, "x" ] }, ` +
+		`o: ObjectId('65a1b2c3d4e5f60718293a4b'), t: new Date(1700000000000), ts: Timestamp(5, 1), re: /^a/i, ` +
+		`bin: BinData(0, AB01), big: 1e+20, nan: nan, lsid: { id: UUID("8b1a953e-1c44-4f3a-9a77-010203040506") }, $db: "app" }`
+	if got := dbauth.FormatCommand(body); got != want {
+		t.Errorf("FormatCommand:\n got %s\nwant %s", got, want)
+	}
+	// mongod never echoes a password back.
+	body, _ = bson.Marshal(doc("createUser", "u", "pwd", "s3cret", "roles", bson.A{}))
+	if got := dbauth.FormatCommand(body); strings.Contains(got, "s3cret") || got != `{ createUser: "u", pwd: "xxx", roles: [] }` {
+		t.Errorf("FormatCommand(createUser) = %s", got)
+	}
+	long := strings.Repeat("x", 200)
+	body, _ = bson.Marshal(doc("find", long))
+	if got, want := dbauth.FormatCommand(body), fmt.Sprintf(`{ find: "%s..." }`, long[:150]); got != want {
+		t.Errorf("long string: %s", got)
+	}
+}
+
+func TestRestrictListDatabases(t *testing.T) {
+	u := &dbauth.User{Roles: []flexd.DatabaseUserRole{
+		{RoleName: "read", DatabaseName: "app"}, {RoleName: "dbAdmin", DatabaseName: "logs"}, {RoleName: "readWrite", DatabaseName: "app", CollectionName: "c"},
+	}}
+	body, _ := bson.Marshal(doc("listDatabases", 1, "filter", doc("name", doc("$regex", "^a")), "$db", "admin"))
+	got, err := dbauth.RestrictListDatabases(u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{ listDatabases: 1, filter: { $and: [ { name: { $regex: "^a" } }, { name: { $in: [ "app", "logs" ] } } ] }, $db: "admin" }`
+	if dbauth.FormatCommand(got) != want {
+		t.Errorf("restricted: %s\nwant %s", dbauth.FormatCommand(got), want)
+	}
+	admin := &dbauth.User{Roles: []flexd.DatabaseUserRole{{RoleName: "readAnyDatabase", DatabaseName: "admin"}}}
+	if got, err := dbauth.RestrictListDatabases(admin, body); got != nil || err != nil {
+		t.Errorf("readAnyDatabase's listDatabases rewritten: %v %v", got, err)
+	}
+}
