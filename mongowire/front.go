@@ -87,6 +87,7 @@ const (
 	codeIllegalOperation = 20
 	codeCommandNotFound  = 59
 	codeNotImplemented   = 238
+	codeDuplicateField   = 40413
 )
 
 // Front serves one cluster's listener.
@@ -272,6 +273,9 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 			return c.replyError(req, codeIllegalOperation, "flexd: malformed OP_MSG")
 		}
 		cmd = commandName(body)
+		if k := duplicateKey(body); k != "" {
+			return c.replyCommandError(req, codeDuplicateField, "Location40413", fmt.Sprintf("BSON field '%s.%s' is a duplicate field", cmd, k))
+		}
 		db, _ = body.Lookup("$db").StringValueOK()
 	case opQuery:
 		// Drivers open with a legacy OP_QUERY hello; anything else over

@@ -242,3 +242,23 @@ func TestAllowRefusesConnections(t *testing.T) {
 		t.Fatal("a refused connection got an answer")
 	}
 }
+
+// A command with a field twice is answered by the front (MongoDB's 40413)
+// and never reaches FerretDB, which would read another value of it than
+// authorization did.
+func TestDuplicateFieldIsRefusedOnTheWire(t *testing.T) {
+	_, conn, r := rawFront(t)
+	dup, _ := bson.Marshal(bson.D{{Key: "find", Value: "c"}, {Key: "$db", Value: "app"}, {Key: "$db", Value: "admin"}})
+	conn.Write(newOpMsg(1, 0, dup, nil))
+	doc, _ := replyDoc(t, r, 1)
+	code, _ := doc.Lookup("code").Int32OK()
+	msg, _ := doc.Lookup("errmsg").StringValueOK()
+	if code != codeDuplicateField || msg != "BSON field 'find.$db' is a duplicate field" {
+		t.Fatalf("duplicate $db = %s", doc)
+	}
+	ping, _ := bson.Marshal(bson.D{{Key: "ping", Value: 1}, {Key: "$db", Value: "admin"}})
+	conn.Write(newOpMsg(2, 0, ping, nil))
+	if doc, _ := replyDoc(t, r, 2); doc.Lookup("ok").Double() != 1 {
+		t.Fatalf("ping after the refusal = %s", doc)
+	}
+}

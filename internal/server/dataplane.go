@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,9 @@ type dataPlaneConfig struct {
 	bind      string
 	ports     string
 	portRange mongowire.PortRange
+	tlsCert   string
+	tlsKey    string
+	tls       *tls.Config // from tlsCert and tlsKey; nil: plaintext
 }
 
 func (dc *dataPlaneConfig) register(ef *envFlags) {
@@ -33,6 +37,10 @@ func (dc *dataPlaneConfig) register(ef *envFlags) {
 		"address the clusters' endpoints bind when it is not --cluster-host, e.g. 0.0.0.0 in a container whose ports are published (default: --cluster-host)")
 	ef.string(&dc.ports, "cluster-ports", "FLEXD_CLUSTER_PORTS", "27100-27999",
 		"TCP port range of the clusters' MongoDB endpoints, FIRST-LAST; ports other processes hold are skipped")
+	ef.string(&dc.tlsCert, "cluster-tls-cert", "FLEXD_CLUSTER_TLS_CERT", "",
+		"PEM certificate (chain) the clusters' endpoints present: they then speak TLS only, and connection strings carry ssl=true; with --cluster-tls-key (default: plaintext)")
+	ef.string(&dc.tlsKey, "cluster-tls-key", "FLEXD_CLUSTER_TLS_KEY", "",
+		"PEM private key of --cluster-tls-cert")
 }
 
 func (dc *dataPlaneConfig) validate() error {
@@ -44,6 +52,16 @@ func (dc *dataPlaneConfig) validate() error {
 		return fmt.Errorf("%w: --cluster-host must not be empty", errUsage)
 	}
 	dc.portRange = r
+	if (dc.tlsCert == "") != (dc.tlsKey == "") {
+		return fmt.Errorf("%w: --cluster-tls-cert and --cluster-tls-key go together", errUsage)
+	}
+	if dc.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(dc.tlsCert, dc.tlsKey)
+		if err != nil {
+			return fmt.Errorf("%w: --cluster-tls-cert/--cluster-tls-key: %v", errUsage, err)
+		}
+		dc.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	return nil
 }
 
@@ -81,7 +99,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	}
 	plog := log.With("component", "dataplane")
 	plane, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dataDir, "clusters"), Host: dc.host,
-		Bind: dc.bind, Ports: dc.portRange, TempDir: tmp, Log: plog})
+		Bind: dc.bind, Ports: dc.portRange, TLS: dc.tls, TempDir: tmp, Log: plog})
 	if err != nil {
 		unlock()
 		return nil, nil, err
@@ -143,7 +161,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 		served++
 	}
 	log.Info("data plane: every cluster is a MongoDB endpoint", "host", dc.host, "bind", cmp.Or(dc.bind, dc.host), "ports", dc.ports,
-		"clusters_served", served, "blobs_swept", swept, "data", dataDir)
+		"tls", dc.tls != nil, "clusters_served", served, "blobs_swept", swept, "data", dataDir)
 	return d, func() { plane.Close(); unlock() }, nil
 }
 
