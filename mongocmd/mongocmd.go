@@ -154,10 +154,26 @@ type spec struct {
 	writes  bool
 	// unsupported is why flexd refuses the command outright.
 	unsupported string
-	// target finds what the command touches when it is not "the
-	// collection its first value names": it fills r's needs itself.
-	target func(r *Request, db string, body bson.Raw)
+	// target, when set, finds what the command touches when it is not
+	// "the collection its first value names": it fills r's needs itself.
+	target targetKind
 }
+
+// targetKind names the commands whose needs depend on their document. An
+// enum rather than a function in the row, so that a Request stays on the
+// caller's stack (Classify runs on every request).
+type targetKind uint8
+
+const (
+	tNone targetKind = iota
+	tGetMore
+	tDataSize
+	tAggregate
+	tListDatabases
+	tFindAndModify
+	tRename
+	tExplain
+)
 
 // Known reports whether the table has the command.
 func Known(name string) bool {
@@ -193,8 +209,8 @@ func Classify(db, name string, body bson.Raw) Request {
 		return r
 	}
 	switch {
-	case s.target != nil:
-		s.target(&r, db, body)
+	case s.target != tNone:
+		target(s.target, &r, db, body)
 	case s.scope == Collection:
 		r.need(Need{Scope: Collection, DB: db, Collection: firstString(body), Actions: s.actions})
 	case s.scope == Database:

@@ -17,6 +17,8 @@ var table = map[string]spec{
 	"buildInfo": {class: Handshake},
 	"buildinfo": {class: Handshake},
 	"ping":      {class: Handshake},
+	// A driver ends its sessions as it disconnects, logged in or not.
+	"endSessions": {class: Handshake},
 
 	// The authentication conversation.
 	"saslStart":    {class: Auth},
@@ -28,35 +30,35 @@ var table = map[string]spec{
 	"connectionStatus": {class: Command},
 	"whatsmyuri":       {class: Command},
 	"listCommands":     {class: Command},
-	"endSessions":      {class: Command},
 
 	// Reads.
 	"find":            {class: Command, scope: Collection, actions: Find},
 	"count":           {class: Command, scope: Collection, actions: Find},
 	"distinct":        {class: Command, scope: Collection, actions: Find},
-	"getMore":         {class: Command, target: getMoreTarget},
+	"getMore":         {class: Command, target: tGetMore},
 	"killCursors":     {class: Command, scope: Collection, actions: KillCursors},
 	"listIndexes":     {class: Command, scope: Collection, actions: ListIndexes},
 	"listCollections": {class: Command, scope: Database, actions: ListCollections},
 	"collStats":       {class: Command, scope: Collection, actions: CollStats},
-	"dataSize":        {class: Command, target: dataSizeTarget},
+	"dataSize":        {class: Command, target: tDataSize},
 	"dbStats":         {class: Command, scope: Database, actions: DBStats},
 	"dbstats":         {class: Command, scope: Database, actions: DBStats},
-	"aggregate":       {class: Command, target: aggregateTarget},
-	"listDatabases":   {class: Command, target: listDatabasesTarget},
+	"aggregate":       {class: Command, target: tAggregate},
+	"listDatabases":   {class: Command, target: tListDatabases},
+	"explain":         {class: Command, target: tExplain},
 
 	// Writes.
 	"insert":           {class: Command, scope: Collection, actions: Insert, writes: true},
 	"update":           {class: Command, scope: Collection, actions: Update, writes: true},
 	"delete":           {class: Command, scope: Collection, actions: Remove, writes: true},
-	"findAndModify":    {class: Command, target: findAndModifyTarget, writes: true},
-	"findandmodify":    {class: Command, target: findAndModifyTarget, writes: true},
+	"findAndModify":    {class: Command, target: tFindAndModify, writes: true},
+	"findandmodify":    {class: Command, target: tFindAndModify, writes: true},
 	"create":           {class: Command, scope: Collection, actions: CreateCollection, writes: true},
 	"drop":             {class: Command, scope: Collection, actions: DropCollection, writes: true},
 	"createIndexes":    {class: Command, scope: Collection, actions: CreateIndex, writes: true},
 	"dropIndexes":      {class: Command, scope: Collection, actions: DropIndex, writes: true},
 	"deleteIndexes":    {class: Command, scope: Collection, actions: DropIndex, writes: true},
-	"renameCollection": {class: Command, target: renameTarget, writes: true},
+	"renameCollection": {class: Command, target: tRename, writes: true},
 
 	// Database administration (dbAdmin).
 	"collMod":      {class: Command, scope: Collection, actions: CollMod, writes: true},
@@ -97,9 +99,25 @@ var table = map[string]spec{
 	"debugError":        {class: Command, unsupported: "debugError is FerretDB's test command", writes: true},
 }
 
-// explain classifies the command it explains, so its row is added once
-// the table exists.
-func init() { table["explain"] = spec{class: Command, target: explainTarget} }
+// target finds what a command with a target kind touches.
+func target(t targetKind, r *Request, db string, body bson.Raw) {
+	switch t {
+	case tGetMore:
+		getMoreTarget(r, db, body)
+	case tDataSize:
+		dataSizeTarget(r, db, body)
+	case tAggregate:
+		aggregateTarget(r, db, body)
+	case tListDatabases:
+		listDatabasesTarget(r, db, body)
+	case tFindAndModify:
+		findAndModifyTarget(r, db, body)
+	case tRename:
+		renameTarget(r, db, body)
+	case tExplain:
+		explainTarget(r, db, body)
+	}
+}
 
 // getMoreTarget: a cursor's next batch needs find on the namespace the
 // cursor reads. FerretDB's cursor ids are sequential and not tied to a
