@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"testing"
 
@@ -12,160 +11,50 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/dbauth"
+	"github.com/flexd/flexd/dbauth/rolematrix"
 )
-
-// roleCases are the built-in roles flexd serves, as users holding each
-// alone: the database roles on "app", the collection-scoped ones on
-// "app.c".
-var roleCases = map[string]flexd.DatabaseUserRole{
-	"atlasAdmin":           {RoleName: "atlasAdmin", DatabaseName: "admin"},
-	"readWriteAnyDatabase": {RoleName: "readWriteAnyDatabase", DatabaseName: "admin"},
-	"readAnyDatabase":      {RoleName: "readAnyDatabase", DatabaseName: "admin"},
-	"readWrite":            {RoleName: "readWrite", DatabaseName: "app"},
-	"read":                 {RoleName: "read", DatabaseName: "app"},
-	"dbAdmin":              {RoleName: "dbAdmin", DatabaseName: "app"},
-	"readWrite@app.c":      {RoleName: "readWrite", DatabaseName: "app", CollectionName: "c"},
-	"read@app.c":           {RoleName: "read", DatabaseName: "app", CollectionName: "c"},
-}
-
-// commandCase is one command, built for a database and collection, and
-// the roles that allow it on their own database (and collection).
-type commandCase struct {
-	kind    string // read, write, dbAdmin, cluster, users
-	cluster bool   // the database it runs on does not matter
-	onAdmin bool   // runs on admin, naming db.coll (renameCollection)
-	build   func(db, coll string) bson.D
-	allowed []string
-}
-
-var (
-	anyRead  = []string{"atlasAdmin", "readWriteAnyDatabase", "readAnyDatabase", "readWrite", "read", "readWrite@app.c", "read@app.c"}
-	anyWrite = []string{"atlasAdmin", "readWriteAnyDatabase", "readWrite", "readWrite@app.c"}
-)
-
-func with(list []string, more ...string) []string { return append(slices.Clone(list), more...) }
-
-func without(list []string, drop ...string) []string {
-	return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return slices.Contains(drop, s) })
-}
 
 func doc(kv ...any) bson.D {
-	var d bson.D
+	d := bson.D{}
 	for i := 0; i < len(kv); i += 2 {
 		d = append(d, bson.E{Key: kv[i].(string), Value: kv[i+1]})
 	}
 	return d
 }
 
-// commandCases follow MongoDB's built-in roles: read and readWrite reach
-// documents, dbAdmin administers collections without reading them, the
-// database-wide actions (listCollections, dbStats, renaming, dropping the
-// database) are not granted by a collection-scoped role.
-var commandCases = map[string]commandCase{
-	"find":     {kind: "read", build: func(db, c string) bson.D { return doc("find", c, "filter", doc("a", 1)) }, allowed: anyRead},
-	"count":    {kind: "read", build: func(db, c string) bson.D { return doc("count", c) }, allowed: anyRead},
-	"distinct": {kind: "read", build: func(db, c string) bson.D { return doc("distinct", c, "key", "a") }, allowed: anyRead},
-	"aggregate": {kind: "read", allowed: anyRead, build: func(db, c string) bson.D {
-		return doc("aggregate", c, "pipeline", bson.A{doc("$match", doc("a", 1))}, "cursor", doc())
-	}},
-	"getMore":         {kind: "read", build: func(db, c string) bson.D { return doc("getMore", int64(7), "collection", c) }, allowed: anyRead},
-	"killCursors":     {kind: "read", build: func(db, c string) bson.D { return doc("killCursors", c, "cursors", bson.A{int64(7)}) }, allowed: anyRead},
-	"listIndexes":     {kind: "read", build: func(db, c string) bson.D { return doc("listIndexes", c) }, allowed: with(anyRead, "dbAdmin")},
-	"collStats":       {kind: "read", build: func(db, c string) bson.D { return doc("collStats", c) }, allowed: with(anyRead, "dbAdmin")},
-	"dataSize":        {kind: "read", build: func(db, c string) bson.D { return doc("dataSize", db+"."+c) }, allowed: anyRead},
-	"explain":         {kind: "read", build: func(db, c string) bson.D { return doc("explain", doc("find", c)) }, allowed: anyRead},
-	"listCollections": {kind: "read", build: func(db, c string) bson.D { return doc("listCollections", 1) }, allowed: with(without(anyRead, "read@app.c", "readWrite@app.c"), "dbAdmin")},
-	"dbStats":         {kind: "read", build: func(db, c string) bson.D { return doc("dbStats", 1) }, allowed: with(without(anyRead, "read@app.c", "readWrite@app.c"), "dbAdmin")},
-
-	"insert": {kind: "write", build: func(db, c string) bson.D { return doc("insert", c) }, allowed: anyWrite},
-	"update": {kind: "write", build: func(db, c string) bson.D { return doc("update", c) }, allowed: anyWrite},
-	"delete": {kind: "write", build: func(db, c string) bson.D { return doc("delete", c) }, allowed: anyWrite},
-	"findAndModify": {kind: "write", allowed: anyWrite, build: func(db, c string) bson.D {
-		return doc("findAndModify", c, "query", doc(), "update", doc("$set", doc("a", 2)), "upsert", true)
-	}},
-	"create":        {kind: "write", build: func(db, c string) bson.D { return doc("create", c) }, allowed: with(anyWrite, "dbAdmin")},
-	"drop":          {kind: "write", build: func(db, c string) bson.D { return doc("drop", c) }, allowed: with(anyWrite, "dbAdmin")},
-	"createIndexes": {kind: "write", build: func(db, c string) bson.D { return doc("createIndexes", c, "indexes", bson.A{}) }, allowed: with(anyWrite, "dbAdmin")},
-	"dropIndexes":   {kind: "write", build: func(db, c string) bson.D { return doc("dropIndexes", c, "index", "*") }, allowed: with(anyWrite, "dbAdmin")},
-	"aggregate $out": {kind: "write", allowed: anyWrite, build: func(db, c string) bson.D {
-		return doc("aggregate", c, "pipeline", bson.A{doc("$out", c)}, "cursor", doc())
-	}},
-	"renameCollection": {kind: "write", onAdmin: true, allowed: with(without(anyWrite, "readWrite@app.c"), "dbAdmin"), build: func(db, c string) bson.D {
-		return doc("renameCollection", db+"."+c, "to", db+".renamed")
-	}},
-
-	"collMod":      {kind: "dbAdmin", build: func(db, c string) bson.D { return doc("collMod", c) }, allowed: []string{"atlasAdmin", "dbAdmin"}},
-	"compact":      {kind: "dbAdmin", build: func(db, c string) bson.D { return doc("compact", c) }, allowed: []string{"atlasAdmin", "dbAdmin"}},
-	"validate":     {kind: "dbAdmin", build: func(db, c string) bson.D { return doc("validate", c) }, allowed: []string{"atlasAdmin", "dbAdmin"}},
-	"dropDatabase": {kind: "dbAdmin", build: func(db, c string) bson.D { return doc("dropDatabase", 1) }, allowed: []string{"atlasAdmin", "dbAdmin"}},
-
-	"listDatabases": {kind: "cluster", cluster: true, allowed: []string{"atlasAdmin", "readWriteAnyDatabase", "readAnyDatabase"},
-		build: func(db, c string) bson.D { return doc("listDatabases", 1, "authorizedDatabases", false) }},
-	"serverStatus":   {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("serverStatus", 1) }, allowed: []string{"atlasAdmin"}},
-	"currentOp":      {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("currentOp", 1) }, allowed: []string{"atlasAdmin"}},
-	"getLog":         {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("getLog", "global") }, allowed: []string{"atlasAdmin"}},
-	"hostInfo":       {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("hostInfo", 1) }, allowed: []string{"atlasAdmin"}},
-	"getCmdLineOpts": {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("getCmdLineOpts", 1) }, allowed: []string{"atlasAdmin"}},
-	"getParameter":   {kind: "cluster", cluster: true, build: func(db, c string) bson.D { return doc("getParameter", "*") }, allowed: []string{"atlasAdmin"}},
-
-	// Atlas manages users through its API: nobody creates one by command.
-	"createUser": {kind: "users", build: func(db, c string) bson.D { return doc("createUser", "u", "pwd", "secret", "roles", bson.A{}) }},
-	"usersInfo":  {kind: "users", build: func(db, c string) bson.D { return doc("usersInfo", 1) }},
-}
-
-// expectAllowed is the matrix's rule: a role allows a command where the
-// command case says so, on the role's own resource; the *AnyDatabase roles
-// and atlasAdmin everywhere.
-func expectAllowed(role, command, db, coll string) bool {
-	cc := commandCases[command]
-	if !slices.Contains(cc.allowed, role) {
-		return false
-	}
-	r := roleCases[role]
-	if cc.cluster || r.DatabaseName == "admin" {
-		return true
-	}
-	if db != r.DatabaseName {
-		return false
-	}
-	return r.CollectionName == "" || coll == r.CollectionName
-}
-
+// TestAuthorizeRoleMatrix: every built-in role × a command of each kind ×
+// the role's own collection, another of its database, another database →
+// allowed, or 13 Unauthorized with mongod's message.
 func TestAuthorizeRoleMatrix(t *testing.T) {
-	targets := []struct{ db, coll string }{{"app", "c"}, {"app", "d"}, {"other", "c"}}
 	allowedCount, refusedCount := 0, 0
-	for role, r := range roleCases {
-		u := &dbauth.User{Username: "u", Roles: []flexd.DatabaseUserRole{r}}
-		for command, cc := range commandCases {
-			for _, tg := range targets {
-				body, _ := bson.Marshal(cc.build(tg.db, tg.coll))
-				runOn := tg.db
-				if cc.onAdmin {
-					runOn = "admin"
-				}
-				name := strings.Fields(command)[0]
-				err := dbauth.Authorize(u, runOn, name, body)
-				want := expectAllowed(role, command, tg.db, tg.coll)
-				if want {
+	for _, role := range rolematrix.Roles {
+		u := &dbauth.User{Username: "u", Roles: []flexd.DatabaseUserRole{role.Role}}
+		for _, cc := range rolematrix.Commands {
+			for _, tg := range rolematrix.Targets {
+				cmd := cc.Build(tg.DB, tg.Coll)
+				body, _ := bson.Marshal(cmd)
+				runOn := cc.RunOn(tg)
+				err := dbauth.Authorize(u, runOn, cmd[0].Key, body)
+				if rolematrix.Allowed(role, cc, tg) {
 					allowedCount++
 					if err != nil {
-						t.Errorf("%s: %s (%s) on %s.%s refused: %v", role, command, cc.kind, tg.db, tg.coll, err)
+						t.Errorf("%s: %s (%s) on %s.%s refused: %v", role.Key, cc.Name, cc.Kind, tg.DB, tg.Coll, err)
 					}
 					continue
 				}
 				refusedCount++
 				var e *dbauth.Error
 				if !errors.As(err, &e) || e.Code != 13 || e.CodeName != "Unauthorized" {
-					t.Errorf("%s: %s (%s) on %s.%s = %v, want 13 Unauthorized", role, command, cc.kind, tg.db, tg.coll, err)
+					t.Errorf("%s: %s (%s) on %s.%s = %v, want 13 Unauthorized", role.Key, cc.Name, cc.Kind, tg.DB, tg.Coll, err)
 					continue
 				}
 				if wantMsg := "not authorized on " + runOn + " to execute command " + dbauth.FormatCommand(body); e.Message != wantMsg {
-					t.Errorf("%s: %s message %q, want %q", role, command, e.Message, wantMsg)
+					t.Errorf("%s: %s message %q, want %q", role.Key, cc.Name, e.Message, wantMsg)
 				}
 			}
 		}
 	}
-	if allowedCount == 0 || refusedCount == 0 {
+	if allowedCount < 100 || refusedCount < 100 {
 		t.Fatalf("matrix checked %d allowed and %d refused cases", allowedCount, refusedCount)
 	}
 }
