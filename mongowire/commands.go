@@ -23,22 +23,45 @@ func unsupportedReason(r *mongocmd.Request, body bson.Raw, seqs []section1) stri
 		return r.Unsupported
 	}
 	if t := unsupportedType(body); t != "" {
-		return t + " values are not supported"
+		return typeReason(t)
 	}
 	for _, s := range seqs {
 		for _, d := range s.docs {
 			if t := unsupportedType(d); t != "" {
-				return t + " values are not supported"
+				return typeReason(t)
 			}
 		}
 	}
 	return ""
 }
 
+func typeReason(t string) string {
+	if t == tooDeep {
+		return tooDeep
+	}
+	return t + " values are not supported"
+}
+
+// maxDepth is MongoDB's limit on nested documents and arrays
+// (BSONDepth::kDefaultMaxAllowableDepth). Deeper requests are refused
+// before anything walks them: a 48 MB message nested byte by byte would
+// otherwise cost a recursive walk seconds and half a gigabyte of stack.
+const maxDepth = 200
+
+// tooDeep is what unsupportedType and unsupportedReason return for a
+// document nested deeper than maxDepth; the front answers it with
+// MongoDB's 15 Overflow.
+const tooDeep = "BSONObj exceeds maximum nested object depth: 200"
+
 // unsupportedType finds a BSON type FerretDB v1.24 cannot store, at any
 // depth. It walks the raw bytes without allocating: it runs on every
 // request and every document of an insert.
-func unsupportedType(d []byte) string {
+func unsupportedType(d []byte) string { return scanTypes(d, 0) }
+
+func scanTypes(d []byte, depth int) string {
+	if depth > maxDepth {
+		return tooDeep
+	}
 	if len(d) < 5 {
 		return ""
 	}
@@ -62,7 +85,7 @@ func unsupportedType(d []byte) string {
 			if n < 5 || p+n > len(d) {
 				return ""
 			}
-			if r := unsupportedType(d[p : p+n]); r != "" {
+			if r := scanTypes(d[p:p+n], depth+1); r != "" {
 				return r
 			}
 			size = n

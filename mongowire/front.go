@@ -88,6 +88,7 @@ const (
 	codeCommandNotFound  = 59
 	codeNotImplemented   = 238
 	codeDuplicateField   = 40413
+	codeOverflow         = 15
 )
 
 // Front serves one cluster's listener.
@@ -294,7 +295,9 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 	}
 
 	class := mongocmd.Classify(db, cmd, body)
-	if reason := unsupportedReason(&class, body, seqs); reason != "" {
+	if reason := unsupportedReason(&class, body, seqs); reason == tooDeep {
+		return c.replyCommandError(req, codeOverflow, "Overflow", reason)
+	} else if reason != "" {
 		return c.replyError(req, codeNotImplemented, fmt.Sprintf("flexd (FerretDB v1.24 backend): %s (command %q)", reason, cmd))
 	}
 	if a := c.f.opts.Auth; a != nil {

@@ -146,3 +146,43 @@ func TestReadMessageGrowsWithTheBytes(t *testing.T) {
 		t.Fatalf("a 16-byte message claiming 48 MB allocated %d bytes", got)
 	}
 }
+
+// nested is a document holding a document under "a", depth levels deep.
+func nested(depth int) []byte {
+	total := 5 + 8*depth
+	b := make([]byte, 0, total)
+	for i := range depth {
+		b = binary.LittleEndian.AppendUint32(b, uint32(total-8*i))
+		b = append(b, 0x03, 'a', 0)
+	}
+	b = append(b, 5, 0, 0, 0, 0)
+	for range depth {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// TestNestingDepthIsBounded: MongoDB refuses documents nested deeper than
+// 200 levels; the front does too, before walking them, so a message
+// nested byte by byte costs no deep recursion.
+func TestNestingDepthIsBounded(t *testing.T) {
+	if err := bson.Raw(nested(maxDepth)).Validate(); err != nil {
+		t.Fatalf("nested document is malformed: %v", err)
+	}
+	if got := unsupportedType(nested(maxDepth)); got != "" {
+		t.Errorf("%d levels: %q", maxDepth, got)
+	}
+	if got := unsupportedType(nested(maxDepth + 1)); got != tooDeep {
+		t.Errorf("%d levels: %q, want %q", maxDepth+1, got, tooDeep)
+	}
+	deep := nested(2_000_000) // 16 MB, MongoDB's largest document
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if got := unsupportedType(deep); got != tooDeep {
+		t.Errorf("2,000,000 levels: %q", got)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := after.StackSys - before.StackSys; grew > 1<<20 {
+		t.Errorf("walking a deep document grew the stacks by %d bytes", grew)
+	}
+}
