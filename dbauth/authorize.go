@@ -30,8 +30,11 @@ const (
 		mongocmd.CreateCollection | mongocmd.DropCollection | mongocmd.CreateIndex |
 		mongocmd.DropIndex | mongocmd.RenameCollectionSameDB
 	// dbAdmin administers a database's collections without reading or
-	// writing their documents: no find, insert, update or remove.
-	dbAdminActions = mongocmd.ListCollections | mongocmd.ListIndexes | mongocmd.CollStats |
+	// writing their documents: no find, insert, update or remove. MongoDB
+	// lets a user kill its own cursors (dbAdmin's listIndexes, say);
+	// flexd, which does not know whose a cursor is, grants killCursors on
+	// the database instead.
+	dbAdminActions = mongocmd.KillCursors | mongocmd.ListCollections | mongocmd.ListIndexes | mongocmd.CollStats |
 		mongocmd.DBStats | mongocmd.CollMod | mongocmd.Compact | mongocmd.CreateCollection |
 		mongocmd.CreateIndex | mongocmd.DropCollection | mongocmd.DropDatabase |
 		mongocmd.DropIndex | mongocmd.RenameCollectionSameDB | mongocmd.Validate

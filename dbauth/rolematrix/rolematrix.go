@@ -90,7 +90,7 @@ var Commands = []Command{
 		return doc("aggregate", c, "pipeline", bson.A{doc("$match", doc("a", 1))}, "cursor", doc())
 	}},
 	{Name: "getMore", Kind: "read", Allowed: anyRead, Build: func(db, c string) bson.D { return doc("getMore", int64(7), "collection", c) }},
-	{Name: "killCursors", Kind: "read", Allowed: anyRead, Build: func(db, c string) bson.D { return doc("killCursors", c, "cursors", bson.A{int64(7)}) }},
+	{Name: "killCursors", Kind: "read", Allowed: with(anyRead, "dbAdmin"), Build: func(db, c string) bson.D { return doc("killCursors", c, "cursors", bson.A{int64(7)}) }},
 	{Name: "listIndexes", Kind: "read", Allowed: with(anyRead, "dbAdmin"), Build: func(db, c string) bson.D { return doc("listIndexes", c) }},
 	{Name: "collStats", Kind: "read", Allowed: with(anyRead, "dbAdmin"), Build: func(db, c string) bson.D { return doc("collStats", c) }},
 	{Name: "dataSize", Kind: "read", Allowed: anyRead, Build: func(db, c string) bson.D { return doc("dataSize", db+"."+c) }},
