@@ -14,6 +14,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/dataplane"
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/metrics"
 	"github.com/flexd/flexd/service"
@@ -245,18 +246,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The data plane: on SQLite every cluster is a MongoDB endpoint whose
 	// data snapshots and restores move. On PostgreSQL it is off, and said
 	// so: replicas do not share the clusters' data yet.
+	clock := c.lifecycle.newClock()
 	var artifacts jobs.Artifacts = jobs.ConfigArtifacts{}
+	// The data plane closes the connections a change of database users or
+	// access lists no longer lets in; the service tells it, in-process (it
+	// runs only beside the SQLite store, in one process).
+	var access flexd.AccessEnforcer
 	if c.postgresURL != "" {
 		log.Warn("data plane off on PostgreSQL: clusters are records without a MongoDB endpoint, and snapshots, restores and downloads carry the cluster's configuration only, no data (see README, Data plane)")
 	} else {
-		d, closePlane, err := openDataPlane(ctx, &c.plane, c.dataDir, b.store, log)
+		d, closePlane, err := openDataPlane(ctx, &c.plane, c.dataDir, b.store, clock, log)
 		if err != nil {
 			return err
 		}
 		defer closePlane() // after the engine stops: endpoints closed, data kept
-		artifacts = d
+		artifacts, access = d, d.Plane
 	}
-	a, err := startApp(ctx, c, b, artifacts, getenv, log)
+	a, err := startApp(ctx, c, b, clock, artifacts, access, getenv, log)
 	if err != nil {
 		return err
 	}
@@ -303,13 +309,17 @@ type app struct {
 // starting at once make the default organization, the admin credentials
 // and River's schema one at a time: the start-up lock is held until it
 // returns.
-func startApp(ctx context.Context, c *config, b *backend, artifacts jobs.Artifacts, getenv func(string) string, log *slog.Logger) (*app, error) {
+func startApp(ctx context.Context, c *config, b *backend, clock flexd.Clock, artifacts jobs.Artifacts, access flexd.AccessEnforcer,
+	getenv func(string) string, log *slog.Logger) (*app, error) {
 	store := b.store
-	clock := c.lifecycle.newClock()
 	m := c.obs.newMetrics(store.DB(), store, clock)
 	eng := c.lifecycle.engine(store, clock, log, m, artifacts)
 	reads, versions := readThrough(store, b.locked)
-	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL})
+	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL,
+		InitialAccessList: c.plane.initialAccess, Access: access})
+	if d, ok := artifacts.(*dataplane.DataArtifacts); ok {
+		svc.SetBackends(d) // PUT …/backend attaches deployments through it
+	}
 	release, err := b.startup(ctx)
 	if err != nil {
 		return nil, err
@@ -352,6 +362,7 @@ func (a *app) handler(c *config, b *backend, log *slog.Logger) http.Handler {
 		Projects:        svc,
 		Clusters:        svc,
 		Backups:         svc,
+		Backends:        svc,
 		Settings:        svc,
 		Instance:        svc,
 		APIKeys:         svc,

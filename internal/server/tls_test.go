@@ -82,6 +82,12 @@ func TestClusterTLS(t *testing.T) {
 		t.Fatalf("standard connection string %q, want mongodb://127.0.0.1:PORT/?ssl=true", uri)
 	}
 	ctx := context.Background()
+	// Over TLS as a database user, the URI the README shows plus ssl=true.
+	const pw = "tls-user-pw-1x"
+	p.must(201, "POST", "/api/atlas/v2/groups/"+p.g+"/databaseUsers", `{"databaseName":"admin","username":"tlsuser","password":"`+pw+
+		`","roles":[{"roleName":"readWriteAnyDatabase","databaseName":"admin"}]}`)
+	plainURI := uri
+	uri = strings.Replace(uri, "mongodb://", "mongodb://tlsuser:"+pw+"@", 1) + "&authSource=admin"
 	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetTLSConfig(&tls.Config{RootCAs: pool}).SetTimeout(20 * time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +119,7 @@ func TestClusterTLS(t *testing.T) {
 	if err := untrusting.Ping(ctx, nil); err == nil {
 		t.Fatal("a client without the certificate in its roots connected")
 	}
-	plain := strings.TrimSuffix(uri, "?ssl=true") + "?serverSelectionTimeoutMS=1000"
+	plain := strings.TrimSuffix(plainURI, "?ssl=true") + "?serverSelectionTimeoutMS=1000"
 	pc, err := mongo.Connect(options.Client().ApplyURI(plain))
 	if err != nil {
 		t.Fatal(err)
