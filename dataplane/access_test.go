@@ -68,7 +68,8 @@ func guardedPlane(tb testing.TB) (*dataplane.Plane, *accessStore, string) {
 	}
 	st := &accessStore{
 		clusters: map[string]*flexd.FlexCluster{},
-		users:    map[string]*flexd.DatabaseUser{"app": {GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds}},
+		users:    map[string]*flexd.DatabaseUser{"app": {GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds,
+			Roles: []flexd.DatabaseUserRole{{RoleName: "readWriteAnyDatabase", DatabaseName: flexd.AdminDatabase}}}},
 		entries:  []flexd.AccessListEntry{{CIDRBlock: "127.0.0.0/8"}},
 	}
 	dir := tb.TempDir()
@@ -144,7 +145,8 @@ func TestAccessRecheck(t *testing.T) {
 	// The same for the access list entry that let the address in.
 	creds, _ := dbauth.NewCredentials("app", "app-password")
 	st.mu.Lock()
-	st.users["app"] = &flexd.DatabaseUser{GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds}
+	st.users["app"] = &flexd.DatabaseUser{GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds,
+		Roles: []flexd.DatabaseUserRole{{RoleName: "readWriteAnyDatabase", DatabaseName: flexd.AdminDatabase}}}
 	st.mu.Unlock()
 	c = guardedClient(t, uri, "app", "app-password")
 	if err := c.Database("app").RunCommand(ctx, bson.D{{Key: "count", Value: "c"}}).Err(); err != nil {

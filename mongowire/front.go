@@ -76,6 +76,13 @@ type Authenticator interface {
 	Authorize(s *Session, db, cmd string, body bson.Raw) error
 }
 
+// Restricter is an Authenticator that narrows a command it allowed: the
+// listDatabases of a user who may see only some databases (MongoDB's
+// authorizedDatabases) is rewritten to list only those.
+type Restricter interface {
+	Restrict(s *Session, db, cmd string, body bson.Raw) (bson.Raw, error)
+}
+
 // Options configure a Front.
 type Options struct {
 	// Name is the cluster name, used in error messages and logs.
@@ -377,6 +384,15 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 		if class.Class != mongocmd.Handshake {
 			if err := a.Authorize(c.s, db, cmd, body); err != nil {
 				return c.replyAuthError(req, err)
+			}
+			if r, ok := a.(Restricter); ok && class.FilterDatabases {
+				nb, err := r.Restrict(c.s, db, cmd, body)
+				if err != nil {
+					return c.replyAuthError(req, err)
+				}
+				if nb != nil {
+					req, body = newOpMsg(req.requestID(), 0, nb, seqs), nb
+				}
 			}
 		}
 	}
