@@ -68,9 +68,9 @@ func guardedPlane(tb testing.TB) (*dataplane.Plane, *accessStore, string) {
 	}
 	st := &accessStore{
 		clusters: map[string]*flexd.FlexCluster{},
-		users:    map[string]*flexd.DatabaseUser{"app": {GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds,
+		users: map[string]*flexd.DatabaseUser{"app": {GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds,
 			Roles: []flexd.DatabaseUserRole{{RoleName: "readWriteAnyDatabase", DatabaseName: flexd.AdminDatabase}}}},
-		entries:  []flexd.AccessListEntry{{CIDRBlock: "127.0.0.0/8"}},
+		entries: []flexd.AccessListEntry{{CIDRBlock: "127.0.0.0/8"}},
 	}
 	dir := tb.TempDir()
 	first := 20000 + int(time.Now().UnixNano()%12000)
