@@ -11,7 +11,12 @@
 //   - strips the index options FerretDB v1.24 rejects but mongorestore sends
 //     ("ns", "v"),
 //   - answers commands and BSON types FerretDB cannot serve with a MongoDB
-//     error instead of a dropped connection,
+//     error instead of a dropped connection, and refuses what authorization
+//     and FerretDB could read differently (a field twice, two bodies) or
+//     what is costly to walk (nesting deeper than MongoDB's 200 levels),
+//   - reads what each command does from package mongocmd's table, the one
+//     authorization reads too: which commands are writes, which run before
+//     authentication,
 //   - checks who the client is and what it may do (Authenticator: SCRAM
 //     against the project's database users, package dataplane wires it) and
 //     where it comes from (Allow: the project's IP access list), and closes
