@@ -31,6 +31,8 @@ type dataPlaneConfig struct {
 	tlsCert   string
 	tlsKey    string
 	tls       *tls.Config // from tlsCert and tlsKey; nil: plaintext
+	// off runs the clusters without endpoints (Options.NoDataPlane).
+	off bool
 	// accessList is what a new project's IP access list starts with.
 	accessList    string
 	initialAccess []flexd.AccessListEntry

@@ -96,6 +96,9 @@ type config struct {
 	// PostgreSQL database that several replicas may share (postgres.go).
 	postgresURL string
 	seed        seedConfig
+	// secretCost is the bcrypt cost of client secrets (0: the default);
+	// only a programmatic start (Options) sets it.
+	secretCost int
 }
 
 // envFlags registers flags whose defaults come from environment variables,
@@ -236,47 +239,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	defer ln.Close()
-
-	b, err := openStore(ctx, c, getenv, log)
+	s, err := startServer(ctx, c, ln, getenv, log)
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	// The data plane: on SQLite every cluster is a MongoDB endpoint whose
-	// data snapshots and restores move. On PostgreSQL it is off, and said
-	// so: replicas do not share the clusters' data yet.
-	clock := c.lifecycle.newClock()
-	var artifacts jobs.Artifacts = jobs.ConfigArtifacts{}
-	// The data plane closes the connections a change of database users or
-	// access lists no longer lets in; the service tells it, in-process (it
-	// runs only beside the SQLite store, in one process).
-	var access flexd.AccessEnforcer
-	if c.postgresURL != "" {
-		log.Warn("data plane off on PostgreSQL: clusters are records without a MongoDB endpoint, and snapshots, restores and downloads carry the cluster's configuration only, no data (see README, Data plane)")
-	} else {
-		d, closePlane, err := openDataPlane(ctx, &c.plane, c.dataDir, b.store, clock, log)
-		if err != nil {
-			return err
-		}
-		defer closePlane() // after the engine stops: endpoints closed, data kept
-		artifacts, access = d, d.Plane
-	}
-	a, err := startApp(ctx, c, b, clock, artifacts, access, getenv, log)
-	if err != nil {
-		return err
-	}
-	defer a.stop(c.shutdownTimeout)
-	b.observe(a.metrics)
-	stopPprof, err := startPprof(c.obs.pprof, log)
-	if err != nil {
-		return fmt.Errorf("pprof listener: %w", err)
-	}
-	defer stopPprof()
-
-	srv := c.http.server(a.handler(c, b, log), log)
-	log.Info("flexd listening", "addr", ln.Addr().String(), b.where, "version", buildVersion())
-	return serveUntilDone(ctx, c, srv, ln, log)
+	return s.serveUntilDone(ctx)
 }
 
 // openStore opens the store serve was told to use, sealing its secrets
@@ -298,6 +265,8 @@ func openStore(ctx context.Context, c *config, getenv func(string) string, log *
 type app struct {
 	svc      *service.Service
 	eng      *jobs.Engine
+	clock    flexd.Clock
+	store    flexd.Store // what the service reads and writes through
 	auth     *authSetup
 	metrics  *metrics.Metrics
 	versions flexd.Versions
@@ -316,7 +285,7 @@ func startApp(ctx context.Context, c *config, b *backend, clock flexd.Clock, art
 	eng := c.lifecycle.engine(store, clock, log, m, artifacts)
 	reads, versions := readThrough(store, b.locked)
 	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL,
-		InitialAccessList: c.plane.initialAccess, Access: access})
+		InitialAccessList: c.plane.initialAccess, Access: access, SecretCost: c.secretCost})
 	if d, ok := artifacts.(*dataplane.DataArtifacts); ok {
 		svc.SetBackends(d) // PUT …/backend attaches deployments through it
 	}
@@ -331,14 +300,14 @@ func startApp(ctx context.Context, c *config, b *backend, clock flexd.Clock, art
 	if err := svc.Init(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.seed.apply(ctx, reads, svc, eng, clock, log); err != nil {
+	if err := c.seed.apply(ctx, reads, svc, eng, clock, c.secretCost, log); err != nil {
 		return nil, err
 	}
 	stopEngine, err := b.startEngine(ctx, eng)
 	if err != nil {
 		return nil, fmt.Errorf("start lifecycle engine: %w", err)
 	}
-	a := &app{svc: svc, eng: eng, metrics: m, versions: versions, stopEngine: stopEngine}
+	a := &app{svc: svc, eng: eng, clock: clock, store: reads, metrics: m, versions: versions, stopEngine: stopEngine}
 	a.auth, err = c.auth.setup(ctx, reads, svc, getenv, c.dataDir, noncesFor(b.locked), log)
 	if err != nil {
 		a.stop(c.shutdownTimeout)
@@ -380,24 +349,4 @@ func (a *app) handler(c *config, b *backend, log *slog.Logger) http.Handler {
 		Versions:        a.versions,
 	}))
 	return withMetrics(a.metrics, handler)
-}
-
-// serveUntilDone serves srv on ln until ctx ends, then lets in-flight
-// requests finish within the shutdown timeout.
-func serveUntilDone(ctx context.Context, c *config, srv *http.Server, ln net.Listener, log *slog.Logger) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(c.http.listener(ln)) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing in-flight requests", "timeout", c.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
 }
