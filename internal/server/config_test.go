@@ -229,3 +229,45 @@ cluster-ports: `+testClusterPorts()+`
 	}
 	p.terminate(t)
 }
+
+// TestCompletion runs the bash completion script in bash: commands, the
+// flags of each (read from its --help) and the words a flag takes.
+func TestCompletion(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Fatal("no bash to run the completion script in: .ci/run itself needs bash")
+	}
+	var script bytes.Buffer
+	if err := Run(context.Background(), []string{"flexd", "completion", "bash"}, mapEnv(nil), &script, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "flexd.bash")
+	if err := os.WriteFile(file, script.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for line, want := range map[string]string{
+		"flexd he":                        "healthcheck help",
+		"flexd serve --log-f":             "--log-format",
+		"flexd serve --print":             "--print-config",
+		"flexd serve -log-format ''":      "text json",
+		"flexd serve --api-rate-limits e": "enforce",
+		"flexd drill --max-r":             "--max-rpo --max-rto",
+		"flexd healthcheck --r":           "--ready",
+		"flexd completion ''":             "bash zsh fish",
+	} {
+		cmd := exec.Command(bash, "-c", `source "$1"; COMP_WORDS=(`+line+`); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _flexd; echo "${COMPREPLY[*]}"`, "-", file)
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("%s<TAB>: %q %v, want %q", line, out, err, want)
+		}
+	}
+	for _, shell := range []string{"zsh", "fish"} {
+		var out bytes.Buffer
+		if err := Run(context.Background(), []string{"flexd", "completion", shell}, mapEnv(nil), &out, io.Discard); err != nil || !strings.Contains(out.String(), "print-config") {
+			t.Errorf("completion %s: %v\n%s", shell, err, out.String())
+		}
+	}
+	if err := Run(context.Background(), []string{"flexd", "completion", "tcsh"}, mapEnv(nil), io.Discard, io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("completion tcsh: %v, want a usage error", err)
+	}
+}

@@ -43,11 +43,13 @@ Usage:
   flexd drill [flags]   run a restore drill against flexd or Atlas, measuring RTO and RPO
   flexd healthcheck     exit 0 when a flexd answers GET /healthz (the image's HEALTHCHECK)
   flexd version         print the version, revision and build date
+  flexd completion SHELL  print a completion script for bash, zsh or fish
   flexd help            show this help
 
 Run 'flexd serve --help' for the server's flags. Every flag has an
-environment variable (shown beside it); a flag given on the command line
-wins over the variable.
+environment variable (shown beside it) and may be a key of a YAML file
+given with --config; a flag given on the command line wins over the
+variable, the variable over the file.
 `
 
 // Run is the whole program: main only supplies the process's context,
@@ -67,6 +69,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return drillCommand(ctx, args[2:], getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args[2:], getenv, stdout, stderr)
+	case "completion":
+		return completion(ctx, args[2:], stdout, stderr)
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
