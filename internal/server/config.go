@@ -21,14 +21,14 @@ import (
 // --config file named like the flag. A value given as a flag wins over the
 // variable, the variable over the file, the file over the default.
 //
-// It is the standard library's flag package and some sixty lines rather
-// than a command-line library: flexd's Run takes its environment as a
-// getenv function (tests and in-process servers never read or change the
+// It is the standard library's flag package and a page of code rather than
+// a command-line library: flexd's Run takes its environment as a getenv
+// function (tests and in-process servers never read or change the
 // process's environment), which ff/v3 and koanf's env provider cannot be
 // given; cobra/pflag and kong would change the syntax users already have
 // (-listen with one dash); urfave/cli/v3 fits but reads file values in a
-// post-parse hook that cannot return an error naming the file and line.
-// See docs/ARCHITECTURE.md, "Configuration".
+// post-parse hook that cannot fail with the file and line. See
+// docs/ARCHITECTURE.md, "Configuration: why the standard flag package".
 type envFlags struct {
 	fs       *flag.FlagSet
 	getenv   func(string) string
