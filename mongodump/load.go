@@ -121,13 +121,26 @@ type metadata struct {
 	Indexes []bson.Raw `bson:"indexes"`
 }
 
+// parseMetadata reads a .metadata.json file's extended JSON. The driver's
+// reader (v2.10.0) can loop forever on malformed JSON (an object left open
+// inside a field it skips), so only well-formed JSON reaches it: a corrupt
+// artifact must fail a restore, not hang it.
+func parseMetadata(b []byte) (metadata, error) {
+	var md metadata
+	if !json.Valid(b) {
+		return md, errors.New("not well-formed JSON")
+	}
+	err := bson.UnmarshalExtJSON(b, true, &md)
+	return md, err
+}
+
 func loadMetadata(ctx context.Context, c *mongo.Client, ns nsKey, r io.Reader) ([]bson.Raw, error) {
 	b, err := io.ReadAll(io.LimitReader(r, 16<<20))
 	if err != nil {
 		return nil, err
 	}
-	var md metadata
-	if err := bson.UnmarshalExtJSON(b, true, &md); err != nil {
+	md, err := parseMetadata(b)
+	if err != nil {
 		return nil, fmt.Errorf("%w: metadata of %s.%s: %v", ErrBadDump, ns.db, ns.coll, err)
 	}
 	cmd := bson.D{{Key: "create", Value: ns.coll}}
