@@ -146,9 +146,13 @@ func (e *envFlags) readFile(path string) []error {
 	if err != nil {
 		return []error{fmt.Errorf("--config: %v", err)}
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc, next yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return []error{fmt.Errorf("%s: %v", path, err)}
+	}
+	if err := dec.Decode(&next); err == nil {
+		return []error{fmt.Errorf("%s:%d: a second YAML document: a config file is one mapping", path, next.Line)}
 	}
 	if len(doc.Content) == 0 {
 		return nil // an empty file sets nothing

@@ -101,6 +101,7 @@ func TestConfigFileFaults(t *testing.T) {
 		{"pprof:\n", []string{":1:", `"pprof" wants one value`}},
 		{"listen: a\nlisten: b\n", []string{":2:", `"listen" is already given on line 1`}},
 		{"- listen\n", []string{":1:", "want a mapping"}},
+		{"listen: a\n---\nlisten: b\n", []string{":2:", "a second YAML document"}},
 		{"listen: [\n", []string{"yaml"}},
 		{"log-format: xml\n", []string{"--log-format must be text or json", "--log-format from", ":1"}},
 		{"auth: maybe\nauth-failure-limit: 3\n", []string{"--auth must be on or off", "(--auth from", ":1)"}},
