@@ -141,6 +141,21 @@ type DatabaseAccessStore interface {
 	DeleteExpiredAccessListEntries(ctx context.Context, groupID string, now time.Time) error
 }
 
+// AccessEnforcer hears of the changes to database access that must reach
+// connections already open. The service tells it once a change has been
+// stored; the data plane (dataplane.Plane) closes the connections the
+// change no longer lets in. It runs in the process that serves the
+// clusters: with the data plane off (PostgreSQL) there are none.
+type AccessEnforcer interface {
+	// DatabaseUserChanged: the user was deleted, or its password, roles
+	// or scopes changed. Its connections end; its clients authenticate
+	// again, with what holds now.
+	DatabaseUserChanged(groupID, username string)
+	// AccessListChanged: the project's IP access list lost entries. Every
+	// connection to its clusters from an address it no longer holds ends.
+	AccessListChanged(groupID string)
+}
+
 // DatabaseUserCreate is the body of a database user create: what the
 // caller may set.
 type DatabaseUserCreate struct {

@@ -120,6 +120,11 @@ var catalogue = map[string]errorDef{
 	"CANNOT_DELETE_DEFAULT_ORG": {409, "Organization %v is flexd's default organization and cannot be deleted."},
 	// flexd's own: a snapshot download link past its expirationDate.
 	"DOWNLOAD_LINK_EXPIRED": {410, "The download link expired at %v; request a new one with POST .../backup/download."},
+	// flexd's own: attaching an external MongoDB deployment to a cluster
+	// (PUT /_flexd/…/backend). The details never repeat the URI.
+	"INVALID_BACKEND_URI":                       {400, "The backend URI is not a usable MongoDB connection string: %v."},
+	"BACKEND_UNREACHABLE":                       {400, "Cannot use the MongoDB deployment at %v as a backend: %v."},
+	"CANNOT_CHANGE_BACKEND_OF_CLUSTER_NOT_IDLE": {409, "Cannot change the backend of cluster %v while its stateName is %v; try again once it is IDLE."},
 }
 
 // The constructors below are the only way to build a catalogued error, so the
@@ -476,4 +481,20 @@ func AsError(err error) *Error {
 		return e
 	}
 	return nil
+}
+
+// InvalidBackendURI answers a backend URI that is not a MongoDB connection
+// string flexd can use; reason says why without repeating the URI.
+func InvalidBackendURI(reason string) *Error { return newError("INVALID_BACKEND_URI", reason) }
+
+// BackendUnreachable answers a deployment that could not be connected to,
+// authenticated with or listed; hosts carries no credentials.
+func BackendUnreachable(hosts, reason string) *Error {
+	return newError("BACKEND_UNREACHABLE", hosts, reason)
+}
+
+// CannotChangeBackendOfClusterNotIdle answers attaching or detaching a
+// backend while the cluster is being created, updated or restored.
+func CannotChangeBackendOfClusterNotIdle(name string, state ClusterState) *Error {
+	return newError("CANNOT_CHANGE_BACKEND_OF_CLUSTER_NOT_IDLE", name, string(state))
 }

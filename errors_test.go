@@ -109,7 +109,7 @@ func goName(code string) string {
 	var b strings.Builder
 	for w := range strings.SplitSeq(code, "_") {
 		switch w {
-		case "API", "ID", "JSON", "IP", "CIDR", "AWS", "VPC":
+		case "API", "ID", "JSON", "IP", "CIDR", "AWS", "VPC", "URI":
 			b.WriteString(w)
 		default:
 			b.WriteString(w[:1] + strings.ToLower(w[1:]))

@@ -146,6 +146,17 @@ type Tx interface {
 	// false when none is pending.
 	TakeFault(ctx context.Context, clusterID string, op FaultOperation) (reason string, ok bool, err error)
 
+	// GetClusterBackend returns the external deployment attached to the
+	// cluster, its URI unsealed; ErrNotFound when the cluster has the
+	// embedded backend.
+	GetClusterBackend(ctx context.Context, clusterID string) (*ClusterBackend, error)
+	// PutClusterBackend attaches b (or replaces what was attached); the
+	// store seals its URI.
+	PutClusterBackend(ctx context.Context, b *ClusterBackend) error
+	// DeleteClusterBackend detaches the cluster's external deployment, if
+	// any. The attachment also goes with its cluster.
+	DeleteClusterBackend(ctx context.Context, clusterID string) error
+
 	// OnCommit runs f once the unit of work has committed (never when it
 	// rolls back): how a writer wakes whoever acts on what it wrote.
 	OnCommit(f func())

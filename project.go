@@ -17,6 +17,10 @@ type Project struct {
 	// unless it said false); flexd has no alerts, but clients read it back.
 	WithDefaultAlertsSettings bool
 	ClusterCount              int64 // filled on read: clusters in the project
+	// AccessList are the IP access list entries a create stores with the
+	// project, in the same transaction (the list a new project starts
+	// with); not filled on read.
+	AccessList []AccessListEntry
 }
 
 // Tag is a key/value resource tag (ResourceTag on the wire).

@@ -64,7 +64,7 @@ func (s *server) fetchAccessList(r *http.Request, p flexd.Page) ([]flexd.AccessL
 // createAccessList adds the entries of the array body and answers, as
 // Atlas does, 201 with the project's whole list, paginated like a GET.
 func (s *server) createAccessList() http.Handler {
-	page := list(s, s.fetchAccessList, viewAccessListEntry)
+	page := listAs(s, http.StatusCreated, s.fetchAccessList, viewAccessListEntry)
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		body, err := decodeArray[accessListBody](w, r)
 		if err != nil {
@@ -82,19 +82,9 @@ func (s *server) createAccessList() http.Handler {
 		if err := s.cfg.DatabaseAccess.AddAccessListEntries(r.Context(), r.PathValue("groupId"), in); err != nil {
 			return err
 		}
-		page.ServeHTTP(created{w}, r)
+		page.ServeHTTP(w, r)
 		return nil
 	})
-}
-
-// created turns the 200 of the list that answers a create into 201.
-type created struct{ http.ResponseWriter }
-
-func (c created) WriteHeader(status int) {
-	if status == http.StatusOK {
-		status = http.StatusCreated
-	}
-	c.ResponseWriter.WriteHeader(status)
 }
 
 func (s *server) getAccessListEntry() http.Handler {

@@ -35,6 +35,11 @@ func TestAccessList(t *testing.T) {
 	if v6 := byBlock["2001:db8::7/128"]; v6 == nil || v6["ipAddress"] != "2001:db8::7" {
 		t.Errorf("IPv6 address, canonical: %v", byBlock)
 	}
+	// In an envelope the create says 201 too, as on its status line (it
+	// said 200: the list that answers it did).
+	if env := h.ok(201, "POST", al+"?envelope=true", `[{"cidrBlock":"10.1.0.0/16","comment":"office"}]`, dbAccept); env["status"] != 201.0 || env["totalCount"] != 4.0 {
+		t.Errorf("create envelope: %v", env)
+	}
 
 	// Reads by the escaped block, the bare address, either case of %2F,
 	// and IPv6 in any spelling.

@@ -127,12 +127,19 @@ func (p page[V]) enveloped(status int) any {
 // list answers a list route: read the paging parameters, fetch the page,
 // link to the pages around it.
 func list[T, V any](s *server, fetch lister[T], view func(base string, t *T) V) http.Handler {
+	return listAs(s, http.StatusOK, fetch, view)
+}
+
+// listAs is list answered with status: a create that answers with the
+// whole list (access list entries) says 201, on the status line and in an
+// envelope alike.
+func listAs[T, V any](s *server, status int, fetch lister[T], view func(base string, t *T) V) http.Handler {
 	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		p, qerr := pageParams(stateOf(r).query)
 		if qerr != nil {
 			return qerr
 		}
-		_, err := answerPage(s, w, r, p, fetch, view)
+		_, err := answerPage(s, w, r, status, p, fetch, view)
 		return err
 	})
 }
@@ -152,7 +159,7 @@ func listInCluster[T, V any](s *server, fetch func(r *http.Request, c *flexd.Fle
 			return err
 		}
 		return s.cachedList(w, r, flexd.ClusterParent(c.ID), func() ([]byte, error) {
-			return answerPage(s, w, r, p, func(r *http.Request, p flexd.Page) ([]T, int, error) {
+			return answerPage(s, w, r, http.StatusOK, p, func(r *http.Request, p flexd.Page) ([]T, int, error) {
 				return fetch(r, c, p)
 			}, view)
 		})
@@ -164,7 +171,7 @@ func listInCluster[T, V any](s *server, fetch func(r *http.Request, c *flexd.Fle
 // read: with the total it is arithmetic, without it (includeCount=false)
 // it is whether the item after the page came back, so a next link never
 // leads to an empty page.
-func answerPage[T, V any](s *server, w http.ResponseWriter, r *http.Request, p flexd.Page, fetch lister[T],
+func answerPage[T, V any](s *server, w http.ResponseWriter, r *http.Request, status int, p flexd.Page, fetch lister[T],
 	view func(base string, t *T) V) ([]byte, error) {
 	st := stateOf(r)
 	p.Peek = true
@@ -184,11 +191,11 @@ func answerPage[T, V any](s *server, w http.ResponseWriter, r *http.Request, p f
 	if p.Count && total >= 0 {
 		body.TotalCount = &total
 	}
-	data, err := s.encodeBody(st, http.StatusOK, body)
+	data, err := s.encodeBody(st, status, body)
 	if err != nil {
 		return nil, err
 	}
-	s.writeBody(w, st, http.StatusOK, data)
+	s.writeBody(w, st, status, data)
 	return data, nil
 }
 

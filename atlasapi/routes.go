@@ -166,6 +166,11 @@ func (s *server) routes() []route {
 		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/snapshots/{snapshotId}", unversioned, group(readOnly), s.getSnapshotDetail()},
 		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}", unversioned, group(owner), s.getRestoreJobDetail()},
 		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backup/restoreJobs/{restoreJobId}/report", unversioned, group(owner), s.getRestoreReport()},
+		// An existing MongoDB deployment as a cluster's backend: its URI is
+		// a secret, so only Project Owner attaches, reads or detaches.
+		{"GET", "/_flexd/groups/{groupId}/flexClusters/{name}/backend", unversioned, group(owner), s.getBackend()},
+		{"PUT", "/_flexd/groups/{groupId}/flexClusters/{name}/backend", unversioned, group(owner), s.attachBackend()},
+		{"DELETE", "/_flexd/groups/{groupId}/flexClusters/{name}/backend", unversioned, group(owner), s.detachBackend()},
 		// Instance-wide: the instance administrator's. A reset by an
 		// ORG_OWNER clears its organization, by the administrator all.
 		{"GET", "/_flexd/clock", unversioned, instance(), s.getClock()},

@@ -28,6 +28,9 @@ type Config struct {
 	// Lifecycle serves flexd's drills (clock, faults, reset) and download
 	// links; nil answers them FEATURE_UNSUPPORTED.
 	Lifecycle flexd.LifecycleService
+	// Backends attaches external MongoDB deployments to clusters (the
+	// /_flexd/…/backend routes); nil answers them FEATURE_UNSUPPORTED.
+	Backends flexd.BackendService
 	// Settings serves the project sub-resources (settings, limits,
 	// addresses, managed slow ms).
 	Settings flexd.ProjectSettingsService

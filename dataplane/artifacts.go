@@ -36,6 +36,9 @@ type DataArtifacts struct {
 	Plane *Plane
 	Blobs flexd.BlobStore
 	Log   *slog.Logger
+	// Backend tells which clusters have an external deployment attached
+	// (backend.go); nil: every cluster is embedded.
+	Backend BackendLookup
 
 	// building serializes building a snapshot's download, per snapshot.
 	building sync.Map // snapshot id → *sync.Mutex
@@ -49,8 +52,14 @@ func BlobKey(clusterID, snapshotID string) string {
 // ClusterBlobPrefix is the prefix of every artifact of a cluster.
 func ClusterBlobPrefix(clusterID string) string { return "snapshots/" + clusterID + "/" }
 
-// Capture streams the cluster's data files into the blob store.
+// Capture streams the cluster's data files into the blob store, or, for
+// a cluster with an external deployment attached, a dump of it.
 func (d *DataArtifacts) Capture(ctx context.Context, c *flexd.FlexCluster, snapshotID string) (*flexd.Artifact, error) {
+	if b, err := d.backend(ctx, c.ID); err != nil {
+		return nil, err
+	} else if b != nil {
+		return d.captureExternal(ctx, c, b, snapshotID)
+	}
 	key := BlobKey(c.ID, snapshotID)
 	size, sum, err := SnapshotFilesToBlob(ctx, d.Plane, d.Blobs, c.ID, key)
 	if err != nil {
@@ -67,6 +76,20 @@ func (d *DataArtifacts) Apply(ctx context.Context, jobID string, a *flexd.Artifa
 	if a.BlobKey == "" || (a.Format != DataFormat && a.Format != FilesFormat) {
 		return nil, fmt.Errorf("snapshot %s was taken before the data plane and holds the cluster's configuration only, no data", a.SnapshotID)
 	}
+	b, err := d.backend(ctx, target.ID)
+	if err != nil {
+		return nil, err
+	}
+	if b != nil {
+		// No fence: the deployment's clients do not go through flexd.
+		if err := d.verify(ctx, a); err != nil {
+			return nil, cleanErr(err)
+		}
+		if err := d.applyExternal(ctx, a, b); err != nil {
+			return nil, err
+		}
+		return func(*flexd.FlexCluster) {}, nil
+	}
 	if err := d.Plane.Fence(target.ID, jobID, "restore job "+jobID+" is RUNNING into this cluster"); err != nil {
 		return nil, err
 	}
@@ -77,7 +100,6 @@ func (d *DataArtifacts) Apply(ctx context.Context, jobID string, a *flexd.Artifa
 	if err := d.verify(ctx, a); err != nil {
 		return nil, cleanErr(err)
 	}
-	var err error
 	if a.Format == FilesFormat {
 		err = RestoreFilesFromBlob(ctx, d.Plane, d.Blobs, target.ID, a.BlobKey, a.Size, a.Checksum)
 	} else {
@@ -114,17 +136,17 @@ func cleanErr(err error) error {
 }
 
 // Serve opens the cluster's endpoint on its stored port (or a new one) and
-// records the port and connection string.
+// records the port and connection string. A cluster with an external
+// deployment attached has no endpoint of flexd's: its connection string
+// is the deployment's, without credentials (the port stays stored, for a
+// detach).
 func (d *DataArtifacts) Serve(ctx context.Context, c *flexd.FlexCluster) (func(*flexd.FlexCluster), error) {
-	port, err := d.Plane.Serve(ctx, c.ID, c.Port)
-	if err != nil {
-		return nil, fmt.Errorf("serve cluster %s: %w", c.Name, err)
-	}
-	uri, err := d.Plane.ConnectionString(c.ID)
-	if err != nil {
+	if b, err := d.backend(ctx, c.ID); err != nil {
 		return nil, err
+	} else if b != nil {
+		return func(c *flexd.FlexCluster) { c.StandardConnectionString = b.ConnectionString }, nil
 	}
-	return func(c *flexd.FlexCluster) { c.Port, c.StandardConnectionString = port, uri }, nil
+	return d.ServeEmbedded(ctx, c)
 }
 
 // Released lifts the job's fence.

@@ -73,6 +73,10 @@ type Config struct {
 	// SnapshotProgress, if set, is called after each data file a snapshot
 	// copies while writes are held.
 	SnapshotProgress func(clusterID, file string)
+	// Access guards every endpoint: the project's IP access list and
+	// database users (flexd serve always sets it). Without it anyone who
+	// reaches a port is served, which only tests of the data path want.
+	Access *Access
 }
 
 // ErrNotServing is returned for a cluster Serve was not called for.
@@ -91,8 +95,10 @@ type Plane struct {
 }
 
 type endpoint struct {
-	front *mongowire.Front
-	port  int
+	front   *mongowire.Front
+	port    int
+	groupID string // "" without Access
+	name    string
 }
 
 // Open starts a Plane; it serves nothing until Serve.
@@ -130,6 +136,31 @@ var _ flexd.DataPlane = (*Plane)(nil)
 // another port of the range, and returns the port to store. Serving a
 // cluster already served returns its port.
 func (p *Plane) Serve(ctx context.Context, id string, port int) (int, error) {
+	var c *flexd.FlexCluster
+	if a := p.cfg.Access; a != nil {
+		// Which project's users and access list guard the endpoint.
+		var err error
+		if c, err = a.store.GetFlexClusterByID(ctx, id); err != nil {
+			return 0, fmt.Errorf("dataplane: guard cluster %s: %w", id, err)
+		}
+	}
+	return p.serve(ctx, id, port, c)
+}
+
+// ServeCluster is Serve for cluster c, on c.Port if it is free: c names
+// the project whose users and access list guard the endpoint (a cluster
+// never changes project or name), which may not be stored yet (a
+// cluster adopted in the unit of work that creates it).
+func (p *Plane) ServeCluster(ctx context.Context, c *flexd.FlexCluster) (int, error) {
+	return p.serve(ctx, c.ID, c.Port, c)
+}
+
+func (p *Plane) serve(ctx context.Context, id string, port int, c *flexd.FlexCluster) (int, error) {
+	opts := mongowire.Options{Name: id, Log: p.log}
+	if a := p.cfg.Access; a != nil {
+		opts = a.options(c)
+		opts.Name, opts.Log = id, p.log
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if ep := p.fronts[id]; ep != nil {
@@ -146,8 +177,12 @@ func (p *Plane) Serve(ctx context.Context, id string, port int) (int, error) {
 	if port != 0 && got != port {
 		p.log.Warn("cluster port taken by another process; serving on another", "cluster", id, "stored", port, "port", got)
 	}
-	f := mongowire.Serve(ln, b, mongowire.Options{Name: id, Log: p.log})
-	p.fronts[id] = &endpoint{front: f, port: got}
+	f := mongowire.Serve(ln, b, opts)
+	ep := &endpoint{front: f, port: got}
+	if c != nil {
+		ep.groupID, ep.name = c.GroupID, c.Name
+	}
+	p.fronts[id] = ep
 	p.applyFenceLocked(id)
 	return got, nil
 }

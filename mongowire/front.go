@@ -12,7 +12,10 @@
 //     ("ns", "v"),
 //   - answers commands and BSON types FerretDB cannot serve with a MongoDB
 //     error instead of a dropped connection,
-//   - will check SCRAM credentials (Authenticator, the hook for the next step).
+//   - checks who the client is and what it may do (Authenticator: SCRAM
+//     against the project's database users, package dataplane wires it) and
+//     where it comes from (Allow: the project's IP access list), and closes
+//     the connections a change of either no longer lets in (Disconnect).
 package mongowire
 
 import (
@@ -56,11 +59,14 @@ type CommandError struct {
 
 func (e *CommandError) Error() string { return e.CodeName + ": " + e.Message }
 
-// Authenticator is the hook for database users (SCRAM), the next step.
-// Without one, authentication commands go to FerretDB, which accepts any
-// user with PLAIN, and every command is allowed.
+// Authenticator checks database users (SCRAM). Without one, authentication
+// commands go to FerretDB, which accepts any user with PLAIN, and every
+// command is allowed.
 type Authenticator interface {
-	// Authenticate answers saslStart, saslContinue, authenticate and logout.
+	// Authenticate answers saslStart, saslContinue, authenticate and logout,
+	// and a hello's speculativeAuthenticate (cmd "saslStart", body the
+	// speculativeAuthenticate document). The front publishes s.User once it
+	// returns, for Disconnect.
 	Authenticate(ctx context.Context, s *Session, db, cmd string, body bson.Raw) (reply bson.Raw, err error)
 	// Authorize is asked before any other command, with the command's
 	// document (its first value names the collection of most commands); an
@@ -74,9 +80,14 @@ type Options struct {
 	Name string
 	Auth Authenticator
 	// Allow, if set, is asked for every new connection (the project's IP
-	// access list); a refused connection is closed before any byte is read.
+	// access list), on the connection's own goroutine once the front counts
+	// it (so a Disconnect that runs meanwhile sees it too); a refused
+	// connection is closed before any byte is read.
 	Allow func(remote net.Addr) bool
-	Log   *slog.Logger
+	// Mechanisms are the SASL mechanisms a hello names in
+	// saslSupportedMechs when Auth is set (none: the field is left out).
+	Mechanisms []string
+	Log        *slog.Logger
 }
 
 // MongoDB error codes flexd answers with.
@@ -185,10 +196,6 @@ func (f *Front) acceptLoop() {
 			f.log.Warn("mongowire: accept", "cluster", f.opts.Name, "err", err)
 			continue
 		}
-		if f.opts.Allow != nil && !f.opts.Allow(nc.RemoteAddr()) {
-			nc.Close()
-			continue
-		}
 		c := &clientConn{f: f, nc: nc, s: &Session{RemoteAddr: nc.RemoteAddr()}}
 		f.mu.Lock()
 		if f.closed {
@@ -220,6 +227,55 @@ type clientConn struct {
 	br    *bufio.Reader
 	epoch uint64
 	rbuf  []byte // reused for replies
+
+	// user is s.User as last published, for Disconnect on another
+	// goroutine.
+	user atomic.Pointer[string]
+}
+
+// Disconnect closes every client connection for which match, given the
+// connection's remote address and authenticated user ("" before
+// authentication), reports true, and returns how many it closed. A request
+// in flight on such a connection is cut short: its client sees a network
+// error. match runs with the front's lock held.
+func (f *Front) Disconnect(match func(remote net.Addr, user string) bool) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for c := range f.conns {
+		user := ""
+		if u := c.user.Load(); u != nil {
+			user = *u
+		}
+		if match(c.s.RemoteAddr, user) {
+			c.abort()
+			n++
+		}
+	}
+	return n
+}
+
+// Connection is a client connection as Connections lists it.
+type Connection struct {
+	Remote net.Addr
+	// User is the authenticated user, "" before authentication.
+	User string
+}
+
+// Connections lists the open client connections.
+func (f *Front) Connections() []Connection {
+	var out []Connection
+	f.Disconnect(func(remote net.Addr, user string) bool {
+		out = append(out, Connection{Remote: remote, User: user})
+		return false
+	})
+	return out
+}
+
+// publishUser makes s.User visible to Disconnect.
+func (c *clientConn) publishUser() {
+	u := c.s.User
+	c.user.Store(&u)
 }
 
 // abort closes both sides, ending a request waiting on the backend.
@@ -236,6 +292,9 @@ func (c *clientConn) serve() {
 	defer c.nc.Close()
 	defer c.closeBackend()
 	ctx := c.f.ctx // Close ends a request waiting in the gate
+	if c.f.opts.Allow != nil && !c.f.opts.Allow(c.s.RemoteAddr) {
+		return
+	}
 	r := bufio.NewReaderSize(c.nc, 64<<10)
 	var buf []byte
 	for {
@@ -282,7 +341,10 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 		if !isHello(cmd) {
 			return c.replyError(req, codeNotImplemented, "flexd: OP_QUERY is supported only for the hello handshake; use OP_MSG")
 		}
-		return c.forward(ctx, req, false)
+		if c.f.opts.Auth != nil {
+			return c.hello(ctx, req, q)
+		}
+		return c.forward(ctx, req, false, nil)
 	default:
 		return c.replyError(req, codeNotImplemented, fmt.Sprintf("flexd: opcode %d is not supported", req.opCode()))
 	}
@@ -293,12 +355,16 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 	if a := c.f.opts.Auth; a != nil {
 		if authCommands[cmd] {
 			reply, err := a.Authenticate(ctx, c.s, db, cmd, body)
+			c.publishUser()
 			if err != nil {
 				return c.replyAuthError(req, err)
 			}
 			return c.write(newOpMsg(c.f.reqID.Add(1), req.requestID(), reply, nil))
 		}
-		if !isHello(cmd) && cmd != "ping" && cmd != "buildInfo" && cmd != "buildinfo" {
+		if isHello(cmd) {
+			return c.hello(ctx, req, body)
+		}
+		if cmd != "ping" && cmd != "buildInfo" && cmd != "buildinfo" {
 			if err := a.Authorize(c.s, db, cmd, body); err != nil {
 				return c.replyAuthError(req, err)
 			}
@@ -315,11 +381,12 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 			req = newOpMsg(req.requestID(), 0, nb, seqs)
 		}
 	}
-	return c.forward(ctx, req, write)
+	return c.forward(ctx, req, write, nil)
 }
 
-// forward sends req to the backend inside the gate and relays the replies.
-func (c *clientConn) forward(ctx context.Context, req message, write bool) error {
+// forward sends req to the backend inside the gate and relays the replies,
+// each through rewrite when it is set.
+func (c *clientConn) forward(ctx context.Context, req message, write bool, rewrite func(message) (message, error)) error {
 	epoch, err := c.f.gate.enter(ctx, write)
 	if err != nil {
 		return err
@@ -359,6 +426,11 @@ func (c *clientConn) forward(ctx context.Context, req message, write bool) error
 		}
 		if cap(reply) <= 1<<20 {
 			c.rbuf = reply[:0] // keep ordinary buffers, not huge batches
+		}
+		if rewrite != nil {
+			if reply, err = rewrite(reply); err != nil {
+				return err
+			}
 		}
 		if _, err := c.nc.Write(reply); err != nil {
 			return err

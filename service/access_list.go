@@ -134,6 +134,9 @@ func (s *Service) DeleteAccessListEntry(ctx context.Context, groupID, entryValue
 	if err := s.store.DeleteAccessListEntry(ctx, groupID, key); err != nil {
 		return accessListErr("delete access list entry", err, groupID, entryValue)
 	}
+	if s.cfg.Access != nil {
+		s.cfg.Access.AccessListChanged(groupID)
+	}
 	return nil
 }
 

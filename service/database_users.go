@@ -321,6 +321,7 @@ func (s *Service) UpdateDatabaseUser(ctx context.Context, groupID, databaseName,
 	}
 	now := s.clock.Now()
 	desc, roles, scopes, labels := u.Description, u.Roles, u.Scopes, u.Labels
+	roles0, scopes0 := slices.Clone(u.Roles), slices.Clone(u.Scopes)
 	if up.Description != nil {
 		desc = *up.Description
 	}
@@ -344,8 +345,14 @@ func (s *Service) UpdateDatabaseUser(ctx context.Context, groupID, databaseName,
 			return nil, err
 		}
 	}
+	// What a connection authenticated with, or may do, changed: it ends
+	// (a new password must not leave the old one's sessions open).
+	revoke := up.Password != nil || !slices.Equal(roles0, u.Roles) || !slices.Equal(scopes0, u.Scopes)
 	if err := s.store.UpdateDatabaseUser(ctx, u); err != nil {
 		return nil, databaseUserErr("update database user", err, username)
+	}
+	if revoke && s.cfg.Access != nil {
+		s.cfg.Access.DatabaseUserChanged(groupID, u.Username)
 	}
 	return u, nil
 }
@@ -357,6 +364,9 @@ func (s *Service) DeleteDatabaseUser(ctx context.Context, groupID, databaseName,
 	}
 	if err := s.store.DeleteDatabaseUser(ctx, groupID, databaseName, username); err != nil {
 		return databaseUserErr("delete database user", err, username)
+	}
+	if s.cfg.Access != nil {
+		s.cfg.Access.DatabaseUserChanged(groupID, username)
 	}
 	return nil
 }

@@ -59,8 +59,15 @@ func (s *Service) NewProject(c flexd.ProjectCreate, now time.Time) (*flexd.Proje
 	if !flexd.ValidID(c.OrgID) {
 		return nil, flexd.InvalidOrgID(c.OrgID)
 	}
+	id := flexd.NewID(now)
+	entries := make([]flexd.AccessListEntry, len(s.cfg.InitialAccessList))
+	for i, e := range s.cfg.InitialAccessList {
+		e.GroupID, e.Created = id, now
+		entries[i] = e
+	}
 	return &flexd.Project{
-		ID:                      flexd.NewID(now),
+		ID:                      id,
+		AccessList:              entries,
 		OrgID:                   c.OrgID,
 		Name:                    c.Name,
 		Created:                 now,

@@ -38,6 +38,13 @@ type Config struct {
 	// SecretCost is the bcrypt cost of service account secrets (default
 	// credential.DefaultSecretCost); tests lower it to bcrypt's minimum.
 	SecretCost int
+	// InitialAccessList is what a new project's IP access list starts
+	// with (flexd serve: the loopback range of the clusters' endpoints,
+	// so that a fresh local setup connects); entries like any other.
+	InitialAccessList []flexd.AccessListEntry
+	// Access, if set, hears of the changes to database users and access
+	// lists that must reach open connections (the data plane).
+	Access flexd.AccessEnforcer
 }
 
 // AtlasDownloadTTL is how long Atlas keeps a snapshot download link working.
@@ -65,6 +72,8 @@ type Service struct {
 	clock  flexd.Clock
 	engine Engine
 	cfg    Config
+	// backends attaches external deployments (nil: the data plane is off).
+	backends flexd.Backends
 
 	defaultOrgID string
 }

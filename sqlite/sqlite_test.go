@@ -149,9 +149,24 @@ func TestSealSecretsOnce(t *testing.T) {
 	if _, err := s.ServerKey(ctx, "k", []byte("0123456789abcdef")); err != nil {
 		t.Fatal(err)
 	}
+	// An attached deployment's URI stored in clear (a store without a key).
+	p := flexd.Project{ID: flexd.NewID(time.Now()), OrgID: o.ID, Name: "p", Created: time.Now()}
+	if err := s.CreateProject(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	c := flexd.FlexCluster{ID: flexd.NewID(time.Now()), GroupID: p.ID, Name: "c", StateName: flexd.ClusterIdle, CreateDate: time.Now()}
+	if err := s.CreateFlexCluster(ctx, &c); err != nil {
+		t.Fatal(err)
+	}
+	const uri = "mongodb://u:clear-pw@h:1/"
+	if err := s.InTx(ctx, func(tx flexd.Tx) error {
+		return tx.PutClusterBackend(ctx, &flexd.ClusterBackend{ClusterID: c.ID, URI: uri, Hosts: "h:1", ConnectionString: "mongodb://h:1/"})
+	}); err != nil {
+		t.Fatal(err)
+	}
 	b, _ := seal.New(seal.NewKey())
 	s.SealWith(b)
-	for i, want := range []int{2, 0} {
+	for i, want := range []int{3, 0} {
 		if n, err := s.SealSecrets(ctx); err != nil || n != want {
 			t.Fatalf("start %d: sealed %d (%v), want %d", i+1, n, err, want)
 		}
@@ -159,6 +174,13 @@ func TestSealSecretsOnce(t *testing.T) {
 	got, err := s.GetAPIKey(ctx, k.ID)
 	if err != nil || got.HA1MD5 != "m" || got.HA1SHA256 != "" {
 		t.Fatalf("after sealing: %+v %v", got, err)
+	}
+	var raw string
+	if err := s.DB().QueryRowContext(ctx, "SELECT uri FROM cluster_backends").Scan(&raw); err != nil || !seal.IsSealed(raw) {
+		t.Fatalf("stored backend URI after sealing: %q %v", raw, err)
+	}
+	if bk, err := s.ClusterBackend(ctx, c.ID); err != nil || bk.URI != uri {
+		t.Fatalf("backend after sealing: %v %v", bk, err)
 	}
 	other, _ := seal.New(seal.NewKey())
 	s.SealWith(other)

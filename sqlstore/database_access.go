@@ -132,27 +132,35 @@ func scanAccessListEntry(r rowScanner, e *flexd.AccessListEntry) error {
 // replaced entry keeps its creation time, and so its place in the list;
 // new ones follow in the order given.
 func (s *Store) PutAccessListEntries(ctx context.Context, groupID string, entries []flexd.AccessListEntry) error {
-	err := s.inTx(ctx, func(r runner) error {
-		for i := range entries {
-			e := &entries[i]
-			_, err := r.exec(ctx, "INSERT INTO access_list_entries ("+accessListColumns+", position) VALUES (?, ?, ?, ?, ?, ?, ?)"+
-				" ON CONFLICT (group_id, cidr_block) DO UPDATE SET ip_address = excluded.ip_address,"+
-				" comment = excluded.comment, delete_after = excluded.delete_after",
-				groupID, e.CIDRBlock, e.IPAddress, e.Comment, unixSeconds(e.DeleteAfterDate), unixSeconds(e.Created), i)
-			if err != nil {
-				return s.writeErr(err, "put access list entry "+e.CIDRBlock)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.inTx(ctx, func(r runner) error { return s.putAccessListEntries(ctx, r, groupID, entries) }); err != nil {
 		return err
 	}
+	settleAccessListEntries(groupID, entries)
+	return nil
+}
+
+// putAccessListEntries writes entries in r's transaction.
+func (s *Store) putAccessListEntries(ctx context.Context, r runner, groupID string, entries []flexd.AccessListEntry) error {
+	for i := range entries {
+		e := &entries[i]
+		_, err := r.exec(ctx, "INSERT INTO access_list_entries ("+accessListColumns+", position) VALUES (?, ?, ?, ?, ?, ?, ?)"+
+			" ON CONFLICT (group_id, cidr_block) DO UPDATE SET ip_address = excluded.ip_address,"+
+			" comment = excluded.comment, delete_after = excluded.delete_after",
+			groupID, e.CIDRBlock, e.IPAddress, e.Comment, unixSeconds(e.DeleteAfterDate), unixSeconds(e.Created), i)
+		if err != nil {
+			return s.writeErr(err, "put access list entry "+e.CIDRBlock)
+		}
+	}
+	return nil
+}
+
+// settleAccessListEntries makes written entries read as the store reads
+// them back.
+func settleAccessListEntries(groupID string, entries []flexd.AccessListEntry) {
 	for i := range entries {
 		entries[i].GroupID = groupID
 		wholeSecondsUTC(&entries[i].Created, &entries[i].DeleteAfterDate)
 	}
-	return nil
 }
 
 // GetAccessListEntry reads one entry by its canonical block, expired or not.

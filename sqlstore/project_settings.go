@@ -20,21 +20,14 @@ func (s *Store) CreateOwnedProject(ctx context.Context, p *flexd.Project, owner 
 		return fmt.Errorf("create project %q: owner of unknown kind %q", p.Name, owner.Kind)
 	}
 	return s.inTx(ctx, func(r runner) error {
-		_, err := r.exec(ctx,
-			"INSERT INTO projects (id, org_id, name, created, tags, region_usage_restrictions) VALUES (?, ?, ?, ?, ?, ?)",
-			p.ID, p.OrgID, p.Name, unixSeconds(p.Created), tagsValue(p.Tags), p.RegionUsageRestrictions)
-		if err != nil {
-			return s.writeErr(err, fmt.Sprintf("create project %q in organization %s", p.Name, p.OrgID))
+		if err := s.insertProject(ctx, r, p); err != nil {
+			return err
 		}
-		r.touch(flexd.ProjectParent(p.ID))
 		if err := grants.insert(ctx, r, owner.ID, []flexd.ProjectRoles{
 			{GroupID: p.ID, Roles: []flexd.Role{flexd.RoleGroupOwner}},
 		}); err != nil {
 			return err
 		}
-		p.Created = wholeSecondUTC(p.Created)
-		p.Tags = normalTags(p.Tags)
-		p.ClusterCount = 0
 		return nil
 	})
 }

@@ -24,7 +24,12 @@ func scanProject(r rowScanner, p *flexd.Project) error {
 // name (or its id is taken), ErrNotFound when the org does not exist. On
 // success p holds what a Get returns.
 func (s *Store) CreateProject(ctx context.Context, p *flexd.Project) error {
-	r := s.run()
+	return s.inTx(ctx, func(r runner) error { return s.insertProject(ctx, r, p) })
+}
+
+// insertProject writes a new project and the access list it starts with
+// in r's transaction.
+func (s *Store) insertProject(ctx context.Context, r runner, p *flexd.Project) error {
 	_, err := r.exec(ctx,
 		"INSERT INTO projects (id, org_id, name, created, tags, region_usage_restrictions, with_default_alerts_settings)"+
 			" VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -32,10 +37,14 @@ func (s *Store) CreateProject(ctx context.Context, p *flexd.Project) error {
 	if err != nil {
 		return s.writeErr(err, fmt.Sprintf("create project %q in organization %s", p.Name, p.OrgID))
 	}
+	if err := s.putAccessListEntries(ctx, r, p.ID, p.AccessList); err != nil {
+		return err
+	}
 	r.touch(flexd.ProjectParent(p.ID))
 	p.Created = wholeSecondUTC(p.Created)
 	p.Tags = normalTags(p.Tags)
 	p.ClusterCount = 0
+	settleAccessListEntries(p.ID, p.AccessList)
 	return nil
 }
 

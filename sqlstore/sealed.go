@@ -14,9 +14,11 @@ import (
 // Secrets at rest. With a seal.Box (SealWith), the store keeps no secret a
 // copy of the database could use:
 //
-//   - api_keys.ha1_md5 and ha1_sha256 (enough to sign Digest requests) and
-//     server_keys.value (the nonce key) are sealed (AES-GCM) under the
-//     box's key, each bound to its table, column and row;
+//   - api_keys.ha1_md5 and ha1_sha256 (enough to sign Digest requests),
+//     server_keys.value (the nonce key) and cluster_backends.uri (an
+//     attached deployment's connection string, credentials included) are
+//     sealed (AES-GCM) under the box's key, each bound to its table,
+//     column and row;
 //   - a download job's token is derived from its id under the key, so it
 //     is shown again without being stored, and restore_jobs.download_token
 //     holds only its SHA-256 digest, the way access tokens are kept.
@@ -201,6 +203,24 @@ func (s *Store) sealRows(ctx context.Context, r runner) (int, error) {
 		}
 		if _, err := r.exec(ctx, "UPDATE server_keys SET value = ? WHERE name = ?",
 			s.sealValue(k.a, serverKeyWhere(k.key)), k.key); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	backends, err := read("SELECT cluster_id, uri, NULL FROM cluster_backends")
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range backends {
+		uri, err := s.openValue(b.a, backendWhere(b.key))
+		if err != nil {
+			return 0, err
+		}
+		if done(b.a) {
+			continue
+		}
+		if _, err := r.exec(ctx, "UPDATE cluster_backends SET uri = ? WHERE cluster_id = ?",
+			s.sealValue(uri, backendWhere(b.key)), b.key); err != nil {
 			return 0, err
 		}
 		n++

@@ -146,4 +146,36 @@ var databaseAccessTests = []subtest{
 		_, err = e.s.GetAccessListEntry(e.ctx, p.ID, "192.168.0.243/32")
 		isErr(e.t, "after project delete", err, flexd.ErrNotFound)
 	}},
+	{"AccessList/StartsWithTheProject", func(e *env) {
+		o := e.org()
+		blocks := func(groupID string) []string {
+			got, _, err := e.s.ListAccessListEntries(e.ctx, groupID, t0, flexd.Page{Num: 1, ItemsPerPage: 10})
+			ok(e.t, "ListAccessListEntries", err)
+			out := []string{}
+			for _, g := range got {
+				out = append(out, g.CIDRBlock+" "+g.Comment)
+			}
+			return out
+		}
+		start := func() []flexd.AccessListEntry {
+			return []flexd.AccessListEntry{{CIDRBlock: "127.0.0.0/8", Comment: "loopback", Created: t0}, {CIDRBlock: "::1/128", Created: t0}}
+		}
+		p := flexd.Project{ID: newID(), OrgID: o.ID, Name: next("project"), Created: t0, AccessList: start()}
+		ok(e.t, "CreateProject", e.s.CreateProject(e.ctx, &p))
+		equal(e.t, "the list a project starts with", blocks(p.ID), []string{"127.0.0.0/8 loopback", "::1/128 "})
+		if p.AccessList[0].GroupID != p.ID {
+			e.t.Errorf("after create: %+v", p.AccessList)
+		}
+
+		// The same with an owner; and a create that fails leaves no entries.
+		k := flexd.APIKey{ID: newID(), OrgID: o.ID, PublicKey: next("k")[:1] + newID()[:7], Desc: "creator",
+			Grants: flexd.Grants{OrgRoles: []flexd.Role{flexd.RoleOrgGroupCreator}}, HA1MD5: "x", HA1SHA256: "y", Created: t0}
+		ok(e.t, "CreateAPIKey", e.s.CreateAPIKey(e.ctx, &k))
+		q := flexd.Project{ID: newID(), OrgID: o.ID, Name: next("owned"), Created: t0, AccessList: start()}
+		ok(e.t, "CreateOwnedProject", e.s.CreateOwnedProject(e.ctx, &q, flexd.ProjectOwner{Kind: flexd.KindAPIKey, ID: k.ID}))
+		equal(e.t, "an owned project's list", blocks(q.ID), []string{"127.0.0.0/8 loopback", "::1/128 "})
+		dup := flexd.Project{ID: newID(), OrgID: o.ID, Name: p.Name, Created: t0, AccessList: start()}
+		isErr(e.t, "a taken name", e.s.CreateProject(e.ctx, &dup), flexd.ErrConflict)
+		equal(e.t, "no entries of a project not created", blocks(dup.ID), []string{})
+	}},
 }

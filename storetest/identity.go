@@ -9,11 +9,13 @@ import (
 )
 
 // newAPIKey is a key of org with the given grants; public keys are unique
-// across the parallel subtests.
+// across the parallel subtests. The whole id goes into the public key: its
+// last 8 digits alone (the id's counter) repeat once a new second resets
+// the counter, which made APIKeys/List fail on a slow machine.
 func newAPIKey(orgID string, g flexd.Grants) flexd.APIKey {
 	id := newID()
 	return flexd.APIKey{
-		ID: id, OrgID: orgID, PublicKey: "pk" + id[16:], Desc: next("key"), Grants: g,
+		ID: id, OrgID: orgID, PublicKey: "pk" + id, Desc: next("key"), Grants: g,
 		HA1MD5: "md5-" + id, HA1SHA256: "sha-" + id, Created: t0,
 	}
 }

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/flexd/flexd/jobs"
@@ -59,7 +61,7 @@ func openBackend(ctx context.Context, c *config, log *slog.Logger) (*backend, er
 // openSQLite opens the embedded store of the data directory, locked to
 // this process while the read cache is on (see lockDataDir).
 func openSQLite(ctx context.Context, c *config, log *slog.Logger) (*backend, error) {
-	dbPath := filepath.Join(c.dataDir, "flexd.db")
+	dbPath := filepath.Join(c.dataDir, SQLiteFile)
 	if err := secureDir(c.dataDir, log); err != nil {
 		return nil, err
 	}
@@ -92,4 +94,33 @@ func openSQLite(ctx context.Context, c *config, log *slog.Logger) (*backend, err
 			unlock()
 		},
 	}, nil
+}
+
+// SQLiteFile is the embedded store's file in the data directory.
+const SQLiteFile = "flexd.db"
+
+// MigrateSQLite creates the embedded store of the data directory dir with
+// every migration applied, flexd's and the job queue's, and closes it:
+// what a first `flexd serve --data-dir dir` does before it writes anything
+// of its own (no organization, no credential, no secret key). flexdtest
+// migrates one such file per process and copies it into each test's data
+// directory instead of migrating each.
+func MigrateSQLite(ctx context.Context, dir string) error {
+	dbPath := filepath.Join(dir, SQLiteFile)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := createPrivate(dbPath); err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return err
+	}
+	qdb, err := sqlite.OpenQueueDB(dbPath)
+	if err == nil {
+		err = jobs.MigrateRiver(ctx, sqlite.QueueDriver(qdb))
+		err = errors.Join(err, qdb.Close())
+	}
+	return errors.Join(err, store.Close())
 }

@@ -32,6 +32,7 @@ func TestCrashDuringRestores(t *testing.T) {
 
 	p := startProcess(t, bin, dataDir)
 	g := p.must(201, "POST", "/api/atlas/v2/groups", `{"name":"crash"}`)["id"].(string)
+	p.must(201, "POST", "/api/atlas/v2/groups/"+g+"/databaseUsers", dbUserBody)
 	clusters := "/api/atlas/v2/groups/" + g + "/flexClusters"
 	targets := []string{"t1", "t2", "t3", "t4"}
 	for _, name := range append([]string{"src"}, targets...) {

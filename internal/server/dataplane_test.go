@@ -87,8 +87,27 @@ func (p *planeServer) cluster(name string) (*mongo.Client, string) {
 	return connect(p.t, uri), uri
 }
 
+// The database user the tests connect as: every cluster endpoint asks for
+// one. dbUserBody creates it (atlasAdmin) in a project.
+const (
+	testDBUser     = "tester"
+	testDBPassword = "tester-pw-5c1d"
+	dbUserBody     = `{"databaseName":"admin","username":"` + testDBUser + `","password":"` + testDBPassword +
+		`","roles":[{"roleName":"atlasAdmin","databaseName":"admin"}]}`
+)
+
+// withUser is a connection string (connectionStrings.standard, which
+// carries no credentials, as in Atlas) with testDBUser's.
+func withUser(uri string) string {
+	return strings.Replace(uri, "mongodb://", "mongodb://"+testDBUser+":"+testDBPassword+"@", 1) + "?authSource=admin"
+}
+
+// connect connects to uri as testDBUser unless uri names a user.
 func connect(t *testing.T, uri string) *mongo.Client {
 	t.Helper()
+	if !strings.Contains(uri, "@") {
+		uri = withUser(uri)
+	}
 	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetRetryWrites(false).SetTimeout(20 * time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +284,7 @@ func TestDataPlaneSnapshotRestoreDownload(t *testing.T) {
 	dir := t.TempDir()
 	p := startPlane(t, dir)
 	p.g = p.must(201, "POST", "/api/atlas/v2/groups", `{"name":"data"}`)["id"].(string)
+	p.must(201, "POST", "/api/atlas/v2/groups/"+p.g+"/databaseUsers", dbUserBody)
 	p.flex = "/api/atlas/v2/groups/" + p.g + "/flexClusters"
 	ctx := context.Background()
 
@@ -493,6 +513,7 @@ func TestDataPlaneBlobs(t *testing.T) {
 		"FLEXD_SNAPSHOT_RETENTION": "2", "FLEXD_CLUSTER_PORTS": testClusterPorts()}
 	p := &planeServer{t: t, s: start(t, dir, env)}
 	p.g = p.must(201, "POST", "/api/atlas/v2/groups", `{"name":"blobs"}`)["id"].(string)
+	p.must(201, "POST", "/api/atlas/v2/groups/"+p.g+"/databaseUsers", dbUserBody)
 	p.flex = "/api/atlas/v2/groups/" + p.g + "/flexClusters"
 	src, _ := p.cluster("src")
 	dst, _ := p.cluster("dst")

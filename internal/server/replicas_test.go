@@ -113,6 +113,12 @@ func TestReplicasShareOnePostgresDatabase(t *testing.T) {
 		eventually(t, b, tok, flex+"/"+name, "stateName", "IDLE")
 	}
 
+	// No data plane here: attaching a deployment is refused, and says why.
+	if code, m := call(t, a, tok, "PUT", "/_flexd/groups/"+g+"/flexClusters/src/backend", `{"uri":"mongodb://127.0.0.1:1/"}`); code != 400 ||
+		m["errorCode"] != "FEATURE_UNSUPPORTED" || !strings.Contains(m["detail"].(string), "PostgreSQL") {
+		t.Errorf("PUT …/backend on PostgreSQL = %d %v, want 400 FEATURE_UNSUPPORTED naming PostgreSQL", code, m)
+	}
+
 	// A snapshot taken on A completes and shows on B.
 	snap := must(t, a, tok, 201, "POST", "/_flexd/groups/"+g+"/flexClusters/src/snapshots", "")["id"].(string)
 	eventually(t, b, tok, flex+"/src/backup/snapshots/"+snap, "status", "COMPLETED")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flexd/flexd"
 	"github.com/flexd/flexd/atlasapi"
+	"github.com/flexd/flexd/dataplane"
 	"github.com/flexd/flexd/jobs"
 	"github.com/flexd/flexd/metrics"
 	"github.com/flexd/flexd/service"
@@ -99,10 +100,18 @@ type config struct {
 	// PostgreSQL database that several replicas may share (postgres.go).
 	postgresURL string
 	seed        seedConfig
+	// secretCost is the bcrypt cost of client secrets (0: the default);
+	// only a programmatic start (Options) sets it.
+	secretCost int
 }
 
+// parseServeFlags is parseServe for a start from Go (Start) and tests:
+// the configuration alone, --config included, and --print-config refused.
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
-	c, _, err := parseServe(args, getenv, stderr)
+	c, cmd, err := parseServe(args, getenv, stderr)
+	if err == nil && cmd.printConfig {
+		return nil, fmt.Errorf("%w: --print-config is for the command line (flexd serve --print-config)", errUsage)
+	}
 	return c, err
 }
 
@@ -220,42 +229,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	defer ln.Close()
-
-	b, err := openStore(ctx, c, getenv, log)
+	s, err := startServer(ctx, c, ln, getenv, log)
 	if err != nil {
 		return err
 	}
-	defer b.close()
-	// The data plane: on SQLite every cluster is a MongoDB endpoint whose
-	// data snapshots and restores move. On PostgreSQL it is off, and said
-	// so: replicas do not share the clusters' data yet.
-	var artifacts jobs.Artifacts = jobs.ConfigArtifacts{}
-	if c.postgresURL != "" {
-		log.Warn("data plane off on PostgreSQL: clusters are records without a MongoDB endpoint, and snapshots, restores and downloads carry the cluster's configuration only, no data (see README, Data plane)")
-	} else {
-		d, closePlane, err := openDataPlane(ctx, &c.plane, c.dataDir, b.store, log)
-		if err != nil {
-			return err
-		}
-		defer closePlane() // after the engine stops: endpoints closed, data kept
-		artifacts = d
-	}
-	a, err := startApp(ctx, c, b, artifacts, getenv, log)
-	if err != nil {
-		return err
-	}
-	defer a.stop(c.shutdownTimeout)
-	b.observe(a.metrics)
-	stopPprof, err := startPprof(c.obs.pprof, log)
-	if err != nil {
-		return fmt.Errorf("pprof listener: %w", err)
-	}
-	defer stopPprof()
-
-	srv := c.http.server(a.handler(c, b, log), log)
-	log.Info("flexd listening", "addr", ln.Addr().String(), b.where, "version", buildVersion())
-	return serveUntilDone(ctx, c, srv, ln, log)
+	return s.serveUntilDone(ctx)
 }
 
 // openStore opens the store serve was told to use, sealing its secrets
@@ -277,6 +255,8 @@ func openStore(ctx context.Context, c *config, getenv func(string) string, log *
 type app struct {
 	svc      *service.Service
 	eng      *jobs.Engine
+	clock    flexd.Clock
+	store    flexd.Store // what the service reads and writes through
 	auth     *authSetup
 	metrics  *metrics.Metrics
 	versions flexd.Versions
@@ -288,13 +268,17 @@ type app struct {
 // starting at once make the default organization, the admin credentials
 // and River's schema one at a time: the start-up lock is held until it
 // returns.
-func startApp(ctx context.Context, c *config, b *backend, artifacts jobs.Artifacts, getenv func(string) string, log *slog.Logger) (*app, error) {
+func startApp(ctx context.Context, c *config, b *backend, clock flexd.Clock, artifacts jobs.Artifacts, access flexd.AccessEnforcer,
+	getenv func(string) string, log *slog.Logger) (*app, error) {
 	store := b.store
-	clock := c.lifecycle.newClock()
 	m := c.obs.newMetrics(store.DB(), store, clock)
 	eng := c.lifecycle.engine(store, clock, log, m, artifacts)
 	reads, versions := readThrough(store, b.locked)
-	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL})
+	svc := service.New(reads, clock, eng, service.Config{DownloadTTL: c.lifecycle.downloadTTL,
+		InitialAccessList: c.plane.initialAccess, Access: access, SecretCost: c.secretCost})
+	if d, ok := artifacts.(*dataplane.DataArtifacts); ok {
+		svc.SetBackends(d) // PUT …/backend attaches deployments through it
+	}
 	release, err := b.startup(ctx)
 	if err != nil {
 		return nil, err
@@ -306,14 +290,14 @@ func startApp(ctx context.Context, c *config, b *backend, artifacts jobs.Artifac
 	if err := svc.Init(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.seed.apply(ctx, reads, svc, eng, clock, log); err != nil {
+	if err := c.seed.apply(ctx, reads, svc, eng, clock, c.secretCost, log); err != nil {
 		return nil, err
 	}
 	stopEngine, err := b.startEngine(ctx, eng)
 	if err != nil {
 		return nil, fmt.Errorf("start lifecycle engine: %w", err)
 	}
-	a := &app{svc: svc, eng: eng, metrics: m, versions: versions, stopEngine: stopEngine}
+	a := &app{svc: svc, eng: eng, clock: clock, store: reads, metrics: m, versions: versions, stopEngine: stopEngine}
 	a.auth, err = c.auth.setup(ctx, reads, svc, getenv, c.dataDir, noncesFor(b.locked), log)
 	if err != nil {
 		a.stop(c.shutdownTimeout)
@@ -337,6 +321,7 @@ func (a *app) handler(c *config, b *backend, log *slog.Logger) http.Handler {
 		Projects:        svc,
 		Clusters:        svc,
 		Backups:         svc,
+		Backends:        svc,
 		Settings:        svc,
 		Instance:        svc,
 		APIKeys:         svc,
@@ -354,24 +339,4 @@ func (a *app) handler(c *config, b *backend, log *slog.Logger) http.Handler {
 		Versions:        a.versions,
 	}))
 	return withMetrics(a.metrics, handler)
-}
-
-// serveUntilDone serves srv on ln until ctx ends, then lets in-flight
-// requests finish within the shutdown timeout.
-func serveUntilDone(ctx context.Context, c *config, srv *http.Server, ln net.Listener, log *slog.Logger) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(c.http.listener(ln)) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down: finishing in-flight requests", "timeout", c.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), c.shutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
 }

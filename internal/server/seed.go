@@ -33,11 +33,11 @@ func (sc *seedConfig) load() error {
 
 // apply applies the seed file, if any, through the service's store and
 // rules and the lifecycle engine.
-func (sc *seedConfig) apply(ctx context.Context, store flexd.Store, svc *service.Service, eng *jobs.Engine, clock flexd.Clock, log *slog.Logger) error {
+func (sc *seedConfig) apply(ctx context.Context, store flexd.Store, svc *service.Service, eng *jobs.Engine, clock flexd.Clock, secretCost int, log *slog.Logger) error {
 	if sc.file == nil {
 		return nil
 	}
-	res, err := seed.Apply(ctx, sc.file, seed.Config{Store: store, Factory: svc, Lifecycle: eng, Clock: clock})
+	res, err := seed.Apply(ctx, sc.file, seed.Config{Store: store, Factory: svc, Lifecycle: eng, Clock: clock, SecretCost: secretCost})
 	if err != nil {
 		return err
 	}

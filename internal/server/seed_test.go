@@ -203,6 +203,9 @@ func TestSeededStart(t *testing.T) {
 	bot := bearerCaller(tok.AccessToken)
 	// The seeded target is a MongoDB endpoint; what it holds now goes with
 	// the restore of the (empty) seeded source's snapshot.
+	if code, u := bot(t, s.base, "POST", "/api/atlas/v2/groups/"+seedGroupID+"/databaseUsers", dbUserBody); code != 201 {
+		t.Fatalf("create a database user in the seeded project: %d %v", code, u)
+	}
 	_, target := bot(t, s.base, "GET", seedClusters+"/target", "")
 	targetDB := connect(t, target["connectionStrings"].(map[string]any)["standard"].(string)).Database("app")
 	if _, err := targetDB.Collection("c").InsertOne(context.Background(), bson.D{{Key: "before", Value: true}}); err != nil {
