@@ -127,6 +127,11 @@ func TestConfigFileFaults(t *testing.T) {
 	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "FLEXD_METRICS") {
 		t.Errorf("a bad variable: %v", err)
 	}
+	// A start from Go (Start, flexdtest's WithArgs) takes --config, not
+	// --print-config.
+	if _, err := parseServeFlags([]string{"--print-config"}, mapEnv(nil), io.Discard); !errors.Is(err, errUsage) {
+		t.Errorf("--print-config in a start from Go: %v", err)
+	}
 	// An empty file sets nothing.
 	c, err := parseServeFlags([]string{"--config", writeConfig(t, "# nothing yet\n")}, mapEnv(nil), io.Discard)
 	if err != nil || c.listen != "127.0.0.1:8080" {
