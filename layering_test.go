@@ -27,6 +27,11 @@ func TestLayering(t *testing.T) {
 		// The backends bring their drivers (sqlite.Dialect, postgres.QueueDriver…);
 		// only internal/server chooses one.
 		"./sqlstore": {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgconn", "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},
+		// The command table is shared by the wire front and authorization,
+		// so it depends on neither; dbauth knows nothing of the wire
+		// protocol.
+		"./mongocmd": {"github.com/flexd/flexd", "github.com/flexd/flexd/mongowire", "github.com/flexd/flexd/dbauth", "github.com/flexd/flexd/ferret"},
+		"./dbauth":   {"net/http", "github.com/flexd/flexd/mongowire", "github.com/flexd/flexd/ferret", "github.com/flexd/flexd/dataplane"},
 		"./jobs":     {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgxpool", riverSQLite, riverPgx, "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},
 	}
 	for pkg, bad := range forbidden {

@@ -69,21 +69,6 @@ func NewAccess(store AccessStore, clock flexd.Clock, log *slog.Logger) *Access {
 // mechanisms are what a hello offers in saslSupportedMechs, for any user.
 var mechanisms = []string{dbauth.SHA1, dbauth.SHA256}
 
-// unauthenticated are the commands a client may run before it has
-// authenticated, besides those the front itself lets through (hello,
-// isMaster, buildInfo, ping) and those it hands to Authenticate (saslStart,
-// saslContinue, authenticate, logout): MongoDB's commands that need no
-// authentication. endSessions is one (drivers send it when they close).
-var unauthenticated = map[string]bool{"endSessions": true}
-
-// authorize decides whether an authenticated user may run a command.
-// Every authenticated user may run every command for now: the per-role
-// decision (the command → action table) replaces this one function.
-func authorize(u *dbauth.User, db, cmd string, body bson.Raw) error {
-	_, _, _, _ = u, db, cmd, body
-	return nil
-}
-
 // options are the front's hooks for cluster c.
 func (a *Access) options(c *flexd.FlexCluster) mongowire.Options {
 	g := &guard{a: a, groupID: c.GroupID, cluster: c.Name, id: c.ID}
@@ -288,13 +273,18 @@ func (g *guard) Authorize(s *mongowire.Session, db, cmd string, body bson.Raw) e
 			st.epoch = epoch
 		}
 	}
-	if st.user == nil {
-		if unauthenticated[cmd] {
-			return nil
-		}
-		return &mongowire.CommandError{Code: 13, CodeName: "Unauthorized", Message: "Command " + cmd + " requires authentication"}
+	// A client that has not authenticated (st.user nil) may run the
+	// handshake only; dbauth answers the rest as MongoDB does.
+	if err := dbauth.Authorize(st.user, db, cmd, body); err != nil {
+		return commandError(err)
 	}
-	return authorize(st.user, db, cmd, body)
+	return nil
+}
+
+// Restrict narrows a listDatabases the user may run but not see whole: to
+// the databases its roles name (MongoDB's authorizedDatabases).
+func (g *guard) Restrict(s *mongowire.Session, db, cmd string, body bson.Raw) (bson.Raw, error) {
+	return dbauth.RestrictListDatabases(state(s).user, body)
 }
 
 var _ flexd.AccessEnforcer = (*Plane)(nil)

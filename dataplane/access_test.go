@@ -58,6 +58,9 @@ func (s *accessStore) ListAccessListEntries(_ context.Context, _ string, _ time.
 
 const accessGroup = "aaaaaaaaaaaaaaaaaaaaaaaa"
 
+// readWriteAny is the test user's role: it may run what these tests send.
+var readWriteAny = []flexd.DatabaseUserRole{{RoleName: "readWriteAnyDatabase", DatabaseName: flexd.AdminDatabase}}
+
 // guardedPlane serves cluster "c1" of accessGroup behind Access, with a
 // user "app" (password "app-password") and loopback on the list.
 func guardedPlane(tb testing.TB) (*dataplane.Plane, *accessStore, string) {
@@ -66,9 +69,10 @@ func guardedPlane(tb testing.TB) (*dataplane.Plane, *accessStore, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	app := &flexd.DatabaseUser{GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds, Roles: readWriteAny}
 	st := &accessStore{
 		clusters: map[string]*flexd.FlexCluster{},
-		users:    map[string]*flexd.DatabaseUser{"app": {GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds}},
+		users:    map[string]*flexd.DatabaseUser{"app": app},
 		entries:  []flexd.AccessListEntry{{CIDRBlock: "127.0.0.0/8"}},
 	}
 	dir := tb.TempDir()
@@ -144,7 +148,7 @@ func TestAccessRecheck(t *testing.T) {
 	// The same for the access list entry that let the address in.
 	creds, _ := dbauth.NewCredentials("app", "app-password")
 	st.mu.Lock()
-	st.users["app"] = &flexd.DatabaseUser{GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds}
+	st.users["app"] = &flexd.DatabaseUser{GroupID: accessGroup, DatabaseName: flexd.AdminDatabase, Username: "app", SCRAM: creds, Roles: readWriteAny}
 	st.mu.Unlock()
 	c = guardedClient(t, uri, "app", "app-password")
 	if err := c.Database("app").RunCommand(ctx, bson.D{{Key: "count", Value: "c"}}).Err(); err != nil {

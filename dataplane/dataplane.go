@@ -31,6 +31,7 @@ package dataplane
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -64,6 +65,10 @@ type Config struct {
 	Bind string
 	// Ports is --cluster-ports.
 	Ports mongowire.PortRange
+	// TLS, when set, wraps every endpoint's listener (--cluster-tls-cert,
+	// --cluster-tls-key): clients connect with tls=true, and connection
+	// strings say ssl=true as Atlas's do. Without it traffic is plaintext.
+	TLS *tls.Config
 	// IdleTimeout closes a cluster's FerretDB after this long without a
 	// connection; zero means one minute.
 	IdleTimeout time.Duration
@@ -177,6 +182,9 @@ func (p *Plane) serve(ctx context.Context, id string, port int, c *flexd.FlexClu
 	if port != 0 && got != port {
 		p.log.Warn("cluster port taken by another process; serving on another", "cluster", id, "stored", port, "port", got)
 	}
+	if p.cfg.TLS != nil {
+		ln = tls.NewListener(ln, p.cfg.TLS)
+	}
 	f := mongowire.Serve(ln, b, opts)
 	ep := &endpoint{front: f, port: got}
 	if c != nil {
@@ -207,7 +215,11 @@ func (p *Plane) ConnectionString(id string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "mongodb://" + net.JoinHostPort(p.cfg.Host, strconv.Itoa(ep.port)) + "/", nil
+	uri := "mongodb://" + net.JoinHostPort(p.cfg.Host, strconv.Itoa(ep.port)) + "/"
+	if p.cfg.TLS != nil {
+		uri += "?ssl=true" // Atlas's spelling; drivers read tls=true the same
+	}
+	return uri, nil
 }
 
 func (p *Plane) endpoint(id string) (*endpoint, error) {

@@ -40,7 +40,7 @@ type harness struct {
 
 // any that are taken anyway.
 
-func freeRange(t *testing.T) mongowire.PortRange {
+func freeRange(t testing.TB) mongowire.PortRange {
 	first := 20000 + rand.IntN(12000)
 	return mongowire.PortRange{First: first, Last: first + 40}
 }

@@ -29,6 +29,14 @@ func (e *Engine) AdvanceClock(ctx context.Context, d time.Duration) (*flexd.Cloc
 		return nil, flexd.InvalidAttribute("by")
 	}
 	if err := e.advanceTo(ctx, e.manual.Now().Add(d)); err != nil {
+		if errors.Is(err, errStuck) {
+			// Work failed on something passing and the queue retries it
+			// (its failure is logged): the caller advances again after the
+			// retry, as Atlas clients do on a 503.
+			unavailable := flexd.ServiceUnavailable()
+			unavailable.RetryAfter = 2 * time.Second
+			return nil, unavailable
+		}
 		return nil, fmt.Errorf("advance clock: %w", err)
 	}
 	return e.Clock(ctx)

@@ -1,150 +1,67 @@
 package mongowire
 
 import (
-	"fmt"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/flexd/flexd/mongocmd"
 )
 
-// readCommands never change data. Every other command counts as a write:
-// a write pause holds it and a fence refuses it, so an unknown command errs
-// on the side of a consistent snapshot.
-var readCommands = set(
-	"find", "getMore", "killCursors", "count", "distinct", "listCollections", "listDatabases",
-	"listIndexes", "hello", "isMaster", "ismaster", "ping", "buildInfo", "buildinfo",
-	"serverStatus", "dbStats", "dbstats", "collStats", "collstats", "dataSize", "explain", "getParameter",
-	"whatsmyuri", "getLog", "hostInfo", "connectionStatus", "endSessions", "getCmdLineOpts",
-	"saslStart", "saslContinue", "authenticate", "logout", "listCommands", "validate",
-	"getFreeMonitoringStatus", "atlasVersion", "lockInfo", "currentOp", "top", "profile",
-)
-
-// unsupported are commands FerretDB v1.24 cannot serve, answered here with a
-// clear error rather than whatever the backend would do.
-var unsupported = map[string]string{
-	"abortTransaction":  "transactions are not supported",
-	"commitTransaction": "transactions are not supported",
-	"mapReduce":         "mapReduce is not supported",
-	"applyOps":          "applyOps is not supported",
-	"eval":              "eval is not supported",
-}
-
-// authCommands go to the Authenticator when one is set.
-var authCommands = set("saslStart", "saslContinue", "authenticate", "logout")
-
-func set(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
+// The command table (what each command needs, whether it writes, what
+// FerretDB cannot serve) is mongocmd's, shared with authorization.
 
 // commandName is the first key of a command document.
-func commandName(body bson.Raw) string {
-	e, err := body.IndexErr(0)
-	if err != nil {
-		return ""
-	}
-	return e.Key()
-}
-
-func isWrite(cmd string, body bson.Raw) bool {
-	if cmd == "aggregate" {
-		return isAggregateWrite(body)
-	}
-	return !readCommands[cmd]
-}
-
-// isAggregateWrite reports an aggregate with an $out or $merge stage.
-func isAggregateWrite(body bson.Raw) bool {
-	pipeline, ok := body.Lookup("pipeline").ArrayOK()
-	if !ok {
-		return false
-	}
-	vals, _ := pipeline.Values()
-	for _, v := range vals {
-		stage, ok := v.DocumentOK()
-		if !ok {
-			continue
-		}
-		name := commandName(stage)
-		if name == "$out" || name == "$merge" {
-			return true
-		}
-	}
-	return false
-}
+func commandName(body bson.Raw) string { return mongocmd.Name(body) }
 
 // unsupportedReason says why flexd answers a request with an error instead
-// of passing it on; "" passes it on.
-func unsupportedReason(cmd string, body bson.Raw, seqs []section1) string {
-	if r, ok := unsupported[cmd]; ok {
-		return r
-	}
-	if _, err := body.LookupErr("startTransaction"); err == nil {
-		return "transactions are not supported"
-	}
-	if cmd == "aggregate" {
-		if pipeline, ok := body.Lookup("pipeline").ArrayOK(); ok {
-			vals, _ := pipeline.Values()
-			for _, v := range vals {
-				if st, ok := v.DocumentOK(); ok && commandName(st) == "$changeStream" {
-					return "change streams are not supported"
-				}
-			}
-		}
-	}
-	if cmd == "createIndexes" {
-		if kind := specialIndex(body); kind != "" {
-			return fmt.Sprintf("%q indexes are not supported", kind)
-		}
+// of passing it on; "" passes it on. The table knows the commands; the
+// values FerretDB cannot store are looked for here, in the body and every
+// document sequence.
+func unsupportedReason(r *mongocmd.Request, body bson.Raw, seqs []section1) string {
+	if r.Unsupported != "" {
+		return r.Unsupported
 	}
 	if t := unsupportedType(body); t != "" {
-		return t + " values are not supported"
+		return typeReason(t)
 	}
 	for _, s := range seqs {
 		for _, d := range s.docs {
 			if t := unsupportedType(d); t != "" {
-				return t + " values are not supported"
+				return typeReason(t)
 			}
 		}
 	}
 	return ""
 }
 
-// specialIndex returns the kind of the first non-B-tree index (text,
-// hashed, 2dsphere, 2d) a createIndexes asks for; FerretDB v1.24 answers
-// those with a misleading IndexNotFound.
-func specialIndex(body bson.Raw) string {
-	indexes, ok := body.Lookup("indexes").ArrayOK()
-	if !ok {
-		return ""
+func typeReason(t string) string {
+	if t == tooDeep {
+		return tooDeep
 	}
-	vals, _ := indexes.Values()
-	for _, v := range vals {
-		spec, ok := v.DocumentOK()
-		if !ok {
-			continue
-		}
-		key, ok := spec.Lookup("key").DocumentOK()
-		if !ok {
-			continue
-		}
-		elems, _ := key.Elements()
-		for _, e := range elems {
-			if kind, ok := e.Value().StringValueOK(); ok {
-				return kind
-			}
-		}
-	}
-	return ""
+	return t + " values are not supported"
 }
+
+// maxDepth is MongoDB's limit on nested documents and arrays
+// (BSONDepth::kDefaultMaxAllowableDepth). Deeper requests are refused
+// before anything walks them: a 48 MB message nested byte by byte would
+// otherwise cost a recursive walk seconds and half a gigabyte of stack.
+const maxDepth = 200
+
+// tooDeep is what unsupportedType and unsupportedReason return for a
+// document nested deeper than maxDepth; the front answers it with
+// MongoDB's 15 Overflow.
+const tooDeep = "BSONObj exceeds maximum nested object depth: 200"
 
 // unsupportedType finds a BSON type FerretDB v1.24 cannot store, at any
 // depth. It walks the raw bytes without allocating: it runs on every
 // request and every document of an insert.
-func unsupportedType(d []byte) string {
+func unsupportedType(d []byte) string { return scanTypes(d, 0) }
+
+func scanTypes(d []byte, depth int) string {
+	if depth > maxDepth {
+		return tooDeep
+	}
 	if len(d) < 5 {
 		return ""
 	}
@@ -168,7 +85,7 @@ func unsupportedType(d []byte) string {
 			if n < 5 || p+n > len(d) {
 				return ""
 			}
-			if r := unsupportedType(d[p : p+n]); r != "" {
+			if r := scanTypes(d[p:p+n], depth+1); r != "" {
 				return r
 			}
 			size = n

@@ -11,7 +11,12 @@
 //   - strips the index options FerretDB v1.24 rejects but mongorestore sends
 //     ("ns", "v"),
 //   - answers commands and BSON types FerretDB cannot serve with a MongoDB
-//     error instead of a dropped connection,
+//     error instead of a dropped connection, and refuses what authorization
+//     and FerretDB could read differently (a field twice, two bodies) or
+//     what is costly to walk (nesting deeper than MongoDB's 200 levels),
+//   - reads what each command does from package mongocmd's table, the one
+//     authorization reads too: which commands are writes, which run before
+//     authentication,
 //   - checks who the client is and what it may do (Authenticator: SCRAM
 //     against the project's database users, package dataplane wires it) and
 //     where it comes from (Allow: the project's IP access list), and closes
@@ -30,6 +35,8 @@ import (
 	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/flexd/flexd/mongocmd"
 )
 
 // Backend opens connections to the server behind the front; ferret.Backend
@@ -74,6 +81,13 @@ type Authenticator interface {
 	Authorize(s *Session, db, cmd string, body bson.Raw) error
 }
 
+// Restricter is an Authenticator that narrows a command it allowed: the
+// listDatabases of a user who may see only some databases (MongoDB's
+// authorizedDatabases) is rewritten to list only those.
+type Restricter interface {
+	Restrict(s *Session, db, cmd string, body bson.Raw) (bson.Raw, error)
+}
+
 // Options configure a Front.
 type Options struct {
 	// Name is the cluster name, used in error messages and logs.
@@ -96,6 +110,8 @@ const (
 	codeIllegalOperation = 20
 	codeCommandNotFound  = 59
 	codeNotImplemented   = 238
+	codeDuplicateField   = 40413
+	codeOverflow         = 15
 )
 
 // Front serves one cluster's listener.
@@ -329,6 +345,9 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 			return c.replyError(req, codeIllegalOperation, "flexd: malformed OP_MSG")
 		}
 		cmd = commandName(body)
+		if k := duplicateKey(body); k != "" {
+			return c.replyCommandError(req, codeDuplicateField, "Location40413", fmt.Sprintf("BSON field '%s.%s' is a duplicate field", cmd, k))
+		}
 		db, _ = body.Lookup("$db").StringValueOK()
 	case opQuery:
 		// Drivers open with a legacy OP_QUERY hello; anything else over
@@ -349,11 +368,14 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 		return c.replyError(req, codeNotImplemented, fmt.Sprintf("flexd: opcode %d is not supported", req.opCode()))
 	}
 
-	if reason := unsupportedReason(cmd, body, seqs); reason != "" {
+	class := mongocmd.Classify(db, cmd, body)
+	if reason := unsupportedReason(&class, body, seqs); reason == tooDeep {
+		return c.replyCommandError(req, codeOverflow, "Overflow", reason)
+	} else if reason != "" {
 		return c.replyError(req, codeNotImplemented, fmt.Sprintf("flexd (FerretDB v1.24 backend): %s (command %q)", reason, cmd))
 	}
 	if a := c.f.opts.Auth; a != nil {
-		if authCommands[cmd] {
+		if class.Class == mongocmd.Auth {
 			reply, err := a.Authenticate(ctx, c.s, db, cmd, body)
 			c.publishUser()
 			if err != nil {
@@ -364,13 +386,22 @@ func (c *clientConn) handle(ctx context.Context, req message) error {
 		if isHello(cmd) {
 			return c.hello(ctx, req, body)
 		}
-		if cmd != "ping" && cmd != "buildInfo" && cmd != "buildinfo" {
+		if class.Class != mongocmd.Handshake {
 			if err := a.Authorize(c.s, db, cmd, body); err != nil {
 				return c.replyAuthError(req, err)
 			}
+			if r, ok := a.(Restricter); ok && class.FilterDatabases {
+				nb, err := r.Restrict(c.s, db, cmd, body)
+				if err != nil {
+					return c.replyAuthError(req, err)
+				}
+				if nb != nil {
+					req, body = newOpMsg(req.requestID(), 0, nb, seqs), nb
+				}
+			}
 		}
 	}
-	write := isWrite(cmd, body)
+	write := class.Writes
 	if write {
 		if reason := c.f.fence.Load(); reason != nil {
 			return c.replyError(req, codeIllegalOperation, fmt.Sprintf("cluster %s refuses writes: %s; reads go on", c.f.opts.Name, *reason))

@@ -147,6 +147,10 @@ func TestUnsupportedAnswersAnErrorAndKeepsTheConnection(t *testing.T) {
 			_, err := db.Collection("c").Indexes().CreateOne(ctx, mongo.IndexModel{Keys: bson.D{{Key: "s", Value: "text"}}})
 			return err
 		},
+		// FerretDB's test hook would panic inside the embedded FerretDB.
+		"debugError": func() error {
+			return db.RunCommand(ctx, bson.D{{Key: "debugError", Value: "panic"}}).Err()
+		},
 		"unknown command": func() error {
 			return db.RunCommand(ctx, bson.D{{Key: "noSuchCommand", Value: 1}}).Err()
 		},
@@ -163,6 +167,9 @@ func TestUnsupportedAnswersAnErrorAndKeepsTheConnection(t *testing.T) {
 			t.Errorf("%s: error %v (%T) is not a MongoDB server error", name, err, err)
 		}
 		t.Logf("%s: %v", name, err)
+		if name == "debugError" && code(err) != 238 {
+			t.Errorf("debugError reached FerretDB: %v", err)
+		}
 		if err := e.client.Ping(ctx, nil); err != nil {
 			t.Fatalf("after %s the connection is unusable: %v", name, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -52,13 +53,21 @@ func readMessage(r *bufio.Reader, buf []byte) (message, error) {
 	if n < 16 || n > maxMessageSize {
 		return nil, fmt.Errorf("%w: length %d", errBadMessage, n)
 	}
-	if cap(buf) < n {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	copy(buf, hdr[:])
-	if _, err := io.ReadFull(r, buf[4:]); err != nil {
-		return nil, err
+	// The buffer grows as bytes arrive, not as the header claims: a
+	// client that announces 48 MB and sends 16 bytes holds 16 bytes.
+	buf = append(buf[:0], hdr[:]...)
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(n-len(buf), max(len(buf), 64<<10)))
+		}
+		k, err := r.Read(buf[len(buf):min(cap(buf), n)])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
 	}
 	return message(buf), nil
 }
@@ -87,6 +96,9 @@ func (m message) opMsgBody() (bson.Raw, []section1, error) {
 		p++
 		switch kind {
 		case 0:
+			if body != nil { // FerretDB refuses a second body; so does the front
+				return nil, nil, fmt.Errorf("%w: two body sections", errBadMessage)
+			}
 			d, err := rawDoc(m[p:end])
 			if err != nil {
 				return nil, nil, err
@@ -125,6 +137,36 @@ func (m message) opMsgBody() (bson.Raw, []section1, error) {
 		return nil, nil, fmt.Errorf("%w: no body", errBadMessage)
 	}
 	return body, seqs, nil
+}
+
+// duplicateKey returns a key the document has twice, "" if none. The wire
+// front authorizes what it reads of a command ($db, the collection), and
+// FerretDB must not read another value of the same field; MongoDB refuses
+// such a command too (40413, "is a duplicate field").
+func duplicateKey(d bson.Raw) string {
+	elems, err := d.Elements()
+	if err != nil {
+		return ""
+	}
+	if len(elems) <= 16 {
+		for i := range elems {
+			for j := i + 1; j < len(elems); j++ {
+				if elems[i].Key() == elems[j].Key() {
+					return elems[i].Key()
+				}
+			}
+		}
+		return ""
+	}
+	seen := make(map[string]bool, len(elems))
+	for _, e := range elems {
+		k := e.Key()
+		if seen[k] {
+			return k
+		}
+		seen[k] = true
+	}
+	return ""
 }
 
 // opQueryDoc returns an OP_QUERY's full collection name and query document.

@@ -242,3 +242,46 @@ func TestAllowRefusesConnections(t *testing.T) {
 		t.Fatal("a refused connection got an answer")
 	}
 }
+
+// A command with a field twice is answered by the front (MongoDB's 40413)
+// and never reaches FerretDB, which would read another value of it than
+// authorization did.
+func TestDuplicateFieldIsRefusedOnTheWire(t *testing.T) {
+	_, conn, r := rawFront(t)
+	dup, _ := bson.Marshal(bson.D{{Key: "find", Value: "c"}, {Key: "$db", Value: "app"}, {Key: "$db", Value: "admin"}})
+	conn.Write(newOpMsg(1, 0, dup, nil))
+	doc, _ := replyDoc(t, r, 1)
+	code, _ := doc.Lookup("code").Int32OK()
+	msg, _ := doc.Lookup("errmsg").StringValueOK()
+	if code != codeDuplicateField || msg != "BSON field 'find.$db' is a duplicate field" {
+		t.Fatalf("duplicate $db = %s", doc)
+	}
+	ping, _ := bson.Marshal(bson.D{{Key: "ping", Value: 1}, {Key: "$db", Value: "admin"}})
+	conn.Write(newOpMsg(2, 0, ping, nil))
+	if doc, _ := replyDoc(t, r, 2); doc.Lookup("ok").Double() != 1 {
+		t.Fatalf("ping after the refusal = %s", doc)
+	}
+}
+
+// A command nested deeper than MongoDB allows is answered 15 Overflow, as
+// mongod words it, and the connection stays usable.
+func TestTooDeepIsRefusedOnTheWire(t *testing.T) {
+	_, conn, r := rawFront(t)
+	body := bson.D{{Key: "insert", Value: "c"}, {Key: "documents", Value: bson.A{bson.Raw(nested(maxDepth + 5))}}, {Key: "$db", Value: "app"}}
+	raw, err := bson.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write(newOpMsg(1, 0, raw, nil))
+	doc, _ := replyDoc(t, r, 1)
+	code, _ := doc.Lookup("code").Int32OK()
+	msg, _ := doc.Lookup("errmsg").StringValueOK()
+	if code != codeOverflow || msg != "BSONObj exceeds maximum nested object depth: 200" {
+		t.Fatalf("too deep = %s", doc)
+	}
+	ping, _ := bson.Marshal(bson.D{{Key: "ping", Value: 1}, {Key: "$db", Value: "admin"}})
+	conn.Write(newOpMsg(2, 0, ping, nil))
+	if doc, _ := replyDoc(t, r, 2); doc.Lookup("ok").Double() != 1 {
+		t.Fatalf("ping after the refusal = %s", doc)
+	}
+}

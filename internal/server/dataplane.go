@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,9 @@ type dataPlaneConfig struct {
 	bind      string
 	ports     string
 	portRange mongowire.PortRange
+	tlsCert   string
+	tlsKey    string
+	tls       *tls.Config // from tlsCert and tlsKey; nil: plaintext
 	// off runs the clusters without endpoints (Options.NoDataPlane).
 	off bool
 	// accessList is what a new project's IP access list starts with.
@@ -44,6 +48,10 @@ func (dc *dataPlaneConfig) register(ef *envFlags) {
 		"address the clusters' endpoints bind when it is not --cluster-host, e.g. 0.0.0.0 in a container whose ports are published (default: --cluster-host)")
 	ef.string(&dc.ports, "cluster-ports", "FLEXD_CLUSTER_PORTS", "27100-27999",
 		"TCP port range of the clusters' MongoDB endpoints, FIRST-LAST; ports other processes hold are skipped")
+	ef.string(&dc.tlsCert, "cluster-tls-cert", "FLEXD_CLUSTER_TLS_CERT", "",
+		"PEM certificate (chain) the clusters' endpoints present: they then speak TLS only, and connection strings carry ssl=true; with --cluster-tls-key (default: plaintext)")
+	ef.string(&dc.tlsKey, "cluster-tls-key", "FLEXD_CLUSTER_TLS_KEY", "",
+		"PEM private key of --cluster-tls-cert")
 	ef.string(&dc.accessList, "cluster-access-list", "FLEXD_CLUSTER_ACCESS_LIST", "loopback",
 		"IP access list a new project starts with: none, or comma-separated CIDR blocks and loopback (the loopback range of --cluster-bind/--cluster-host: 127.0.0.0/8, ::1/128 or both)")
 	ef.duration(&dc.recheck, "access-recheck-period", "FLEXD_ACCESS_RECHECK_PERIOD", 10*time.Second,
@@ -62,6 +70,16 @@ func (dc *dataPlaneConfig) validate() error {
 		return fmt.Errorf("%w: --access-recheck-period must be positive", errUsage)
 	}
 	dc.portRange = r
+	if (dc.tlsCert == "") != (dc.tlsKey == "") {
+		return fmt.Errorf("%w: --cluster-tls-cert and --cluster-tls-key go together", errUsage)
+	}
+	if dc.tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(dc.tlsCert, dc.tlsKey)
+		if err != nil {
+			return fmt.Errorf("%w: --cluster-tls-cert/--cluster-tls-key: %v", errUsage, err)
+		}
+		dc.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	blocks, err := dc.initialBlocks()
 	if err != nil {
 		return err
@@ -156,7 +174,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 	plog := log.With("component", "dataplane")
 	access := dataplane.NewAccess(store, clock, plog)
 	plane, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dataDir, "clusters"), Host: dc.host,
-		Bind: dc.bind, Ports: dc.portRange, TempDir: tmp, Log: plog, Access: access})
+		Bind: dc.bind, Ports: dc.portRange, TLS: dc.tls, TempDir: tmp, Log: plog, Access: access})
 	if err != nil {
 		unlock()
 		return nil, nil, err
@@ -221,7 +239,7 @@ func openDataPlane(ctx context.Context, dc *dataPlaneConfig, dataDir string, sto
 		served++
 	}
 	log.Info("data plane: every cluster is a MongoDB endpoint", "host", dc.host, "bind", cmp.Or(dc.bind, dc.host), "ports", dc.ports,
-		"clusters_served", served, "blobs_swept", swept, "data", dataDir)
+		"tls", dc.tls != nil, "clusters_served", served, "blobs_swept", swept, "data", dataDir)
 	stopRecheck := recheckAccess(plane, dc.recheck, plog)
 	return d, func() { stopRecheck(); plane.Close(); unlock() }, nil
 }
