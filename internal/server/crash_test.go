@@ -172,6 +172,13 @@ func startProcessWith(t *testing.T, bin string, args, env []string) *process {
 	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--log-format", "json",
 		"--provision-time", "0", "--snapshot-interval", "0"}, args...)...)
 	cmd.Env = append(append(os.Environ(), "FLEXD_CLOCK=real", "FLEXD_AUTH=off"), env...)
+	return runProcess(t, cmd)
+}
+
+// runProcess starts cmd, a `flexd serve` that logs JSON, and waits until it
+// logs its address.
+func runProcess(t *testing.T, cmd *exec.Cmd) *process {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/flexd/flexd"
@@ -24,18 +23,6 @@ type lifecycleConfig struct {
 	restoreTime       time.Duration
 	downloadTTL       time.Duration
 	dataJobTimeout    time.Duration
-}
-
-func (e *envFlags) int(p *int, name, env string, def int, help string) {
-	if v := e.getenv(env); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("%s=%q: %v", env, v, err))
-		} else {
-			def = n
-		}
-	}
-	e.fs.IntVar(p, name, def, fmt.Sprintf("%s (env %s)", help, env))
 }
 
 func (lc *lifecycleConfig) register(ef *envFlags) {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,19 +28,6 @@ func (oc *obsConfig) register(ef *envFlags) {
 	ef.bool(&oc.metrics, "metrics", "FLEXD_METRICS", true, "serve Prometheus metrics at GET /metrics on the API listener")
 	ef.bool(&oc.readCache, "read-cache", "FLEXD_READ_CACHE", true, "cache what requests read (credentials, projects, clusters, pages); needs the data directory to itself (SQLite only: never with --postgres-url)")
 	ef.string(&oc.pprof, "pprof", "FLEXD_PPROF", "", "address of a separate listener for net/http/pprof, e.g. 127.0.0.1:6060 (default: off)")
-}
-
-func (e *envFlags) bool(p *bool, name, env string, def bool, help string) {
-	switch v := e.getenv(env); v {
-	case "":
-	case "1", "true", "TRUE", "True":
-		def = true
-	case "0", "false", "FALSE", "False":
-		def = false
-	default:
-		e.errs = append(e.errs, errors.New(env+"="+v+": not a boolean"))
-	}
-	e.fs.BoolVar(p, name, def, help+" (env "+env+")")
 }
 
 // queueStore is what the queue depth is read from: the lifecycle timers

@@ -44,11 +44,13 @@ Usage:
   flexd drill [flags]   run a restore drill against flexd or Atlas, measuring RTO and RPO
   flexd healthcheck     exit 0 when a flexd answers GET /healthz (the image's HEALTHCHECK)
   flexd version         print the version, revision and build date
+  flexd completion SHELL  print a completion script for bash, zsh or fish
   flexd help            show this help
 
 Run 'flexd serve --help' for the server's flags. Every flag has an
-environment variable (shown beside it); a flag given on the command line
-wins over the variable.
+environment variable (shown beside it) and may be a key of a YAML file
+given with --config; a flag given on the command line wins over the
+variable, the variable over the file.
 `
 
 // Run is the whole program: main only supplies the process's context,
@@ -68,6 +70,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return drillCommand(ctx, args[2:], getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args[2:], getenv, stdout, stderr)
+	case "completion":
+		return completion(ctx, args[2:], stdout, stderr)
 	case "help", "--help", "-help", "-h":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -101,52 +105,35 @@ type config struct {
 	secretCost int
 }
 
-// envFlags registers flags whose defaults come from environment variables,
-// so that --help shows each variable and the flag wins when both are given.
-type envFlags struct {
-	fs     *flag.FlagSet
-	getenv func(string) string
-	errs   []error
-}
-
-func (e *envFlags) string(p *string, name, env, def, help string) {
-	if v := e.getenv(env); v != "" {
-		def = v
-	}
-	e.fs.StringVar(p, name, def, fmt.Sprintf("%s (env %s)", help, env))
-}
-
-// secret is string but never shows the value, not even the one taken from
-// the environment as a default in --help: a database URL may carry a password.
-func (e *envFlags) secret(p *string, name, env, help string) {
-	*p = e.getenv(env)
-	e.fs.Var(hiddenString{p}, name, fmt.Sprintf("%s (env %s)", help, env))
-}
-
-// hiddenString is a flag.Value whose String is always empty, so the flag
-// package prints no default for it.
-type hiddenString struct{ p *string }
-
-func (h hiddenString) String() string     { return "" }
-func (h hiddenString) Set(v string) error { *h.p = v; return nil }
-
-func (e *envFlags) duration(p *time.Duration, name, env string, def time.Duration, help string) {
-	if v := e.getenv(env); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			e.errs = append(e.errs, fmt.Errorf("%s=%q: %v", env, v, err))
-		} else {
-			def = d
-		}
-	}
-	e.fs.DurationVar(p, name, def, fmt.Sprintf("%s (env %s)", help, env))
-}
-
+// parseServeFlags is parseServe for a start from Go (Start) and tests:
+// the configuration alone, --config included, and --print-config refused.
 func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	c, cmd, err := parseServe(args, getenv, stderr)
+	if err == nil && cmd.printConfig {
+		return nil, fmt.Errorf("%w: --print-config is for the command line (flexd serve --print-config)", errUsage)
+	}
+	return c, err
+}
+
+// serveCommand is what serve was asked beside the configuration.
+type serveCommand struct {
+	flags       *envFlags
+	configFile  string
+	printConfig bool
+}
+
+// parseServe reads serve's flags, environment and config file into a
+// checked config.
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*config, *serveCommand, error) {
 	fs := flag.NewFlagSet("flexd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
 	ef := &envFlags{fs: fs, getenv: getenv}
+	cmd := &serveCommand{flags: ef}
+	ef.string(&cmd.configFile, "config", "FLEXD_CONFIG", "",
+		"YAML file of settings: each key a flag's name, e.g. \"listen: 0.0.0.0:8080\"; flags and environment variables win over it")
+	ef.settings[len(ef.settings)-1].fromFile = false
+	fs.BoolVar(&cmd.printConfig, "print-config", false, "print the effective configuration (secrets masked), with where each value came from, and exit")
 	ef.string(&c.listen, "listen", "FLEXD_LISTEN", "127.0.0.1:8080", "address to serve HTTP on")
 	ef.string(&c.dataDir, "data-dir", "FLEXD_DATA_DIR", "./flexd-data",
 		"directory (mode 0700) of the embedded SQLite store and the secret key file; unused with --postgres-url, except for the secret key file (unless FLEXD_SECRET_KEY is set) and the admin key generated at a first start")
@@ -166,43 +153,42 @@ func parseServeFlags(args []string, getenv func(string) string, stderr io.Writer
 	c.plane.register(ef)
 	c.seed.register(ef)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: flexd serve [flags]\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: flexd serve [flags]\n\n"+
+			"Each flag may also be given by its environment variable, or as a key of the\n"+
+			"--config file named like the flag; a flag wins over the variable, the\n"+
+			"variable over the file.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	if err := ef.parse(args, &cmd.configFile); err != nil {
+		return nil, nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
-	}
-	if len(ef.errs) > 0 {
-		return nil, fmt.Errorf("%w: %v", errUsage, errors.Join(ef.errs...))
-	}
-	if err := c.lifecycle.validate(); err != nil {
-		return nil, err
-	}
-	if err := c.plane.validate(); err != nil {
-		return nil, err
-	}
-	if err := c.auth.validate(); err != nil {
-		return nil, err
-	}
-	if err := c.http.validate(); err != nil {
-		return nil, err
-	}
-	if _, ok := atlasapi.ParseRateLimitMode(c.apiRateLimits); !ok {
-		return nil, fmt.Errorf("%w: --api-rate-limits must be report, enforce or off, not %q", errUsage, c.apiRateLimits)
-	}
-	if c.logFormat != "text" && c.logFormat != "json" {
-		return nil, fmt.Errorf("%w: --log-format must be text or json, not %q", errUsage, c.logFormat)
+	if err := c.validate(); err != nil {
+		return nil, nil, ef.explain(err)
 	}
 	if err := c.seed.load(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &c, nil
+	return &c, cmd, nil
+}
+
+// validate checks what each setting cannot check alone.
+func (c *config) validate() error {
+	for _, check := range []func() error{c.lifecycle.validate, c.plane.validate, c.auth.validate, c.http.validate} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	if _, ok := atlasapi.ParseRateLimitMode(c.apiRateLimits); !ok {
+		return fmt.Errorf("%w: --api-rate-limits must be report, enforce or off, not %q", errUsage, c.apiRateLimits)
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return fmt.Errorf("%w: --log-format must be text or json, not %q", errUsage, c.logFormat)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("%w: --log-level: %v", errUsage, err)
+	}
+	return nil
 }
 
 func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
@@ -221,12 +207,16 @@ func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
 // serve runs flexd until ctx ends: it binds, opens the store, starts the
 // service and its job engine, and serves HTTP until it is told to stop.
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parseServeFlags(args, getenv, stderr)
+	c, cmd, err := parseServe(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if cmd.printConfig {
+		cmd.flags.printConfig(stdout, cmd.configFile)
+		return nil
 	}
 	log, err := newLogger(c, stderr)
 	if err != nil {
