@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -407,6 +408,41 @@ func BenchmarkFrontInterleaved(b *testing.B) {
 			}
 			b.ReportMetric(float64(dDirect.Microseconds())/float64(b.N), "direct-µs/op")
 			b.ReportMetric(float64(dFront.Microseconds())/float64(b.N), "front-µs/op")
+			b.ReportMetric(100*float64(dDirect)/float64(dFront), "front-%-of-direct-req/s")
+		})
+		// Scenario 8's shape: 10 workers, each alternating a call
+		// through the front and one direct. Run with -cpu 1 to see what
+		// one Go P (flexd pinned to one CPU) does to the front's share.
+		b.Run(name+"/10workers", func(b *testing.B) {
+			var mu sync.Mutex
+			var dDirect, dFront time.Duration
+			var n int
+			b.SetParallelism(max(1, 10/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				var lDirect, lFront time.Duration
+				i := 0
+				for pb.Next() {
+					for k := range 2 {
+						c := []*mongo.Client{direct, front}[(i+k)%2] // alternate which goes first
+						start := time.Now()
+						if err := op(c, i); err != nil {
+							b.Error(err)
+							return
+						}
+						if c == direct {
+							lDirect += time.Since(start)
+						} else {
+							lFront += time.Since(start)
+						}
+					}
+					i++
+				}
+				mu.Lock()
+				dDirect, dFront, n = dDirect+lDirect, dFront+lFront, n+i
+				mu.Unlock()
+			})
+			b.ReportMetric(float64(dDirect.Microseconds())/float64(n), "direct-µs/op")
+			b.ReportMetric(float64(dFront.Microseconds())/float64(n), "front-µs/op")
 			b.ReportMetric(100*float64(dDirect)/float64(dFront), "front-%-of-direct-req/s")
 		})
 	}
