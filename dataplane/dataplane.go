@@ -78,6 +78,9 @@ type Config struct {
 	// SnapshotProgress, if set, is called after each data file a snapshot
 	// copies while writes are held.
 	SnapshotProgress func(clusterID, file string)
+	// SnapshotPaused, if set, is told how long a files snapshot held the
+	// cluster's writes (benchmarks report it).
+	SnapshotPaused func(clusterID string, held time.Duration)
 	// Access guards every endpoint: the project's IP access list and
 	// database users (flexd serve always sets it). Without it anyone who
 	// reaches a port is served, which only tests of the data path want.
