@@ -344,8 +344,8 @@ func client(d options.ContextDialer) (*mongo.Client, error) {
 
 // Snapshot writes all of cluster id's data to w as a tar stream in
 // mongodump layout (package mongodump), consistent at one instant: writes
-// through the front are held while the data files are copied (SQLite's
-// online backup, at close to file-copy speed), and the dump is then read
+// through the front are held while the data files are copied (ferret's
+// Backend.Copy, a file copy under a held SQLite write lock), and the dump is then read
 // from that copy while writes go on. A write acknowledged before Snapshot
 // was called is in it; a write command (e.g. one insertMany) is wholly in
 // it or wholly not. The cluster must be served (ErrNotServing: e.g. it was

@@ -18,12 +18,13 @@ import (
 )
 
 // The fast path: a snapshot artifact that is the cluster's SQLite files
-// themselves (one per database, copied with SQLite's online backup while
-// writes are held), as a plain tar. Taking it is a file copy and a tar
-// write; restoring it is a tar extract into a staging generation and a
-// swap, with no document going through FerretDB's wire protocol. The
-// mongodump-layout .tgz a download serves is built from it on demand
-// (DumpFiles), by a private FerretDB over an extracted copy.
+// themselves (one per database, copied with its -wal under a held SQLite
+// write lock while writes are held, the -wal folded in after), as a plain
+// tar. Taking it is a file copy and a tar write; restoring it is a tar
+// extract into a staging generation and a swap, with no document going
+// through FerretDB's wire protocol. The mongodump-layout .tgz a download
+// serves is built from it on demand (DumpFiles), by a private FerretDB
+// over an extracted copy.
 
 // SnapshotFiles writes cluster id's data files, consistent at one instant,
 // to w as a tar: writes through the front are held only while the files
