@@ -166,6 +166,14 @@ func (v *DigestVerifier) verify(r *http.Request) (DigestKey, error) {
 		return DigestKey{}, &Failure{Reason: ReasonStaleNonce, Stale: true, Subject: key.Subject}
 	}
 	fresh, err := v.counter.Use(r.Context(), a.nonce, a.ncount, a.expires)
+	if errors.Is(err, ErrCounterFull) {
+		// Failing closed: the request is valid, but its nonce use cannot
+		// be recorded until older pairs expire. Not the caller's fault,
+		// and not a fault of flexd's either: Atlas's 503, retried later.
+		unavailable := flexd.ServiceUnavailable()
+		unavailable.RetryAfter = 10 * time.Second
+		return DigestKey{}, unavailable
+	}
 	if err != nil {
 		return DigestKey{}, fmt.Errorf("auth: recording nonce use: %w", err)
 	}

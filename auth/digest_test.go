@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flexd/flexd"
+
 	"github.com/flexd/flexd/auth"
 	"github.com/flexd/flexd/credential"
 )
@@ -575,5 +577,26 @@ func TestRFCClientVectors(t *testing.T) {
 		if h := c.authorization(ch, "GET", "/dir/index.html", 1, cnonce); !strings.Contains(h, `response="`+want+`"`) {
 			t.Errorf("%s: %s, want response %s", alg, h, want)
 		}
+	}
+}
+
+// TestDigestFullNonceCounterIsUnavailable: a nonce counter at its bound
+// fails closed, and the caller learns it as Atlas's 503 with a Retry-After
+// (its valid request was neither a failure nor a server fault), never as
+// a 500.
+func TestDigestFullNonceCounterIsUnavailable(t *testing.T) {
+	f := newDigestFixture(t)
+	f.counter = auth.NewMemoryNonceCounter(1, f.clock) // one pair per shard
+	f.verifier = f.newVerifier(t, f.key)
+	c := rfcClient{username: publicKey, password: privateKey}
+	var err error
+	for range 10000 {
+		if _, err = verify(f.verifier, "GET", "/x", c.authorization(challenge(t, f.verifier), "GET", "/x", 1, newCnonce())); err != nil {
+			break
+		}
+	}
+	e := flexd.AsError(err)
+	if e == nil || e.Status != http.StatusServiceUnavailable || e.Code != "SERVICE_UNAVAILABLE" || e.RetryAfter <= 0 {
+		t.Fatalf("a full nonce counter answered %v, want SERVICE_UNAVAILABLE with a Retry-After", err)
 	}
 }
