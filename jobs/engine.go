@@ -109,6 +109,9 @@ type Engine struct {
 	active int
 	idle   chan struct{}
 
+	// restoreRuns serializes the runs of one restore job in this process.
+	restoreRuns keyedLock
+
 	stop context.CancelFunc
 	done chan struct{}
 }

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/flexd/flexd"
@@ -23,9 +24,23 @@ import (
 //
 // A crash before the record redoes the copy whole; after it, nothing is
 // applied again.
+//
+// Runs of one job take turns (restoreRuns): two armings of its timer can
+// be run at once (one woken while the run that started the restore still
+// copies), and the second must find the copy done and recorded, not copy
+// beside it. A data plane stages one restore per target at a time, so a
+// second copy failed the job; and one that ended after the job did would
+// have overwritten writes made after COMPLETED. Within one process that is
+// enough: the data plane runs only where one process owns the data
+// directory, and RecordApplication refuses a second application anywhere.
 func (e *Engine) runRestore(ctx context.Context, t flexd.Timer) error {
+	unlock, err := e.restoreRuns.lock(ctx, t.EntityID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	var work *applyWork
-	err := e.store.InTx(ctx, func(tx flexd.Tx) error {
+	err = e.store.InTx(ctx, func(tx flexd.Tx) error {
 		var err error
 		work, err = e.restoreStep(ctx, tx, t)
 		return err
@@ -247,4 +262,37 @@ func (e *Engine) endRestore(ctx context.Context, tx flexd.Tx, j *flexd.RestoreJo
 		return err
 	}
 	return tx.DisarmTimer(ctx, flexd.Timer{Kind: flexd.TimerRestore, EntityID: j.ID})
+}
+
+// keyedLock is a mutex per key, waited for under a context.
+type keyedLock struct {
+	mu   sync.Mutex
+	held map[string]chan struct{} // closed when the key is unlocked
+}
+
+func (k *keyedLock) lock(ctx context.Context, key string) (unlock func(), err error) {
+	for {
+		k.mu.Lock()
+		ch, busy := k.held[key]
+		if !busy {
+			if k.held == nil {
+				k.held = map[string]chan struct{}{}
+			}
+			ch = make(chan struct{})
+			k.held[key] = ch
+			k.mu.Unlock()
+			return func() {
+				k.mu.Lock()
+				delete(k.held, key)
+				k.mu.Unlock()
+				close(ch)
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }

@@ -78,6 +78,11 @@ func TestCrashDuringRestores(t *testing.T) {
 		return done >= len(targets)
 	})
 	before := jobs(p)
+	for id, s := range before {
+		if s == "FAILED" {
+			t.Logf("FAILED before kill %s; logs:\n%s", id, p.logs.String())
+		}
+	}
 	p.kill(t)
 
 	p = startProcess(t, bin, dataDir)
@@ -97,7 +102,7 @@ func TestCrashDuringRestores(t *testing.T) {
 			unfinished++
 		}
 		if after[id] != "COMPLETED" {
-			t.Errorf("job %s: %s before the kill, %s after, want COMPLETED", id, s, after[id])
+			t.Errorf("job %s: %s before the kill, %s after, want COMPLETED: %v", id, s, after[id], p.must(200, "GET", "/_flexd/groups/"+g+"/flexClusters/src/backup/restoreJobs/"+id, ""))
 		}
 	}
 	if len(after) != perTarget*len(targets) || unfinished == 0 {
