@@ -1,0 +1,110 @@
+package drill
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"github.com/flexd/flexd"
+)
+
+// TestDataMismatchReported: a crafted snapshot and target that differ in
+// each way a restore can go wrong (a count, the content at an equal count,
+// a collection on one side only) fail the drill, name every collection in
+// the text, the JSON and the JUnit case "data matches the snapshot", and a
+// matching collection stays a match.
+func TestDataMismatchReported(t *testing.T) {
+	snapshot := []flexd.CollectionSum{
+		{Database: "app", Collection: "people", Documents: 3, Checksum: "aaaa"},
+		{Database: "app", Collection: "orders", Documents: 2, Checksum: "bbbb"},
+		{Database: "crm", Collection: "leads", Documents: 4, Checksum: "cccc"},
+		{Database: "crm", Collection: "gone", Documents: 1, Checksum: "dddd"},
+	}
+	target := []flexd.CollectionSum{
+		{Database: "crm", Collection: "leads", Documents: 4, Checksum: "cccc"},
+		{Database: "app", Collection: "people", Documents: 3, Checksum: "ffff"},
+		{Database: "app", Collection: "orders", Documents: 1, Checksum: "bbbb"},
+		{Database: "new", Collection: "extra", Documents: 7, Checksum: "eeee"},
+	}
+	checks := flexd.CompareCollections(snapshot, target)
+	var got []string
+	for _, c := range checks {
+		got = append(got, c.Database+"."+c.Collection+":"+map[bool]string{true: "match", false: "differ"}[c.Match]+":"+c.Missing)
+	}
+	want := "app.orders:differ: app.people:differ: crm.gone:differ:target crm.leads:match: new.extra:differ:snapshot"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("CompareCollections = %v, want %s", got, want)
+	}
+
+	r := &Result{RestoreReport: flexd.RestoreReport{ProjectID: "p", ClusterName: "src", TargetProjectID: "p", TargetClusterName: "dst",
+		RestoreJobID: "job", Status: flexd.StatusCompleted, Collections: checks}}
+	r.setThresholds(Plan{})
+	r.Data = DataCheck{Status: DataMismatch}
+	var bad []string
+	for _, c := range checks {
+		if !c.Match {
+			bad = append(bad, describeMismatch(c))
+		}
+	}
+	r.Data.Reason = strings.Join(bad, "; ")
+	for _, b := range bad {
+		r.Failures = append(r.Failures, "data: "+b)
+	}
+	r.judge()
+	if r.Passed || len(r.Failures) != 4 {
+		t.Fatalf("verdict %v, failures %q", r.Passed, r.Failures)
+	}
+
+	var text bytes.Buffer
+	if err := WriteText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Join(strings.Fields(text.String()), " ")
+	for _, want := range []string{"Restore drill FAILED", "Data check MISMATCH",
+		"app.orders 2 1 bbbb bbbb DIFFERS", "app.people 3 3 aaaa ffff DIFFERS", "crm.gone 1 - dddd - MISSING in target",
+		"crm.leads 4 4 cccc cccc match", "new.extra - 7 - eeee MISSING in snapshot",
+		"FAIL: data: app.orders holds 2 documents in the snapshot, 1 in the target",
+		"FAIL: data: app.people holds 3 documents on both sides, with different content",
+		"FAIL: data: crm.gone (1 documents) is in the snapshot, not in the target",
+		"FAIL: data: new.extra (7 documents) is in the target, not in the snapshot"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+
+	var js bytes.Buffer
+	if err := WriteJSON(&js, r); err != nil {
+		t.Fatal(err)
+	}
+	var back Result
+	if err := json.Unmarshal(js.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Data.Status != DataMismatch || len(back.Collections) != 5 || back.Collections[2].Missing != flexd.MissingInTarget ||
+		back.Collections[3].SnapshotChecksum != "cccc" || !back.Collections[3].Match || back.Passed {
+		t.Errorf("JSON:\n%s", js.String())
+	}
+
+	var junit bytes.Buffer
+	if err := WriteJUnit(&junit, r); err != nil {
+		t.Fatal(err)
+	}
+	var doc junitSuites
+	if err := xml.Unmarshal(junit.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Suites[0].Cases[3]
+	if doc.Failures != 1 || c.Name != "data matches the snapshot" || c.Failure == nil ||
+		!strings.Contains(c.Failure.Message, "crm.gone") || !strings.Contains(c.Failure.Message, "new.extra") {
+		t.Errorf("JUnit:\n%s", junit.String())
+	}
+}
+
+// TestRedact: the password leaves any message, wherever it appears.
+func TestRedact(t *testing.T) {
+	if got := redact("auth as u:s3cret@host failed (s3cret)", "s3cret"); got != "auth as u:***@host failed (***)" {
+		t.Errorf("redact = %q", got)
+	}
+}
