@@ -41,7 +41,9 @@ func archive(t *testing.T, entries ...[2][]byte) []byte {
 	return buf.Bytes()
 }
 
-func entry(name string, docs ...[]byte) [2][]byte { return [2][]byte{[]byte(name), bytes.Join(docs, nil)} }
+func entry(name string, docs ...[]byte) [2][]byte {
+	return [2][]byte{[]byte(name), bytes.Join(docs, nil)}
+}
 
 // TestSumArchive: the checksum is the written definition (SHA-256 of the
 // sorted SHA-256s of the documents' bytes), does not depend on document
