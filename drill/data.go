@@ -52,9 +52,9 @@ func checkData(ctx context.Context, api *admin.APIClient, p Plan, r *Result, pro
 		return
 	}
 	fail := func(err error) {
-		msg := "data check: " + redact(err.Error(), p.DBPassword)
+		msg := redact(err.Error(), p.DBPassword)
 		r.Data = DataCheck{Status: DataError, Reason: msg}
-		r.Failures = append(r.Failures, msg)
+		r.Failures = append(r.Failures, "data check: "+msg)
 	}
 
 	progress.Step(fmt.Sprintf("reading the data of %s as %s", p.Target, p.DBUser))
@@ -198,6 +198,15 @@ func snapshotSums(ctx context.Context, api *admin.APIClient, p Plan, snapshotID 
 	}
 }
 
+// downloadClient fetches a snapshot's download: no limit on the whole
+// transfer (it may be large), but a server that does not answer must not
+// hang a CI job.
+var downloadClient = func() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = time.Minute
+	return &http.Client{Transport: t}
+}()
+
 // sumDownload reads the archive at link (a .tgz, or a plain tar); retry
 // says the link answered 404 and may work in a moment (a download being
 // prepared).
@@ -206,7 +215,7 @@ func sumDownload(ctx context.Context, link string) (sums []flexd.CollectionSum, 
 	if err != nil {
 		return nil, false, fmt.Errorf("download link: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := downloadClient.Do(req)
 	if err != nil {
 		return nil, false, fmt.Errorf("download the snapshot: %w", err)
 	}

@@ -1,13 +1,20 @@
 package drill
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/mongodump"
 )
 
 // TestDataMismatchReported: a crafted snapshot and target that differ in
@@ -106,5 +113,48 @@ func TestDataMismatchReported(t *testing.T) {
 func TestRedact(t *testing.T) {
 	if got := redact("auth as u:s3cret@host failed (s3cret)", "s3cret"); got != "auth as u:***@host failed (***)" {
 		t.Errorf("redact = %q", got)
+	}
+}
+
+// TestSumDownloadOfMongodFiles: a download of mongod's data files, as
+// real Atlas gives for a Flex snapshot, gzipped or not, is "no dump"
+// (the check is then UNAVAILABLE, not failed or made up); a link not yet
+// ready (404) is retried; another status is an error.
+func TestSumDownloadOfMongodFiles(t *testing.T) {
+	var raw bytes.Buffer
+	tw := tar.NewWriter(&raw)
+	for _, name := range []string{"WiredTiger", "collection-0-123.wt", "journal/WiredTigerLog.0000000001"} {
+		_ = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o600, Size: 3})
+		_, _ = tw.Write([]byte("abc"))
+	}
+	_ = tw.Close()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write(raw.Bytes())
+	_ = zw.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/snap.tgz":
+			_, _ = w.Write(gz.Bytes())
+		case "/snap.tar":
+			_, _ = w.Write(raw.Bytes())
+		case "/gone":
+			http.Error(w, "gone", http.StatusGone)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	for _, p := range []string{"/snap.tgz", "/snap.tar"} {
+		if _, retry, err := sumDownload(ctx, srv.URL+p); !errors.Is(err, mongodump.ErrNoDump) || retry {
+			t.Errorf("%s: retry %v, err %v; want ErrNoDump", p, retry, err)
+		}
+	}
+	if _, retry, err := sumDownload(ctx, srv.URL+"/later"); err == nil || !retry {
+		t.Errorf("404: retry %v, err %v", retry, err)
+	}
+	if _, retry, err := sumDownload(ctx, srv.URL+"/gone"); err == nil || retry || !strings.Contains(err.Error(), "410") {
+		t.Errorf("410: retry %v, err %v", retry, err)
 	}
 }

@@ -186,7 +186,7 @@ func TestDrillDataWrongPassword(t *testing.T) {
 	if d.Errors != 1 || !strings.Contains(d.Suites[0].SystemOut, "AuthenticationFailed") {
 		t.Errorf("JUnit %+v", d)
 	}
-	if v := d.caseVerdicts(); v["restore completes"] != "pass" || !strings.Contains(v["data matches the snapshot"], "error: data check") {
+	if v := d.caseVerdicts(); v["restore completes"] != "pass" || !strings.Contains(v["data matches the snapshot"], "error: connect to dst") {
 		t.Errorf("JUnit cases %v", v)
 	}
 	for name, s := range map[string]string{"stdout": out, "stderr": progress, "error": err.Error(), "junit": d.Suites[0].SystemOut} {
