@@ -109,7 +109,8 @@ func checksumOf(t *testing.T, c *mongo.Collection) (int64, string) {
 // snapshot, reads the target after the restore, and reports every
 // collection of the source (none of what dst held before) with equal
 // counts and checksums, which are the definition's over the source's
-// documents; JSON and JUnit say the data matches. The credentials work
+// documents; JSON and JUnit say the data matches, and so does flexd's own
+// report of the job. The credentials work
 // from the environment too, and the password is never printed.
 func TestDrillDataMatches(t *testing.T) {
 	w := newDataDrillWorld(t)
@@ -142,6 +143,20 @@ func TestDrillDataMatches(t *testing.T) {
 	v := readJUnit(t, junit).caseVerdicts()
 	if v["data matches the snapshot"] != "pass" || v["restore completes"] != "pass" {
 		t.Errorf("JUnit cases %v", v)
+	}
+	// flexd's own report of the job compares the same, from the
+	// snapshot's artifact and the target's data.
+	if r := w.report(t, res.RestoreJobID); !slices.Equal(r.Collections, res.Collections) {
+		t.Errorf("flexd's report: %+v\nthe drill's: %+v", r.Collections, res.Collections)
+	}
+	// It reads the target as it is when asked: a write since shows.
+	mustInsert(t, w.dst.Database("app").Collection("people"), bson.D{{Key: "_id", Value: "late"}})
+	mustInsert(t, w.dst.Database("zz").Collection("new"), bson.D{{Key: "_id", Value: 1}})
+	r := w.report(t, res.RestoreJobID)
+	if len(r.Collections) != 4 || r.Collections[0] != res.Collections[0] || r.Collections[1].Match ||
+		r.Collections[1].TargetDocuments != 121 || r.Collections[1].SnapshotChecksum != res.Collections[1].SnapshotChecksum ||
+		r.Collections[3].Missing != flexd.MissingInSnapshot || r.Collections[3].TargetDocuments != 1 {
+		t.Errorf("flexd's report after writes into dst: %+v", r.Collections)
 	}
 	if strings.Contains(out+progress, testDBPassword) {
 		t.Errorf("the password is printed:\n%s\n%s", out, progress)
