@@ -110,8 +110,9 @@ func checksumOf(t *testing.T, c *mongo.Collection) (int64, string) {
 // collection of the source (none of what dst held before) with equal
 // counts and checksums, which are the definition's over the source's
 // documents; JSON and JUnit say the data matches, and so does flexd's own
-// report of the job. The credentials work
-// from the environment too, and the password is never printed.
+// report of the job (and, after writes into dst, it shows them). The
+// credentials work from the environment too, for a user with
+// readAnyDatabase, and the password is never printed.
 func TestDrillDataMatches(t *testing.T) {
 	w := newDataDrillWorld(t)
 	junit := filepath.Join(t.TempDir(), "drill.xml")
@@ -162,8 +163,13 @@ func TestDrillDataMatches(t *testing.T) {
 		t.Errorf("the password is printed:\n%s\n%s", out, progress)
 	}
 
-	// The same from the environment, as text.
-	env := map[string]string{"FLEXD_DRILL_DB_USER": testDBUser, "FLEXD_DRILL_DB_PASSWORD": testDBPassword}
+	// The same from the environment, as text, by a user who can only read.
+	const reader, readerPassword = "reader", "reader-pw-91ac"
+	if code, body := w.admin(t, w.base, "POST", "/api/atlas/v2/groups/"+w.project+"/databaseUsers",
+		`{"databaseName":"admin","username":"`+reader+`","password":"`+readerPassword+`","roles":[{"roleName":"readAnyDatabase","databaseName":"admin"}]}`); code != 201 {
+		t.Fatalf("create reader: %d %v", code, body)
+	}
+	env := map[string]string{"FLEXD_DRILL_DB_USER": reader, "FLEXD_DRILL_DB_PASSWORD": readerPassword}
 	for k, v := range w.env {
 		env[k] = v
 	}
@@ -177,7 +183,7 @@ func TestDrillDataMatches(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out+progress, testDBPassword) || strings.Contains(out, "old.stuff") {
+	if strings.Contains(out+progress, readerPassword) || strings.Contains(out, "old.stuff") {
 		t.Errorf("text:\n%s\n%s", out, progress)
 	}
 }
