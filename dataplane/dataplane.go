@@ -78,6 +78,9 @@ type Config struct {
 	// SnapshotProgress, if set, is called after each data file a snapshot
 	// copies while writes are held.
 	SnapshotProgress func(clusterID, file string)
+	// SnapshotPaused, if set, is told how long a files snapshot held the
+	// cluster's writes (benchmarks report it).
+	SnapshotPaused func(clusterID string, held time.Duration)
 	// Access guards every endpoint: the project's IP access list and
 	// database users (flexd serve always sets it). Without it anyone who
 	// reaches a port is served, which only tests of the data path want.
@@ -341,8 +344,8 @@ func client(d options.ContextDialer) (*mongo.Client, error) {
 
 // Snapshot writes all of cluster id's data to w as a tar stream in
 // mongodump layout (package mongodump), consistent at one instant: writes
-// through the front are held while the data files are copied (SQLite's
-// online backup, at close to file-copy speed), and the dump is then read
+// through the front are held while the data files are copied (ferret's
+// Backend.Copy, a file copy under a held SQLite write lock), and the dump is then read
 // from that copy while writes go on. A write acknowledged before Snapshot
 // was called is in it; a write command (e.g. one insertMany) is wholly in
 // it or wholly not. The cluster must be served (ErrNotServing: e.g. it was

@@ -22,13 +22,16 @@ import (
 // BenchmarkArtifacts measures the path the lifecycle takes
 // (DataArtifacts.Capture into the blob store, Apply from it) on
 // FLEXD_BENCH_MB MB of ~1 KB documents, against cp -r of the cluster's
-// data files followed by an fsync of the copies, in the same run.
+// data files followed by an fsync of the copies, in the same run, and how
+// long each snapshot held the cluster's writes.
 //
 //	FLEXD_BENCH_MB=100 go test ./dataplane -run XXX -bench Artifacts -benchtime 3x -cpuprofile cpu.out
 func BenchmarkArtifacts(b *testing.B) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	p, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dir, "clusters"), Ports: freeRangeB(b), TempDir: filepath.Join(dir, "tmp")})
+	var paused time.Duration
+	p, err := dataplane.Open(dataplane.Config{Dir: filepath.Join(dir, "clusters"), Ports: freeRangeB(b), TempDir: filepath.Join(dir, "tmp"),
+		SnapshotPaused: func(_ string, d time.Duration) { paused += d }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -105,5 +108,6 @@ func BenchmarkArtifacts(b *testing.B) {
 	b.ReportMetric(mb*float64(b.N)/snapSec, "snapshot-MB/s")
 	b.ReportMetric(mb*float64(b.N)/restoreSec, "restore-MB/s")
 	b.ReportMetric(100*cpSec/snapSec, "snapshot-%-of-cp")
+	b.ReportMetric(paused.Seconds()*1e3/float64(b.N), "write-pause-ms")
 	b.ReportMetric(100*cpSec/restoreSec, "restore-%-of-cp")
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,15 +25,16 @@ type Copy struct {
 	dir  string
 	inst *instance
 	once sync.Once
+	wal  []string // copied database files that came with a -wal (Settle)
 }
 
-// Copy copies the live generation's SQLite files (one per database) with
-// SQLite's online backup, each in one step, so each file is a transaction-
-// consistent image even while FerretDB keeps it open. Callers hold writes
-// (mongowire.Front.PauseWrites) while Copy runs, which makes the files
-// consistent with one another; they can resume writes as soon as it
-// returns. Copying pages runs at close to file-copy speed, far faster than
-// reading documents through FerretDB, so the write pause is short.
+// Copy copies the live generation's SQLite files (one per database), each
+// a transaction-consistent image even while FerretDB keeps it open (see
+// copyFile). Callers hold writes (mongowire.Front.PauseWrites) while Copy
+// runs, which makes the files consistent with one another; they can resume
+// writes as soon as it returns. The copy is a file copy (the kernel's, at
+// cp's speed), far faster than reading documents through FerretDB, so the
+// write pause is short.
 //
 // copied, if not nil, is called after each file (progress; tests use it to
 // act between files).
@@ -50,7 +53,10 @@ func (b *Backend) Copy(ctx context.Context, copied func(file string)) (*Copy, er
 }
 
 // CopyFiles is Copy without an instance to read the copy through: the
-// files alone (Dir), for a snapshot that keeps them as they are.
+// files alone (Dir), for a snapshot that keeps them as they are. A file
+// may come with its -wal; Settle (after writes resume) folds each into
+// its database file, so Dir then holds one self-contained file per
+// database.
 //
 // A restore may swap the backend's data while the copy runs (Staging.Commit
 // removes the generation being copied): the copy then starts over from the
@@ -110,9 +116,14 @@ func (b *Backend) copyGen(ctx context.Context, gen int, copied func(file string)
 			c.Close()
 			return nil, err
 		}
-		if err := backupFile(ctx, filepath.Join(src, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+		dst := filepath.Join(dir, e.Name())
+		wal, err := copyFile(ctx, filepath.Join(src, e.Name()), dst)
+		if err != nil {
 			c.Close()
 			return nil, err
+		}
+		if wal {
+			c.wal = append(c.wal, dst)
 		}
 		if copied != nil {
 			copied(e.Name())
@@ -135,56 +146,125 @@ func (m *Manager) OpenFiles(dir string) (*Copy, error) {
 	return &Copy{dir: dir, inst: in}, nil
 }
 
-type restorer interface {
-	NewRestore(srcURI string) (*sqlite.Backup, error)
-}
-
-// backupFile copies the database src into the new file dst with SQLite's
-// online backup, as one step. The copy is a scratch file (a snapshot tars
-// it and removes it), so it is written without a journal and without
-// fsync: the backup runs while writes are held, and syncing a file that
-// is deleted a moment later only makes the pause longer. It is driven
-// from dst's side (a restore into dst) because that is the connection
-// whose pragmas can be set.
-func backupFile(ctx context.Context, src, dst string) error {
-	db, err := sql.Open("sqlite", "file:"+dst+"?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)")
+// copyFile copies the WAL database src, and its -wal if it has one, to
+// dst (and dst's -wal) with plain file copies, while holding src's write
+// lock (BEGIN IMMEDIATE) on a connection of its own, and reports whether
+// a -wal was copied. Holding the lock makes the pair one committed state:
+// no other connection can append to the -wal, restart it, or delete it
+// (our open connection keeps it), so the -wal is fixed while it is read
+// and ends with the last commit. The one thing that may still write is a
+// passive checkpoint, copying frames of that -wal into src; a page it
+// rewrites while we read is torn in dst's copy of src, but that page is
+// in the copied -wal, which shadows it when dst is opened (SQLite
+// rebuilds the WAL index from the -wal; the -shm is not copied). This is
+// a kernel file copy (copy_file_range) instead of SQLite's online backup,
+// which copies page by page through the pager: the write pause is the
+// copy. The copy is scratch, so it is not fsynced.
+func copyFile(ctx context.Context, src, dst string) (wal bool, err error) {
+	// mode=rw: a file a swap removed is an error, never a new empty one.
+	db, err := sql.Open("sqlite", "file:"+src+"?mode=rw")
 	if err != nil {
-		return fmt.Errorf("ferret: copy %s: %w", src, err)
+		return false, fmt.Errorf("ferret: copy %s: %w", src, err)
 	}
 	defer db.Close()
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("ferret: copy %s: %w", src, err)
+		return false, fmt.Errorf("ferret: copy %s: %w", src, err)
 	}
 	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
-		r, ok := dc.(restorer)
-		if !ok {
-			return errors.New("sqlite driver without online backup")
+	// FerretDB may hold a lock for a moment (e.g. capped collection
+	// clean-up): wait for it rather than fail.
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+		var se *sqlite.Error
+		if errors.As(err, &se) && (se.Code()&0xff == sqliteBusy || se.Code()&0xff == sqliteLocked) && ctx.Err() == nil {
+			time.Sleep(wait)
+			continue
 		}
-		// mode=rw: a file a swap removed is an error, never a new empty one.
-		b, err := r.NewRestore("file:" + src + "?mode=rw")
-		if err != nil {
+		break
+	}
+	if err != nil {
+		return false, fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK")
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return false, fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		// Rollback journal modes: the write lock alone keeps src as it
+		// is (no writer, so no hot journal); there is no -wal to copy.
+		return false, copyRaw(src, dst, true)
+	}
+	if err := copyRaw(src, dst, true); err != nil {
+		return false, err
+	}
+	if err := copyRaw(src+"-wal", dst+"-wal", false); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// copyRaw copies the file src to the new file dst; must says whether src
+// has to exist.
+func copyRaw(src, dst string, must bool) error {
+	in, err := os.Open(src)
+	if err != nil {
+		if !must && errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		// FerretDB may hold a lock for a moment (e.g. capped collection
-		// clean-up): wait for it rather than fail.
-		for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-			more, err := b.Step(-1)
-			var se *sqlite.Error
-			if errors.As(err, &se) && (se.Code()&0xff == sqliteBusy || se.Code()&0xff == sqliteLocked) && ctx.Err() == nil {
-				time.Sleep(wait)
-				continue
-			}
-			ferr := b.Finish()
-			if err == nil && more {
-				err = errors.New("backup did not complete in one step")
-			}
-			return errors.Join(err, ferr)
-		}
-	})
+		return fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	_, err = io.Copy(out, in) // copy_file_range on Linux
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("ferret: copy %s: %w", src, err)
+	}
+	return nil
+}
+
+// Settle folds each copied -wal into its database file (a checkpoint on
+// the copy, which is then switched out of WAL mode, removing the -wal):
+// call it after writes resume, before the files in Dir are used one by
+// one (a tar of the database files). The copy is scratch: no fsync.
+func (c *Copy) Settle(ctx context.Context) error {
+	for len(c.wal) > 0 {
+		path := c.wal[0]
+		if err := settle(ctx, path); err != nil {
+			return err
+		}
+		c.wal = c.wal[1:]
+	}
+	return nil
+}
+
+func settle(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=rw&_pragma=synchronous(OFF)")
+	if err != nil {
+		return fmt.Errorf("ferret: settle %s: %w", path, err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=DELETE").Scan(&mode); err != nil {
+		return fmt.Errorf("ferret: settle %s: %w", path, err)
+	}
+	if !strings.EqualFold(mode, "delete") {
+		return fmt.Errorf("ferret: settle %s: journal mode is %s", path, mode)
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("ferret: settle %s: %w", path, err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("ferret: settle %s: the -wal is still there (%v)", path, err)
 	}
 	return nil
 }

@@ -303,3 +303,57 @@ func TestFirstCurrentLostInACrash(t *testing.T) {
 		})
 	}
 }
+
+// TestCopyFilesWithTheirWAL: CopyFiles copies each database file with
+// its -wal (the commits not yet checkpointed into the file), and Settle
+// folds the -wal in, so the database file alone, as a snapshot tars it,
+// holds every write acknowledged before the copy.
+func TestCopyFilesWithTheirWAL(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	m := newManager(t, dir, time.Minute)
+	b, _ := m.Backend("c")
+	live := connect(t, b)
+	if _, err := live.Database("d").Collection("c").InsertOne(ctx, bson.D{{Key: "v", Value: "old"}}); err != nil {
+		t.Fatal(err)
+	}
+	wals, _ := filepath.Glob(filepath.Join(dir, "c", "gen-*", "d.sqlite-wal"))
+	if len(wals) != 1 {
+		t.Fatalf("live -wal files: %v, want d.sqlite-wal", wals)
+	}
+	if st, err := os.Stat(wals[0]); err != nil || st.Size() == 0 {
+		t.Fatalf("the live -wal is empty (%v): nothing to prove", err)
+	}
+	cp, err := b.CopyFiles(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if _, err := os.Stat(filepath.Join(cp.Dir(), "d.sqlite-wal")); err != nil {
+		t.Fatalf("the copy has no -wal: %v", err)
+	}
+	if err := cp.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The database file alone, moved elsewhere, is the data.
+	alone := filepath.Join(t.TempDir(), "alone")
+	os.Mkdir(alone, 0o700)
+	ents, _ := os.ReadDir(cp.Dir())
+	for _, e := range ents {
+		if e.Name() != "d.sqlite" {
+			t.Errorf("after Settle the copy holds %s", e.Name())
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(cp.Dir(), e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(alone, e.Name()), raw, 0o600)
+	}
+	opened, err := m.OpenFiles(alone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opened.Close()
+	assertOnly(t, connect(t, opened), "old")
+}

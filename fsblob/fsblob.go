@@ -92,7 +92,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, string
 		}
 	}()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), ctxReader{ctx, r})
+	// A large buffer: an artifact is hundreds of MB, and with 32 KB
+	// reads the syscalls and hand-overs from a pipe cost more than the
+	// hashing.
+	n, err := io.CopyBuffer(hashingWriter{f, h}, ctxReader{ctx, r}, make([]byte, 1<<20))
 	if err != nil {
 		return 0, "", fmt.Errorf("fsblob: put %s: %w", key, err)
 	}
@@ -195,6 +198,29 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// hashingWriter writes each chunk to f and to h at the same time (h on
+// another goroutine), so a Put costs the slower of the write and the
+// SHA-256, not their sum. Write returns once both are done with p.
+type hashingWriter struct {
+	f io.Writer
+	h io.Writer
+}
+
+func (w hashingWriter) Write(p []byte) (int, error) {
+	if len(p) < 64<<10 {
+		w.h.Write(p)
+		return w.f.Write(p)
+	}
+	done := make(chan struct{})
+	go func() {
+		w.h.Write(p) // a hash.Hash never fails
+		close(done)
+	}()
+	n, err := w.f.Write(p)
+	<-done
+	return n, err
 }
 
 // ctxReader stops a long copy when its context ends.
