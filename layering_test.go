@@ -32,7 +32,11 @@ func TestLayering(t *testing.T) {
 		// protocol.
 		"./mongocmd": {"github.com/flexd/flexd", "github.com/flexd/flexd/mongowire", "github.com/flexd/flexd/dbauth", "github.com/flexd/flexd/ferret"},
 		"./dbauth":   {"net/http", "github.com/flexd/flexd/mongowire", "github.com/flexd/flexd/ferret", "github.com/flexd/flexd/dataplane"},
-		"./jobs":     {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgxpool", riverSQLite, riverPgx, "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},
+		// The drill is a client: it reaches flexd (or Atlas) only through
+		// the public API and a cluster's endpoint.
+		"./drill": {"database/sql", "github.com/flexd/flexd/service", "github.com/flexd/flexd/sqlstore", "github.com/flexd/flexd/atlasapi",
+			"github.com/flexd/flexd/dataplane", "github.com/flexd/flexd/ferret", "github.com/flexd/flexd/mongowire", "github.com/flexd/flexd/jobs"},
+		"./jobs": {"modernc.org/sqlite", "github.com/jackc/pgx/v5/pgxpool", riverSQLite, riverPgx, "github.com/flexd/flexd/sqlite", "github.com/flexd/flexd/postgres"},
 	}
 	for pkg, bad := range forbidden {
 		out, err := exec.Command("go", "list", "-deps", pkg).Output()

@@ -217,3 +217,13 @@ type LifecycleService interface {
 	// RESOURCE_NOT_FOUND (unknown) or DOWNLOAD_EXPIRED.
 	Download(ctx context.Context, token string) (*DownloadArchive, error)
 }
+
+// RestoreComparer compares a completed restore's snapshot with its
+// target's data as it is now, per database and collection (see
+// CollectionSum). The lifecycle engine is one when its artifacts hold
+// data; the report endpoint then fills RestoreReport.Collections.
+type RestoreComparer interface {
+	// CompareRestore returns nil, nil when there is nothing to compare
+	// (configuration-only artifacts, the target gone).
+	CompareRestore(ctx context.Context, j *RestoreJob) ([]CollectionCheck, error)
+}

@@ -1,6 +1,10 @@
 package flexd
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // RestoreReport is what a restore drill measured: how long the restore took
 // (RTO), how old the restored data was when the restore was asked for
@@ -39,8 +43,8 @@ type RestoreReport struct {
 	StatusChangesSource string         `json:"statusChangesSource"`
 
 	// Collections compares, per database and collection, the snapshot with
-	// the target after the restore. Empty until flexd has a data plane:
-	// nothing is compared yet, and nothing is made up.
+	// the target after the restore (CollectionSum defines the checksum).
+	// Absent when either side could not be read: nothing is made up.
 	Collections []CollectionCheck `json:"collections,omitempty"`
 }
 
@@ -57,8 +61,7 @@ type StatusChange struct {
 }
 
 // CollectionCheck is one collection of a restored snapshot, counted and
-// checksummed in the snapshot and in the target. It is filled in once the
-// data plane can read both.
+// checksummed (see CollectionSum) in the snapshot and in the target.
 type CollectionCheck struct {
 	Database          string `json:"database"`
 	Collection        string `json:"collection"`
@@ -67,6 +70,9 @@ type CollectionCheck struct {
 	SnapshotChecksum  string `json:"snapshotChecksum"`
 	TargetChecksum    string `json:"targetChecksum"`
 	Match             bool   `json:"match"`
+	// Missing names the side the collection is not in (MissingInSnapshot,
+	// MissingInTarget); that side's count is then 0 and its checksum empty.
+	Missing string `json:"missing,omitempty"`
 }
 
 // RTO is request → COMPLETED; ok is false unless the job completed.
@@ -129,3 +135,71 @@ func ReportOf(j *RestoreJob) *RestoreReport {
 	r.Measure()
 	return r
 }
+
+// CollectionSum is one collection's document count and content checksum,
+// taken on one side of a restore (the snapshot or the target).
+//
+// The checksum is the same whatever order the documents are read in: the
+// lowercase hex SHA-256 of the concatenation, in ascending byte order, of
+// the SHA-256 digests (32 bytes each) of every document's raw BSON bytes.
+// A collection without documents sums to the SHA-256 of nothing. It needs
+// the documents byte for byte as stored, which mongodump's .bson files and
+// a MongoDB (or FerretDB) server both give.
+type CollectionSum struct {
+	Database   string
+	Collection string
+	Documents  int64
+	Checksum   string
+}
+
+// CompareCollections pairs the snapshot's collections with the target's
+// by database and collection name, sorted by those names. A collection on
+// one side only is a mismatch whose other side is named in Missing (its
+// count 0, its checksum empty).
+func CompareCollections(snapshot, target []CollectionSum) []CollectionCheck {
+	type key struct{ db, coll string }
+	byKey := map[key]*CollectionCheck{}
+	var keys []key
+	get := func(s CollectionSum) *CollectionCheck {
+		k := key{s.Database, s.Collection}
+		c, ok := byKey[k]
+		if !ok {
+			c = &CollectionCheck{Database: s.Database, Collection: s.Collection}
+			byKey[k] = c
+			keys = append(keys, k)
+		}
+		return c
+	}
+	inSnapshot, inTarget := map[key]bool{}, map[key]bool{}
+	for _, s := range snapshot {
+		c := get(s)
+		c.SnapshotDocuments, c.SnapshotChecksum = s.Documents, s.Checksum
+		inSnapshot[key{s.Database, s.Collection}] = true
+	}
+	for _, s := range target {
+		c := get(s)
+		c.TargetDocuments, c.TargetChecksum = s.Documents, s.Checksum
+		inTarget[key{s.Database, s.Collection}] = true
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.db, b.db), cmp.Compare(a.coll, b.coll)) })
+	out := make([]CollectionCheck, 0, len(keys))
+	for _, k := range keys {
+		c := byKey[k]
+		switch {
+		case !inSnapshot[k]:
+			c.Missing = MissingInSnapshot
+		case !inTarget[k]:
+			c.Missing = MissingInTarget
+		default:
+			c.Match = c.SnapshotDocuments == c.TargetDocuments && c.SnapshotChecksum == c.TargetChecksum
+		}
+		out = append(out, *c)
+	}
+	return out
+}
+
+// Where a collection of a CollectionCheck is missing.
+const (
+	MissingInSnapshot = "snapshot"
+	MissingInTarget   = "target"
+)

@@ -1,6 +1,8 @@
 package dataplane
 
 import (
+	"bufio"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +12,10 @@ import (
 	"strings"
 	"sync"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"github.com/flexd/flexd"
+	"github.com/flexd/flexd/mongodump"
 )
 
 // Data-plane artifact formats.
@@ -306,4 +311,53 @@ func SweepBlobs(ctx context.Context, blobs flexd.BlobStore, keep map[string]bool
 		n++
 	}
 	return n, nil
+}
+
+// Compare counts and checksums the collections of artifact a (its
+// download, checked whole first) and of cluster targetID's data now, and
+// pairs them (flexd.CompareCollections).
+func (d *DataArtifacts) Compare(ctx context.Context, a *flexd.Artifact, targetID string) ([]flexd.CollectionCheck, error) {
+	rc, err := d.Open(ctx, nil, nil, a)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	zr, err := gzip.NewReader(bufio.NewReaderSize(rc, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read the artifact of snapshot %s: %w", a.SnapshotID, err)
+	}
+	snapshot, err := mongodump.SumArchive(zr)
+	if err != nil {
+		return nil, fmt.Errorf("read the artifact of snapshot %s: %w", a.SnapshotID, err)
+	}
+	var c *mongo.Client
+	b, err := d.backend(ctx, targetID)
+	switch {
+	case err != nil:
+		return nil, err
+	case b != nil:
+		if c, err = connectExternal(b, selectTimeout); err != nil {
+			return nil, err
+		}
+	default:
+		if _, err := d.Plane.endpoint(targetID); err != nil {
+			return nil, err
+		}
+		fb, err := d.Plane.ferret.Backend(targetID)
+		if err != nil {
+			return nil, err
+		}
+		if c, err = client(fb); err != nil {
+			return nil, err
+		}
+	}
+	defer disconnect(c)
+	target, err := mongodump.SumDeployment(ctx, c)
+	if err != nil {
+		if b != nil {
+			err = redact(b.URI, err)
+		}
+		return nil, fmt.Errorf("read cluster %s: %w", targetID, err)
+	}
+	return flexd.CompareCollections(snapshot, target), nil
 }

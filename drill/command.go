@@ -30,6 +30,8 @@ const (
 	envClientSecret = "MONGODB_ATLAS_CLIENT_SECRET"
 	envBaseURL      = "MONGODB_ATLAS_OPS_MANAGER_URL"
 	envProjectID    = "MONGODB_ATLAS_PROJECT_ID"
+	envDBUser       = "FLEXD_DRILL_DB_USER"
+	envDBPassword   = "FLEXD_DRILL_DB_PASSWORD"
 	atlasURL        = "https://cloud.mongodb.com"
 )
 
@@ -40,6 +42,12 @@ Atlas Admin API (flexd or real Atlas), follows the restore job to its end
 and reports RTO (request to COMPLETED), RPO (the snapshot's age at the
 request) and each status change. Exits 1 when the restore fails or misses
 --max-rto/--max-rpo, 2 on a bad command line.
+
+With --db-user (and --db-password, or FLEXD_DRILL_DB_PASSWORD) it then
+compares the data: per database and collection, the document count and a
+content checksum of the snapshot (from its download link) against the
+target (through its connection string, as that user). A difference, or a
+collection on one side only, fails the drill.
 
 Credentials, as the Atlas CLI takes them: MONGODB_ATLAS_CLIENT_ID and
 MONGODB_ATLAS_CLIENT_SECRET (a service account, OAuth), or else
@@ -71,6 +79,8 @@ func Command(ctx context.Context, args []string, getenv func(string) string, std
 	fs.DurationVar(&p.Timeout, "timeout", time.Hour, "how long to wait for the restore to end")
 	fs.DurationVar(&p.MaxRTO, "max-rto", 0, "fail when the RTO exceeds this (0: no threshold)")
 	fs.DurationVar(&p.MaxRPO, "max-rpo", 0, "fail when the RPO exceeds this (0: no threshold)")
+	fs.StringVar(&p.DBUser, "db-user", getenv(envDBUser), "database user to read the target as, for the data check (env "+envDBUser+"; none: the check is skipped)")
+	fs.StringVar(&p.DBPassword, "db-password", "", "password of --db-user (env "+envDBPassword+"; never printed)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON instead of text")
 	fs.StringVar(&junit, "junit", "", "also write the report as JUnit XML to this file")
 	fs.BoolVar(&progress, "progress", true, "show progress on stderr")
@@ -83,6 +93,9 @@ func Command(ctx context.Context, args []string, getenv func(string) string, std
 			return nil
 		}
 		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if p.DBPassword == "" {
+		p.DBPassword = getenv(envDBPassword)
 	}
 	var missing []string
 	for flagName, v := range map[string]string{"--project": p.ProjectID, "--source": p.Source, "--target": p.Target} {
@@ -97,6 +110,10 @@ func Command(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("%w: flexd drill needs %s", ErrUsage, strings.Join(slices.Sorted(slices.Values(missing)), ", "))
 	case p.Source == p.Target && p.TargetProject == "":
 		return fmt.Errorf("%w: --target must differ from --source", ErrUsage)
+	case p.DBUser == "" && p.DBPassword != "":
+		return fmt.Errorf("%w: --db-password without --db-user", ErrUsage)
+	case p.DBUser != "" && p.DBPassword == "":
+		return fmt.Errorf("%w: --db-user needs --db-password (or %s)", ErrUsage, envDBPassword)
 	case p.PollInterval <= 0 || p.Timeout <= 0 || p.MaxRTO < 0 || p.MaxRPO < 0:
 		return fmt.Errorf("%w: --poll-interval and --timeout must be positive, --max-rto and --max-rpo not negative", ErrUsage)
 	}

@@ -2,7 +2,11 @@
 // with the official Go SDK, against flexd or against real Atlas alike: it
 // picks a snapshot of a Flex cluster, restores it into another, follows the
 // restore job to its end, and measures RTO (request → COMPLETED) and RPO
-// (the snapshot's age at the request). `flexd drill` is its command line.
+// (the snapshot's age at the request). With a database user it then
+// compares the data: per collection, the snapshot's document count and
+// content checksum (from its download) against the target's (read with
+// the Go driver); see flexd.CollectionSum. `flexd drill` is its command
+// line.
 package drill
 
 import (
@@ -28,6 +32,10 @@ type Plan struct {
 	Timeout       time.Duration // how long to follow the job
 	MaxRTO        time.Duration
 	MaxRPO        time.Duration
+	// DBUser and DBPassword log in to the target for the data check;
+	// without DBUser the check is skipped.
+	DBUser     string
+	DBPassword string
 }
 
 // Latest picks the newest completed snapshot.
@@ -48,7 +56,7 @@ func Run(ctx context.Context, api *admin.APIClient, p Plan, progress Progress) (
 		ProjectID: p.ProjectID, ClusterName: p.Source, TargetClusterName: p.Target,
 		TargetProjectID: p.targetProject(), DeliveryType: flexd.DeliveryRestore,
 		StatusChanges: []flexd.StatusChange{}, StatusChangesSource: flexd.StatusesObserved,
-	}}
+	}, Data: DataCheck{Status: DataSkipped, Reason: "the restore did not complete"}}
 	res.setThresholds(p)
 	fail := func(err error) (*Result, error) {
 		res.Failures = append(res.Failures, err.Error())
@@ -106,6 +114,7 @@ func Run(ctx context.Context, api *admin.APIClient, p Plan, progress Progress) (
 		waited := time.Since(requested).Seconds()
 		res.ObservedRTOSeconds = &waited
 	}
+	checkData(ctx, api, p, res, progress)
 	res.judge()
 	if !res.Passed {
 		return res, &FailedError{Failures: res.Failures}

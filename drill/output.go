@@ -1,6 +1,7 @@
 package drill
 
 import (
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/flexd/flexd"
 )
 
 // WriteText writes the result for a person to read.
@@ -43,11 +46,47 @@ func WriteText(w io.Writer, r *Result) error {
 			fmt.Fprintf(&b, "  %s  %s\n", stamp(c.At), c.Status)
 		}
 	}
+	writeData(&b, r)
 	for _, f := range r.Failures {
 		fmt.Fprintf(&b, "FAIL: %s\n", f)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeData writes the data check: its outcome, then each collection
+// compared, with both sides' counts and checksums.
+func writeData(b *strings.Builder, r *Result) {
+	fmt.Fprintf(b, "Data check %s", r.Data.Status)
+	if r.Data.Status != DataMismatch && r.Data.Reason != "" {
+		fmt.Fprintf(b, ": %s", r.Data.Reason)
+	}
+	b.WriteString("\n")
+	if len(r.Collections) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  collection\tsnapshot docs\ttarget docs\tsnapshot checksum\ttarget checksum\t\n")
+	for _, c := range r.Collections {
+		verdict := "match"
+		switch {
+		case c.Missing != "":
+			verdict = "MISSING in " + c.Missing
+		case !c.Match:
+			verdict = "DIFFERS"
+		}
+		fmt.Fprintf(tw, "  %s.%s\t%s\t%s\t%s\t%s\t%s\n", c.Database, c.Collection,
+			side(c.Missing != flexd.MissingInSnapshot, c.SnapshotDocuments), side(c.Missing != flexd.MissingInTarget, c.TargetDocuments),
+			cmp.Or(short(c.SnapshotChecksum), "-"), cmp.Or(short(c.TargetChecksum), "-"), verdict)
+	}
+	_ = tw.Flush()
+}
+
+func side(present bool, n int64) string {
+	if !present {
+		return "-"
+	}
+	return fmt.Sprint(n)
 }
 
 func stamp(t time.Time) string {
@@ -122,7 +161,9 @@ type junitProblem struct {
 
 // WriteJUnit writes the result as JUnit XML: "restore completes", "RTO
 // within --max-rto" and "RPO within --max-rpo" (skipped without a
-// threshold), so CI shows the drill as tests that passed or failed.
+// threshold) and "data matches the snapshot" (skipped, with the reason,
+// when the data check did not run), so CI shows the drill as tests that
+// passed or failed.
 func WriteJUnit(w io.Writer, r *Result) error {
 	secs := func(d time.Duration, ok bool) string {
 		if !ok {
@@ -152,9 +193,20 @@ func WriteJUnit(w io.Writer, r *Result) error {
 		}
 		return c
 	}
+	data := junitCase{Name: "data matches the snapshot", ClassName: class, Time: "0"}
+	switch r.Data.Status {
+	case DataMatch:
+	case DataMismatch:
+		data.Failure = &junitProblem{Message: r.Data.Reason, Type: "data"}
+	case DataError:
+		data.Error = &junitProblem{Message: r.Data.Reason, Type: "data"}
+	default:
+		data.Skipped = &junitProblem{Message: cmp.Or(r.Data.Reason, string(r.Data.Status))}
+	}
 	cases := []junitCase{completes,
 		threshold("RTO", "--max-rto", r.RTO, r.MaxRTOSeconds),
-		threshold("RPO", "--max-rpo", r.RPO, r.MaxRPOSeconds)}
+		threshold("RPO", "--max-rpo", r.RPO, r.MaxRPOSeconds),
+		data}
 	s := junitSuite{Name: fmt.Sprintf("flexd drill %s/%s -> %s/%s", r.ProjectID, r.ClusterName, r.TargetProjectID, r.TargetClusterName),
 		Tests: len(cases), Cases: cases, Time: secs(r.RTO())}
 	if !r.RequestedAt.IsZero() {

@@ -29,9 +29,9 @@ func TestOutputsOfADrillThatCouldNotStart(t *testing.T) {
 		t.Fatalf("%v\n%s", err, junit.String())
 	}
 	s := doc.Suites[0]
-	if doc.Tests != 3 || doc.Errors != 1 || doc.Failures != 1 || s.Skipped != 1 ||
+	if doc.Tests != 4 || doc.Errors != 1 || doc.Failures != 1 || s.Skipped != 2 ||
 		s.Cases[0].Error == nil || !strings.Contains(s.Cases[0].Error.Message, "no completed snapshot") ||
-		s.Cases[1].Failure == nil || s.Cases[2].Skipped == nil {
+		s.Cases[1].Failure == nil || s.Cases[2].Skipped == nil || s.Cases[3].Skipped == nil {
 		t.Errorf("JUnit:\n%s", junit.String())
 	}
 

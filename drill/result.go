@@ -20,7 +20,10 @@ type Result struct {
 	// them), but late by up to one --poll-interval. Thresholds use the
 	// API's RTO, which is also right on a flexd with a manual clock.
 	ObservedRTOSeconds *float64 `json:"observedRtoSeconds,omitempty"`
-	Passed             bool     `json:"passed"`
+	// Data is the data check's outcome; Collections (the embedded
+	// report's) holds what it compared.
+	Data   DataCheck `json:"dataCheck"`
+	Passed bool      `json:"passed"`
 	// Failures says why the drill did not pass, one reason a line.
 	Failures []string `json:"failures"`
 	// Error is set when the drill could not run to the end (no snapshot,

@@ -163,3 +163,37 @@ func (e *Engine) Download(ctx context.Context, token string) (*flexd.DownloadArc
 	}
 	return nil, err
 }
+
+// dataComparer is an Artifacts that can compare an artifact's data with a
+// cluster's (dataplane.DataArtifacts).
+type dataComparer interface {
+	Compare(ctx context.Context, a *flexd.Artifact, targetID string) ([]flexd.CollectionCheck, error)
+}
+
+// CompareRestore compares the snapshot restored by j with its target's
+// data now (flexd.RestoreComparer): nil, nil without data artifacts, a
+// blob artifact or a target.
+func (e *Engine) CompareRestore(ctx context.Context, j *flexd.RestoreJob) ([]flexd.CollectionCheck, error) {
+	dc, ok := e.cfg.Artifacts.(dataComparer)
+	if !ok || j.DeliveryType != flexd.DeliveryRestore || j.Status != flexd.StatusCompleted {
+		return nil, nil
+	}
+	a, err := e.store.GetArtifact(ctx, j.SnapshotID)
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.BlobKey == "" {
+		return nil, nil
+	}
+	target, err := e.store.GetFlexCluster(ctx, j.TargetProjectID, j.TargetDeploymentItemName)
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return dc.Compare(ctx, a, target.ID)
+}

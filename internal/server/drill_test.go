@@ -149,6 +149,9 @@ type junitDoc struct {
 			Failure *struct {
 				Message string `xml:"message,attr"`
 			} `xml:"failure"`
+			Error *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"error"`
 			Skipped *struct{} `xml:"skipped"`
 		} `xml:"testcase"`
 		SystemOut string `xml:"system-out"`
@@ -168,14 +171,16 @@ func readJUnit(t *testing.T, path string) junitDoc {
 	return d
 }
 
-// caseVerdicts is each test case's outcome by name: "pass", "skip" or the
-// failure message.
+// caseVerdicts is each test case's outcome by name: "pass", "skip", the
+// failure message or "error: " and the error's.
 func (d junitDoc) caseVerdicts() map[string]string {
 	out := map[string]string{}
 	for _, c := range d.Suites[0].Cases {
 		switch {
 		case c.Failure != nil:
 			out[c.Name] = c.Failure.Message
+		case c.Error != nil:
+			out[c.Name] = "error: " + c.Error.Message
 		case c.Skipped != nil:
 			out[c.Name] = "skip"
 		default:
@@ -196,7 +201,7 @@ func TestDrillPasses(t *testing.T) {
 		t.Fatalf("drill: %v\nstdout:\n%s\nstderr:\n%s", err, out, progress)
 	}
 	for _, want := range []string{"Restore drill PASSED", "snapshot " + w.newer, "status COMPLETED",
-		"RPO 1h0m0s (max 1h30m0s)", "RTO 0s (max 1m0s)", "Status changes (observed):"} {
+		"RPO 1h0m0s (max 1h30m0s)", "RTO 0s (max 1m0s)", "Status changes (observed):", "Data check SKIPPED: no --db-user given"} {
 		if !strings.Contains(squash(out), want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
 		}
@@ -205,11 +210,12 @@ func TestDrillPasses(t *testing.T) {
 		t.Errorf("progress on a non-terminal should be plain lines:\n%q", progress)
 	}
 	d := readJUnit(t, junit)
-	if d.Tests != 3 || d.Failures != 0 || d.Errors != 0 {
+	if d.Tests != 4 || d.Failures != 0 || d.Errors != 0 {
 		t.Errorf("JUnit totals %+v", d)
 	}
 	v := d.caseVerdicts()
-	if v["restore completes"] != "pass" || v["RTO within --max-rto"] != "pass" || v["RPO within --max-rpo"] != "pass" {
+	if v["restore completes"] != "pass" || v["RTO within --max-rto"] != "pass" || v["RPO within --max-rpo"] != "pass" ||
+		v["data matches the snapshot"] != "skip" {
 		t.Errorf("JUnit cases %v", v)
 	}
 	props := map[string]string{}
@@ -255,8 +261,8 @@ func TestDrillMissesRPO(t *testing.T) {
 	}
 	var raw map[string]any
 	_ = json.Unmarshal([]byte(out), &raw)
-	if _, ok := raw["collections"]; ok {
-		t.Errorf("collections reported without a data plane: %s", out)
+	if _, ok := raw["collections"]; ok || res.Data.Status != drill.DataSkipped {
+		t.Errorf("collections reported without --db-user: %s", out)
 	}
 	// The drill's measures are flexd's: the same dates, the same spans.
 	r := w.report(t, res.RestoreJobID)
