@@ -2,7 +2,6 @@ package dataplane_test
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -163,68 +162,5 @@ func TestAccessRecheck(t *testing.T) {
 	err = c.Database("app").RunCommand(ctx, bson.D{{Key: "count", Value: "c"}}).Err()
 	if err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Fatalf("a connection the list no longer holds: %v", err)
-	}
-}
-
-// BenchmarkGuardedFront measures what guarding costs: a find of one
-// document through an unguarded front and through a guarded one (an
-// authenticated session: Authorize on every command), and connection
-// setup with SCRAM (connect, authenticate, ping, disconnect).
-func BenchmarkGuardedFront(b *testing.B) {
-	ctx := context.Background()
-	_, _, uri := guardedPlane(b)
-	dir := b.TempDir()
-	open, err := dataplane.Open(dataplane.Config{Dir: dir, TempDir: dir, Ports: mongowire.PortRange{First: 33000, Last: 33100}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { open.Close() })
-	if _, err := open.Serve(ctx, "open", 0); err != nil {
-		b.Fatal(err)
-	}
-	openURI, _ := open.ConnectionString("open")
-	vias := []struct {
-		name string
-		c    *mongo.Client
-	}{{"front", guardedClient(b, openURI, "", "")}, {"guarded", guardedClient(b, uri, "app", "app-password")}}
-	for _, via := range vias {
-		var docs []any
-		for i := range 1000 {
-			docs = append(docs, bson.D{{Key: "_id", Value: fmt.Sprintf("id%d", i)}, {Key: "n", Value: i}})
-		}
-		if _, err := via.c.Database("app").Collection("c").InsertMany(ctx, docs); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, via := range vias {
-		c := via.c.Database("app").Collection("c")
-		b.Run("FindOne/"+via.name, func(b *testing.B) {
-			b.RunParallel(func(pb *testing.PB) {
-				i := 0
-				for pb.Next() {
-					var out bson.Raw
-					if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("id%d", i%1000)}}).Decode(&out); err != nil {
-						b.Error(err)
-						return
-					}
-					i++
-				}
-			})
-		})
-	}
-	for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-1"} {
-		b.Run("Connect/"+mech, func(b *testing.B) {
-			full := strings.Replace(uri, "mongodb://", "mongodb://app:app-password@", 1) + "?authSource=admin&authMechanism=" + mech
-			for b.Loop() {
-				c, err := mongo.Connect(options.Client().ApplyURI(full).SetMaxPoolSize(1))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := c.Ping(ctx, nil); err != nil {
-					b.Fatal(err)
-				}
-				c.Disconnect(ctx)
-			}
-		})
 	}
 }
