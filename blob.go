@@ -43,3 +43,19 @@ var ErrBlobCorrupt = errors.New("blob does not match its recorded size and check
 func VerifyBlob(r io.Reader, size int64, sha256Hex string) io.Reader {
 	return &verifyingReader{r: r, want: size, sum: sha256Hex, h: newSHA256()}
 }
+
+// ContextReader is r stopping a long copy once ctx ends: each Read checks
+// ctx first (a Read already blocked is not interrupted).
+func ContextReader(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

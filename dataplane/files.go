@@ -100,7 +100,7 @@ func tarFile(ctx context.Context, tw *tar.Writer, path string) error {
 	if err := tw.WriteHeader(hdr); err != nil {
 		return err
 	}
-	_, err = io.CopyBuffer(tw, ctxReader{ctx, f}, make([]byte, copyBuf))
+	_, err = io.CopyBuffer(tw, flexd.ContextReader(ctx, f), make([]byte, copyBuf))
 	return err
 }
 
@@ -134,7 +134,7 @@ func extractFiles(ctx context.Context, r io.Reader, dir string) error {
 		if err != nil {
 			return err
 		}
-		_, err = io.Copy(f, ctxReader{ctx, tr})
+		_, err = io.Copy(f, flexd.ContextReader(ctx, tr))
 		if err == nil {
 			err = f.Sync()
 		}
@@ -290,17 +290,4 @@ func DumpFilesToBlob(ctx context.Context, p *Plane, store flexd.BlobStore, key s
 		return 0, "", derr
 	}
 	return n, sum, err
-}
-
-// ctxReader stops a long copy when its context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

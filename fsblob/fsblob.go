@@ -95,7 +95,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, string
 	// A large buffer: an artifact is hundreds of MB, and with 32 KB
 	// reads the syscalls and hand-overs from a pipe cost more than the
 	// hashing.
-	n, err := io.CopyBuffer(hashingWriter{f, h}, ctxReader{ctx, r}, make([]byte, 1<<20))
+	n, err := io.CopyBuffer(hashingWriter{f, h}, flexd.ContextReader(ctx, r), make([]byte, 1<<20))
 	if err != nil {
 		return 0, "", fmt.Errorf("fsblob: put %s: %w", key, err)
 	}
@@ -221,17 +221,4 @@ func (w hashingWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
 	<-done
 	return n, err
-}
-
-// ctxReader stops a long copy when its context ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
