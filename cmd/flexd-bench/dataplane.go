@@ -663,25 +663,12 @@ func (b *bench) download(ctx context.Context, cl *client, src *cluster, snap, la
 	}
 	rssBefore := b.flexd.rss()
 	for i, what := range []string{"first download (the .tgz is built)", "second download (the kept .tgz)"} {
-		done, peakc := make(chan struct{}), make(chan int64, 1)
-		go func() {
-			var peak int64
-			for {
-				peak = max(peak, b.flexd.rss())
-				select {
-				case <-done:
-					peakc <- peak
-					return
-				case <-time.After(50 * time.Millisecond):
-				}
-			}
-		}()
+		peakRSS := b.flexd.sampleRSS(50 * time.Millisecond)
 		b.logf("scenario 7: %s %s", label, what)
 		t0 := time.Now()
 		n, err := fetch(ctx, link.SnapshotURL)
 		el := time.Since(t0)
-		close(done)
-		peak := <-peakc
+		peak := peakRSS()
 		if err != nil {
 			return fmt.Errorf("scenario 7: %s: %w", what, err)
 		}

@@ -165,3 +165,25 @@ func flexdHelp(bin string) string {
 	out, _ := exec.Command(bin, "serve", "--help").CombinedOutput()
 	return string(out)
 }
+
+// sampleRSS samples the process's RSS every period until the returned
+// function is called, which returns the peak seen.
+func (p *process) sampleRSS(every time.Duration) (peak func() int64) {
+	done, peakc := make(chan struct{}), make(chan int64, 1)
+	go func() {
+		var peak int64
+		for {
+			peak = max(peak, p.rss())
+			select {
+			case <-done:
+				peakc <- peak
+				return
+			case <-time.After(every):
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		return <-peakc
+	}
+}

@@ -39,22 +39,9 @@ func (b *bench) getCall(target string) func(int) call {
 func (b *bench) measure(ctx context.Context, scenario, name, target string, conns int, newCall func(int) call) (*row, error) {
 	b.logf("scenario %s: %s", scenario, name)
 	r := b.rep.add(scenario, name)
-	done, peakc := make(chan struct{}), make(chan int64, 1)
-	go func() { // RSS under load
-		var peak int64
-		for {
-			peak = max(peak, b.flexd.rss())
-			select {
-			case <-done:
-				peakc <- peak
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-	}()
+	peakRSS := b.flexd.sampleRSS(100 * time.Millisecond) // RSS under load
 	st, err := drive(ctx, b.addr, conns, b.o.warmup, b.o.duration, newCall)
-	close(done)
-	peak := <-peakc
+	peak := peakRSS()
 	r.Flexd = &st
 	if err != nil {
 		return r, fmt.Errorf("scenario %s (%s): %w", scenario, name, err)
